@@ -1,0 +1,128 @@
+//! Composition root: builds the pieces in data-path order (config → backend → front end →
+//! listener), runs until a signal, and shuts down in reverse (stop accepting, let sessions
+//! end, stop every rqlited child). Holds no logic of its own.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::backend::LocalBackend;
+use crate::config::{AppConfig, Config, ConfigError};
+use crate::wire::{self, Frontend};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Tls(#[from] wire::TlsError),
+    #[error("{0}")]
+    Backend(#[from] crate::session::BackendError),
+    #[error("cannot install signal handler: {0}")]
+    Signal(std::io::Error),
+}
+
+/// `pgrq up`: a local setup with a development app when none is configured.
+pub struct UpOptions {
+    pub config: Option<PathBuf>,
+    pub listen: Option<String>,
+    pub data_dir: Option<PathBuf>,
+}
+
+pub fn load_up_config(opts: &UpOptions) -> Result<Config, ConfigError> {
+    let mut cfg = match Config::load(opts.config.as_deref()) {
+        Ok(c) => c,
+        // With no file and no apps, `pgrq up` provides the demo app.
+        Err(ConfigError::Invalid(errs))
+            if opts.config.is_none() && errs.iter().all(|e| e.starts_with("no [[apps]]")) =>
+        {
+            Config::load_unvalidated(None)?
+        }
+        Err(e) => return Err(e),
+    };
+    if let Some(l) = &opts.listen {
+        cfg.proxy.listen_address = l.clone();
+    }
+    if let Some(d) = &opts.data_dir {
+        cfg.node.data_dir = d.clone();
+    }
+    if cfg.apps.is_empty() {
+        cfg.apps.push(AppConfig {
+            name: "demo".into(),
+            password: "demo".into(),
+            allow_create: true,
+        });
+    }
+    cfg.validate()?;
+    Ok(cfg)
+}
+
+/// Runs until SIGINT/SIGTERM.
+pub async fn run(cfg: Config) -> Result<(), AppError> {
+    let cfg = Arc::new(cfg);
+    let backend = Arc::new(LocalBackend::new(cfg.clone())?);
+    let tls = wire::tls_setup(&cfg.tls)?;
+    let listener = TcpListener::bind(&cfg.proxy.listen_address)
+        .await
+        .map_err(|source| AppError::Listen {
+            addr: cfg.proxy.listen_address.clone(),
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| AppError::Listen {
+        addr: cfg.proxy.listen_address.clone(),
+        source,
+    })?;
+    let front = Frontend::new(cfg.clone(), backend.clone());
+    print_banner(&cfg, addr);
+
+    let shutdown = CancellationToken::new();
+    let server = tokio::spawn(wire::serve(listener, front, tls, shutdown.clone()));
+    wait_for_signal().await.map_err(AppError::Signal)?;
+    tracing::info!("shutting down");
+    shutdown.cancel();
+    let _ = server.await;
+    backend.shutdown(Duration::from_secs(10)).await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn print_banner(cfg: &Config, addr: std::net::SocketAddr) {
+    let ssl = match cfg.tls.mode {
+        crate::config::TlsMode::Off => "disable",
+        _ => "require",
+    };
+    println!(
+        "pgrq listening on {addr} (replicas per database: {})",
+        cfg.database.replication_factor
+    );
+    for app in &cfg.apps {
+        println!(
+            "  psql \"postgresql://{}:{}@{}:{}/{}_app?sslmode={ssl}\"",
+            app.name,
+            app.password,
+            addr.ip(),
+            addr.port(),
+            app.name
+        );
+    }
+    println!("Ctrl-C stops pgrq and every rqlited it started.");
+}
+
+async fn wait_for_signal() -> std::io::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+    Ok(())
+}

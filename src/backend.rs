@@ -1,0 +1,397 @@
+//! Implements `session::Backend` for a single pgrq process (`pgrq up`, until the node
+//! layer places databases across nodes): each database is a 3-replica rqlite cluster of
+//! real `rqlited` children on this host, started on first access with sticky ports, and
+//! reached through one `rqlite::ClusterClient`. It translates session batches into rqlite
+//! requests; it knows no SQL beyond the probe's rollback sentinel.
+
+use std::collections::HashMap;
+use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use tokio::sync::Mutex;
+
+use crate::config::Config;
+use crate::node::locate::{RQLITE_VERSION, default_cache_root, locate_rqlited};
+use crate::node::supervisor::{ReplicaSpec, Supervisor, write_auth_file};
+use crate::rqlite::{self, ClusterClient, Credentials, Level, Stmt};
+use crate::session::{
+    Backend, BackendError, Batch, BoundStmt, DbName, Output, ReadLevel, Rows, StmtResult, Value,
+};
+
+/// A statement that always fails *when executed*, appended to a probe so rqlite rolls the
+/// whole request back. It must be an execution-time error: measured on rqlite v10.2.7, in
+/// `/db/request?transaction` an error raised while *preparing* a statement (e.g. "no such
+/// table") neither rolls back nor stops the request, while an execution-time error (this
+/// one: "malformed JSON") rolls back everything before it, prepare errors included.
+const PROBE_ROLLBACK: &str = "SELECT json('pgrq: probe rollback')";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Placement {
+    http: Vec<u16>,
+    raft: Vec<u16>,
+}
+
+pub struct LocalBackend {
+    config: Arc<Config>,
+    http: reqwest::Client,
+    /// Created on first use, once rqlited has been located.
+    supervisor: std::sync::OnceLock<Arc<Supervisor>>,
+    creds: Credentials,
+    auth_file: PathBuf,
+    clusters: Mutex<HashMap<DbName, Arc<Mutex<Option<ClusterClient>>>>>,
+}
+
+impl LocalBackend {
+    /// Locates rqlited lazily (on first open), so a node without it still starts and
+    /// tells each client exactly what to install.
+    pub fn new(config: Arc<Config>) -> Result<LocalBackend, BackendError> {
+        let data = &config.node.data_dir;
+        let secrets = data.join("secrets");
+        std::fs::create_dir_all(&secrets)
+            .map_err(|e| internal(format!("{}: {e}", secrets.display())))?;
+        let password = load_or_create_secret(&secrets.join("rqlite-password"))?;
+        let auth_file = secrets.join("rqlite-auth.json");
+        write_auth_file(&auth_file, "pgrq", &password)
+            .map_err(|e| internal(format!("{}: {e}", auth_file.display())))?;
+        let http = reqwest::Client::builder()
+            // rqlited listens on loopback: never route it through an HTTP(S)_PROXY.
+            .no_proxy()
+            .pool_idle_timeout(Duration::from_secs(60))
+            .build()
+            .map_err(|e| internal(e.to_string()))?;
+        Ok(LocalBackend {
+            config,
+            http,
+            supervisor: std::sync::OnceLock::new(),
+            creds: Credentials {
+                user: "pgrq".into(),
+                password,
+            },
+            auth_file,
+            clusters: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Stops every rqlited child (SIGTERM, then SIGKILL after `grace`).
+    pub async fn shutdown(&self, grace: Duration) {
+        if let Some(s) = self.supervisor.get() {
+            s.stop_all(grace).await;
+        }
+    }
+
+    fn deadline(&self) -> Duration {
+        Duration::from_secs(self.config.database.wake_timeout_secs)
+    }
+
+    async fn client(&self, db: &DbName) -> Result<ClusterClient, BackendError> {
+        let slot = self.clusters.lock().await.get(db).cloned();
+        match slot {
+            Some(slot) => match slot.lock().await.as_ref() {
+                Some(c) => Ok(c.clone()),
+                None => Err(unavailable(db, "the database is not open")),
+            },
+            None => Err(unavailable(db, "the database is not open")),
+        }
+    }
+
+    /// Starts the database's replicas and waits until each answers `/readyz`.
+    async fn start(&self, db: &DbName, allow_create: bool) -> Result<ClusterClient, BackendError> {
+        let binary = locate_rqlited(
+            self.config.rqlite.binary.as_deref(),
+            &default_cache_root(),
+            RQLITE_VERSION,
+        )
+        .map_err(|e| BackendError::EngineMissing {
+            message: format!("cannot start database \"{db}\": {e}"),
+            hint: "build rqlited once with scripts/install-rqlited.sh, or set PGRQ_RQLITED".into(),
+        })?;
+        let supervisor = self
+            .supervisor
+            .get_or_init(|| {
+                Arc::new(Supervisor::new(
+                    binary,
+                    self.config.node.data_dir.join("logs"),
+                ))
+            })
+            .clone();
+        let dir = self.config.node.data_dir.join(db.as_str());
+        let placement_file = dir.join("placement.json");
+        let existing = std::fs::read(&placement_file).ok();
+        let rf = self.config.database.replication_factor as usize;
+        let placement = match existing {
+            Some(bytes) => serde_json::from_slice::<Placement>(&bytes)
+                .map_err(|e| internal(format!("{}: {e}", placement_file.display())))?,
+            None if !allow_create => {
+                return Err(BackendError::NotFound {
+                    db: db.as_str().to_string(),
+                });
+            }
+            None => {
+                let p = self.allocate_ports(rf).await?;
+                std::fs::create_dir_all(&dir)
+                    .map_err(|e| internal(format!("{}: {e}", dir.display())))?;
+                let json = serde_json::to_vec_pretty(&p).map_err(|e| internal(e.to_string()))?;
+                std::fs::write(&placement_file, json)
+                    .map_err(|e| internal(format!("{}: {e}", placement_file.display())))?;
+                p
+            }
+        };
+        let mut ids = Vec::new();
+        let started = self
+            .start_replicas(&supervisor, db, &dir, &placement, &mut ids)
+            .await;
+        if let Err(e) = started {
+            // Leave nothing half-started: the next open starts from scratch.
+            for id in &ids {
+                let _ = supervisor.stop(id, Duration::from_secs(5)).await;
+            }
+            return Err(e);
+        }
+        let nodes = placement
+            .http
+            .iter()
+            .map(|p| format!("127.0.0.1:{p}"))
+            .collect();
+        Ok(ClusterClient::new(
+            self.http.clone(),
+            nodes,
+            self.creds.clone(),
+            self.deadline(),
+        ))
+    }
+
+    async fn start_replicas(
+        &self,
+        supervisor: &Supervisor,
+        db: &DbName,
+        dir: &std::path::Path,
+        placement: &Placement,
+        ids: &mut Vec<String>,
+    ) -> Result<(), BackendError> {
+        let loopback = |port: u16| SocketAddr::from(([127, 0, 0, 1], port));
+        let raft_addrs: Vec<SocketAddr> = placement.raft.iter().map(|p| loopback(*p)).collect();
+        let multi = raft_addrs.len() > 1;
+        for (i, (http, raft)) in placement.http.iter().zip(&placement.raft).enumerate() {
+            let node_id = format!("{db}-{}", i + 1);
+            let data_dir = dir.join("rqlite").join(&node_id);
+            // No Raft state yet: this replica is joining a cluster being formed.
+            let fresh = !data_dir.join("raft.db").exists();
+            let spec = ReplicaSpec {
+                node_id: node_id.clone(),
+                http_addr: loopback(*http),
+                raft_addr: loopback(*raft),
+                data_dir,
+                // A new cluster forms with -bootstrap-expect; restarted replicas reuse their
+                // Raft state and must not be told to join (fatal for a sole member).
+                join: if fresh && multi {
+                    raft_addrs.clone()
+                } else {
+                    Vec::new()
+                },
+                bootstrap_expect: (fresh && multi).then_some(raft_addrs.len() as u32),
+                join_as: fresh.then(|| self.creds.user.clone()),
+                auth_file: self.auth_file.clone(),
+                extra_args: Vec::new(),
+            };
+            supervisor
+                .start(spec)
+                .await
+                .map_err(|e| unavailable(db, &e.to_string()))?;
+            ids.push(node_id);
+        }
+        let creds = (self.creds.user.as_str(), self.creds.password.as_str());
+        for id in ids.iter() {
+            supervisor
+                .wait_ready(&self.http, id, creds, self.deadline())
+                .await
+                .map_err(|e| unavailable(db, &e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    /// Free ports from the configured ranges, bind-probed, not used by another database.
+    async fn allocate_ports(&self, n: usize) -> Result<Placement, BackendError> {
+        let taken = self.ports_in_use();
+        let d = &self.config.database;
+        let pick = |start: u16, end: u16, kind: &str| -> Result<Vec<u16>, BackendError> {
+            let mut out = Vec::new();
+            for port in start..=end {
+                if out.len() == n {
+                    break;
+                }
+                if taken.contains(&port) {
+                    continue;
+                }
+                if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+                    out.push(port);
+                }
+            }
+            if out.len() < n {
+                return Err(BackendError::Capacity {
+                    reason: format!("no {n} free {kind} ports left in {start}..{end}"),
+                });
+            }
+            Ok(out)
+        };
+        Ok(Placement {
+            http: pick(d.port_range_http_start, d.port_range_http_end, "http")?,
+            raft: pick(d.port_range_raft_start, d.port_range_raft_end, "raft")?,
+        })
+    }
+
+    /// Ports recorded by every database under the data dir (sticky across restarts).
+    fn ports_in_use(&self) -> Vec<u16> {
+        let Ok(entries) = std::fs::read_dir(&self.config.node.data_dir) else {
+            return Vec::new();
+        };
+        entries
+            .flatten()
+            .filter_map(|e| std::fs::read(e.path().join("placement.json")).ok())
+            .filter_map(|b| serde_json::from_slice::<Placement>(&b).ok())
+            .flat_map(|p| p.http.into_iter().chain(p.raft))
+            .collect()
+    }
+}
+
+#[async_trait]
+impl Backend for LocalBackend {
+    async fn open(&self, db: &DbName, allow_create: bool) -> Result<(), BackendError> {
+        let slot = {
+            let mut map = self.clusters.lock().await;
+            map.entry(db.clone()).or_default().clone()
+        };
+        // One start per database however many clients connect at once.
+        let mut guard = slot.lock().await;
+        if guard.is_none() {
+            *guard = Some(self.start(db, allow_create).await?);
+        }
+        Ok(())
+    }
+
+    async fn run(&self, db: &DbName, batch: Batch) -> Result<Vec<StmtResult>, BackendError> {
+        let client = self.client(db).await?;
+        let result = match batch {
+            Batch::Read { stmt, level } => client.query(&[to_stmt(stmt)], to_level(level)).await,
+            Batch::Write {
+                stmts,
+                transaction,
+                returning,
+            } => {
+                let stmts: Vec<Stmt> = stmts.into_iter().map(to_stmt).collect();
+                if returning {
+                    client.request(&stmts, transaction, Level::Strong).await
+                } else {
+                    client.execute(&stmts, transaction).await
+                }
+            }
+            Batch::Probe { stmts } => {
+                let n = stmts.len();
+                let mut all: Vec<Stmt> = stmts.into_iter().map(to_stmt).collect();
+                all.push(Stmt {
+                    sql: PROBE_ROLLBACK.into(),
+                    params: Vec::new(),
+                });
+                client
+                    .request(&all, true, Level::Strong)
+                    .await
+                    .map(|mut r| {
+                        r.truncate(n);
+                        r
+                    })
+            }
+        };
+        let results = result.map_err(|e| unavailable(db, &e.to_string()))?;
+        Ok(results.into_iter().map(from_result).collect())
+    }
+}
+
+fn to_stmt(s: BoundStmt) -> Stmt {
+    Stmt {
+        sql: s.sql,
+        params: s.params.into_iter().map(to_value).collect(),
+    }
+}
+
+fn to_value(v: Value) -> rqlite::Value {
+    match v {
+        Value::Null => rqlite::Value::Null,
+        Value::Int(i) => rqlite::Value::Integer(i),
+        Value::Real(f) => rqlite::Value::Real(f),
+        Value::Text(s) => rqlite::Value::Text(s),
+        Value::Blob(b) => rqlite::Value::Blob(b),
+        Value::Bool(b) => rqlite::Value::Bool(b),
+    }
+}
+
+fn from_value(v: rqlite::Value) -> Value {
+    match v {
+        rqlite::Value::Null => Value::Null,
+        rqlite::Value::Integer(i) => Value::Int(i),
+        rqlite::Value::Real(f) => Value::Real(f),
+        rqlite::Value::Text(s) => Value::Text(s),
+        rqlite::Value::Blob(b) => Value::Blob(b),
+        rqlite::Value::Bool(b) => Value::Bool(b),
+    }
+}
+
+fn from_result(r: rqlite::StmtResult) -> StmtResult {
+    r.map(|ok| Output {
+        rows_affected: ok.rows_affected,
+        rows: ok.rows.map(|rows| Rows {
+            columns: rows.columns,
+            decl_types: rows.types,
+            values: rows
+                .values
+                .into_iter()
+                .map(|row| row.into_iter().map(from_value).collect())
+                .collect(),
+        }),
+    })
+}
+
+fn to_level(l: ReadLevel) -> Level {
+    match l {
+        ReadLevel::None => Level::None,
+        ReadLevel::Weak => Level::Weak,
+        ReadLevel::Linearizable => Level::Linearizable,
+        ReadLevel::Strong => Level::Strong,
+    }
+}
+
+fn unavailable(db: &DbName, reason: &str) -> BackendError {
+    BackendError::Unavailable {
+        db: db.as_str().to_string(),
+        reason: reason.to_string(),
+    }
+}
+
+fn internal(reason: String) -> BackendError {
+    BackendError::Internal { reason }
+}
+
+/// The password pgrq uses with its rqlited children: random, kept 0600 in the data dir.
+fn load_or_create_secret(path: &std::path::Path) -> Result<String, BackendError> {
+    if let Ok(s) = std::fs::read_to_string(path) {
+        let s = s.trim().to_string();
+        if !s.is_empty() {
+            return Ok(s);
+        }
+    }
+    let bytes: [u8; 24] = rand::random();
+    let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| internal(format!("{}: {e}", path.display())))?;
+    std::io::Write::write_all(&mut f, secret.as_bytes())
+        .map_err(|e| internal(format!("{}: {e}", path.display())))?;
+    Ok(secret)
+}

@@ -1,0 +1,337 @@
+//! The one place where failures become PostgreSQL errors: `PgError` (severity, SQLSTATE,
+//! message, detail, hint, table/column/constraint) and the mapping from every module's
+//! error, and from SQLite's message text, to SQLSTATE. It must not import pgwire: the
+//! wire layer converts `PgError` into its ErrorResponse.
+
+use std::fmt;
+
+use crate::session::BackendError;
+use crate::sql::SqlError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    Error,
+    Fatal,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "ERROR",
+            Severity::Fatal => "FATAL",
+        }
+    }
+}
+
+/// A client-facing PostgreSQL error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PgError {
+    pub severity: Severity,
+    pub code: &'static str,
+    pub message: String,
+    /// The optional fields, boxed to keep `Result<_, PgError>` small.
+    pub fields: Box<ErrorFields>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ErrorFields {
+    pub detail: Option<String>,
+    pub hint: Option<String>,
+    pub table: Option<String>,
+    pub column: Option<String>,
+    pub constraint: Option<String>,
+}
+
+impl PgError {
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        PgError {
+            severity: Severity::Error,
+            code,
+            message: message.into(),
+            fields: Box::default(),
+        }
+    }
+
+    pub fn fatal(code: &'static str, message: impl Into<String>) -> Self {
+        PgError {
+            severity: Severity::Fatal,
+            ..PgError::new(code, message)
+        }
+    }
+
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.fields.hint = Some(hint.into());
+        self
+    }
+
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.fields.detail = Some(detail.into());
+        self
+    }
+
+    pub fn into_fatal(mut self) -> Self {
+        self.severity = Severity::Fatal;
+        self
+    }
+
+    /// 25P02: every statement of a failed transaction block until ROLLBACK.
+    pub fn in_failed_transaction() -> Self {
+        PgError::new(
+            codes::IN_FAILED_SQL_TRANSACTION,
+            "current transaction is aborted, commands ignored until end of transaction block",
+        )
+    }
+}
+
+impl fmt::Display for PgError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {}: {}",
+            self.severity.as_str(),
+            self.code,
+            self.message
+        )
+    }
+}
+
+/// SQLSTATE codes used by pgrq (names as in PostgreSQL's errcodes.txt).
+pub mod codes {
+    pub const SYNTAX_ERROR: &str = "42601";
+    pub const FEATURE_NOT_SUPPORTED: &str = "0A000";
+    pub const UNDEFINED_FUNCTION: &str = "42883";
+    pub const UNDEFINED_PARAMETER: &str = "42P02";
+    pub const UNDEFINED_TABLE: &str = "42P01";
+    pub const UNDEFINED_COLUMN: &str = "42703";
+    pub const UNDEFINED_OBJECT: &str = "42704";
+    pub const DUPLICATE_TABLE: &str = "42P07";
+    pub const DUPLICATE_OBJECT: &str = "42710";
+    pub const DATATYPE_MISMATCH: &str = "42804";
+    pub const UNIQUE_VIOLATION: &str = "23505";
+    pub const NOT_NULL_VIOLATION: &str = "23502";
+    pub const FOREIGN_KEY_VIOLATION: &str = "23503";
+    pub const CHECK_VIOLATION: &str = "23514";
+    pub const INTEGRITY_CONSTRAINT_VIOLATION: &str = "23000";
+    pub const IN_FAILED_SQL_TRANSACTION: &str = "25P02";
+    pub const READ_ONLY_SQL_TRANSACTION: &str = "25006";
+    pub const INVALID_PARAMETER_VALUE: &str = "22023";
+    pub const INVALID_TEXT_REPRESENTATION: &str = "22P02";
+    pub const DIVISION_BY_ZERO: &str = "22012";
+    pub const INVALID_AUTHORIZATION: &str = "28000";
+    pub const INVALID_PASSWORD: &str = "28P01";
+    pub const INVALID_CATALOG_NAME: &str = "3D000";
+    pub const INVALID_NAME: &str = "42602";
+    pub const INSUFFICIENT_PRIVILEGE: &str = "42501";
+    pub const CANNOT_CONNECT_NOW: &str = "57P03";
+    pub const CONNECTION_FAILURE: &str = "08006";
+    pub const PROTOCOL_VIOLATION: &str = "08P01";
+    pub const TOO_MANY_CONNECTIONS: &str = "53300";
+    pub const QUERY_CANCELED: &str = "57014";
+    pub const INTERNAL_ERROR: &str = "XX000";
+    pub const ACTIVE_SQL_TRANSACTION: &str = "25001";
+    pub const NO_ACTIVE_SQL_TRANSACTION: &str = "25P01";
+}
+
+impl From<&SqlError> for PgError {
+    fn from(e: &SqlError) -> Self {
+        let code = match e {
+            SqlError::Syntax { .. } => codes::SYNTAX_ERROR,
+            SqlError::Unsupported { .. } => codes::FEATURE_NOT_SUPPORTED,
+            SqlError::UndefinedFunction { .. } => codes::UNDEFINED_FUNCTION,
+            SqlError::InvalidParameterRef { .. } => codes::UNDEFINED_PARAMETER,
+        };
+        PgError::new(code, e.to_string())
+    }
+}
+
+impl From<SqlError> for PgError {
+    fn from(e: SqlError) -> Self {
+        PgError::from(&e)
+    }
+}
+
+impl From<&BackendError> for PgError {
+    fn from(e: &BackendError) -> Self {
+        match e {
+            BackendError::NotFound { .. } => {
+                PgError::fatal(codes::INVALID_CATALOG_NAME, e.to_string())
+            }
+            BackendError::EngineMissing { hint, .. } => {
+                PgError::new(codes::CANNOT_CONNECT_NOW, e.to_string()).with_hint(hint.clone())
+            }
+            BackendError::Unavailable { .. } => {
+                PgError::new(codes::CANNOT_CONNECT_NOW, e.to_string())
+            }
+            BackendError::Capacity { .. } => PgError::new(codes::CANNOT_CONNECT_NOW, e.to_string()),
+            BackendError::Internal { .. } => PgError::new(codes::INTERNAL_ERROR, e.to_string()),
+        }
+    }
+}
+
+impl From<BackendError> for PgError {
+    fn from(e: BackendError) -> Self {
+        PgError::from(&e)
+    }
+}
+
+/// Maps an error message produced by SQLite (as rqlite returns it) to a PostgreSQL error
+/// with the SQLSTATE and wording a PostgreSQL client expects.
+pub fn from_sqlite(message: &str) -> PgError {
+    let msg = message.trim();
+    if let Some(rest) = msg.strip_prefix("UNIQUE constraint failed: ") {
+        let (table, cols) = split_table_columns(rest);
+        let constraint = format!("{table}_{}_key", cols.join("_"));
+        let mut e = PgError::new(
+            codes::UNIQUE_VIOLATION,
+            format!("duplicate key value violates unique constraint \"{constraint}\""),
+        )
+        .with_detail(format!("Key ({}) already exists.", cols.join(", ")));
+        e.fields.table = Some(table);
+        e.fields.constraint = Some(constraint);
+        return e;
+    }
+    if let Some(rest) = msg.strip_prefix("NOT NULL constraint failed: ") {
+        let (table, cols) = split_table_columns(rest);
+        let column = cols.into_iter().next().unwrap_or_default();
+        let mut e = PgError::new(
+            codes::NOT_NULL_VIOLATION,
+            format!(
+                "null value in column \"{column}\" of relation \"{table}\" violates not-null constraint"
+            ),
+        );
+        e.fields.table = Some(table);
+        e.fields.column = Some(column);
+        return e;
+    }
+    if msg.starts_with("FOREIGN KEY constraint failed") {
+        return PgError::new(
+            codes::FOREIGN_KEY_VIOLATION,
+            "insert or update violates a foreign key constraint",
+        );
+    }
+    if let Some(rest) = msg.strip_prefix("CHECK constraint failed: ") {
+        let mut e = PgError::new(
+            codes::CHECK_VIOLATION,
+            format!("new row violates check constraint \"{rest}\""),
+        );
+        e.fields.constraint = Some(rest.to_string());
+        return e;
+    }
+    if let Some(t) = msg.strip_prefix("no such table: ") {
+        let t = t.strip_prefix("main.").unwrap_or(t);
+        return PgError::new(
+            codes::UNDEFINED_TABLE,
+            format!("relation \"{t}\" does not exist"),
+        );
+    }
+    if let Some(c) = msg.strip_prefix("no such column: ") {
+        return PgError::new(
+            codes::UNDEFINED_COLUMN,
+            format!("column \"{c}\" does not exist"),
+        );
+    }
+    if let Some(c) = msg.strip_prefix("no such function: ") {
+        return PgError::new(
+            codes::UNDEFINED_FUNCTION,
+            format!("function {c} does not exist"),
+        );
+    }
+    if let Some(rest) = msg.strip_prefix("table ")
+        && let Some(t) = rest.strip_suffix(" already exists")
+    {
+        return PgError::new(
+            codes::DUPLICATE_TABLE,
+            format!("relation {t} already exists"),
+        );
+    }
+    if let Some(rest) = msg.strip_prefix("index ")
+        && let Some(i) = rest.strip_suffix(" already exists")
+    {
+        return PgError::new(
+            codes::DUPLICATE_TABLE,
+            format!("relation {i} already exists"),
+        );
+    }
+    if msg.contains("syntax error") || msg.starts_with("incomplete input") {
+        return PgError::new(codes::SYNTAX_ERROR, msg.to_string());
+    }
+    if msg.starts_with("datatype mismatch") {
+        return PgError::new(codes::DATATYPE_MISMATCH, msg.to_string());
+    }
+    if msg.contains("readonly database") || msg.contains("read-only") {
+        return PgError::new(codes::READ_ONLY_SQL_TRANSACTION, msg.to_string());
+    }
+    if msg.contains("constraint failed") {
+        return PgError::new(codes::INTEGRITY_CONSTRAINT_VIOLATION, msg.to_string());
+    }
+    PgError::new(codes::INTERNAL_ERROR, msg.to_string())
+}
+
+/// `t.a, t.b` → (`t`, [`a`, `b`]).
+fn split_table_columns(s: &str) -> (String, Vec<String>) {
+    let mut table = String::new();
+    let mut cols = Vec::new();
+    for part in s.split(',') {
+        let part = part.trim();
+        match part.split_once('.') {
+            Some((t, c)) => {
+                table = t.to_string();
+                cols.push(c.to_string());
+            }
+            None => cols.push(part.to_string()),
+        }
+    }
+    (table, cols)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unique_violation_names_constraint_and_table() {
+        let e = from_sqlite("UNIQUE constraint failed: users.email");
+        assert_eq!(e.code, "23505");
+        assert_eq!(e.fields.constraint.as_deref(), Some("users_email_key"));
+        assert_eq!(e.fields.table.as_deref(), Some("users"));
+        assert!(e.message.contains("\"users_email_key\""));
+        let e = from_sqlite("UNIQUE constraint failed: t.a, t.b");
+        assert_eq!(e.fields.constraint.as_deref(), Some("t_a_b_key"));
+        assert_eq!(
+            e.fields.detail.as_deref(),
+            Some("Key (a, b) already exists.")
+        );
+    }
+
+    #[test]
+    fn common_sqlite_errors() {
+        let cases = [
+            ("NOT NULL constraint failed: t.name", "23502"),
+            ("FOREIGN KEY constraint failed", "23503"),
+            ("CHECK constraint failed: positive", "23514"),
+            ("no such table: nope", "42P01"),
+            ("no such table: main.nope", "42P01"),
+            ("no such column: zz", "42703"),
+            ("no such function: frob", "42883"),
+            ("table t already exists", "42P07"),
+            ("near \"SELEC\": syntax error", "42601"),
+            ("something odd", "XX000"),
+        ];
+        for (msg, code) in cases {
+            assert_eq!(from_sqlite(msg).code, code, "{msg}");
+        }
+        assert_eq!(
+            from_sqlite("no such table: main.nope").message,
+            "relation \"nope\" does not exist"
+        );
+        let e = from_sqlite("NOT NULL constraint failed: t.name");
+        assert_eq!(e.fields.column.as_deref(), Some("name"));
+    }
+
+    #[test]
+    fn fatal_and_display() {
+        let e = PgError::new("28000", "no").into_fatal();
+        assert_eq!(e.severity, Severity::Fatal);
+        assert_eq!(e.to_string(), "FATAL 28000: no");
+    }
+}

@@ -1,0 +1,22 @@
+//! pgrq: PostgreSQL wire protocol in front of many small replicated SQLite databases,
+//! each one a 3-replica rqlite cluster.
+//!
+//! # Layout (the data path, dependencies pointing down only)
+//! - `wire/`: pgwire front end (TLS, SCRAM, cancel, message encoding).
+//! - `session/`: one connection: database, GUCs, transaction block; owns the `Backend` trait.
+//! - `sql/`: pure translation of PostgreSQL statements into SQLite.
+//! - `backend`: implements `session::Backend` over `rqlite/` and `node/`.
+//! - `rqlite/`: HTTP client of one rqlite cluster.
+//! - `node/`: locating, starting and supervising `rqlited` processes.
+//! - `config`, `error`: typed configuration; the single SQLSTATE mapping.
+//! - `app`: composition root and ordered shutdown.
+
+pub mod app;
+pub mod backend;
+pub mod config;
+pub mod error;
+pub mod node;
+pub mod rqlite;
+pub mod session;
+pub mod sql;
+pub mod wire;

@@ -1,0 +1,309 @@
+//! Tests of the retry policy and of real network failures. No rqlite is
+//! involved: the only peers are closed ports and a TCP socket that drops the
+//! connection without answering (a network fault, not an rqlite stand-in).
+
+use super::*;
+use crate::rqlite::Value;
+use tokio::io::AsyncReadExt;
+use tokio::net::TcpListener;
+
+fn client(nodes: Vec<String>, deadline: Duration) -> ClusterClient {
+    ClusterClient::new(
+        reqwest::Client::new(),
+        nodes,
+        Credentials {
+            user: "pgrq".into(),
+            password: "secret".into(),
+        },
+        deadline,
+    )
+}
+
+/// An address on which nothing listens (connection refused).
+async fn closed_port() -> String {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap().to_string();
+    drop(l);
+    addr
+}
+
+/// A peer that accepts, reads the request head, then closes without a
+/// response. Returns its address and a counter of accepted connections.
+async fn dropping_peer() -> (String, Arc<AtomicUsize>) {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap().to_string();
+    let count = Arc::new(AtomicUsize::new(0));
+    let c = count.clone();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = l.accept().await {
+            c.fetch_add(1, Ordering::SeqCst);
+            let mut buf = vec![0u8; 8192];
+            let mut seen = Vec::new();
+            while let Ok(k) = sock.read(&mut buf).await {
+                if k == 0 {
+                    break;
+                }
+                seen.extend_from_slice(&buf[..k]);
+                if seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                    break;
+                }
+            }
+            drop(sock);
+        }
+    });
+    (addr, count)
+}
+
+fn is_retry(s: &Step) -> bool {
+    matches!(s, Step::Retry(_))
+}
+
+#[test]
+fn top_level_errors_retry_reads_but_only_known_safe_writes() {
+    for msg in [
+        "leader not found",
+        "store not ready",
+        "not leader",
+        "store not open",
+    ] {
+        assert!(
+            is_retry(&classify_request_error("n", msg, Kind::Write)),
+            "{msg}"
+        );
+        assert!(
+            is_retry(&classify_request_error("n", msg, Kind::Read)),
+            "{msg}"
+        );
+    }
+    let lost = "leadership lost while committing log";
+    assert!(is_retry(&classify_request_error("n", lost, Kind::Read)));
+    assert!(matches!(
+        classify_request_error("n", lost, Kind::Write),
+        Step::Fail(RqliteError::Indeterminate { .. })
+    ));
+    assert!(matches!(
+        classify_request_error("n", "disallowed pragma", Kind::Read),
+        Step::Fail(RqliteError::Request { .. })
+    ));
+}
+
+#[test]
+fn http_status_decisions() {
+    let w = Kind::Write;
+    let r = Kind::Read;
+    assert!(matches!(
+        classify_status("n", 401, "", w, "u"),
+        Step::Fail(RqliteError::Auth { .. })
+    ));
+    assert!(matches!(
+        classify_status("n", 401, "", r, "u"),
+        Step::Fail(RqliteError::Auth { .. })
+    ));
+    match classify_status("n", 400, "invalid JSON body\n", w, "u") {
+        Step::Fail(RqliteError::BadRequest { message, .. }) => {
+            assert_eq!(message, "invalid JSON body")
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert!(is_retry(&classify_status(
+        "n",
+        503,
+        "leader not found",
+        w,
+        "u"
+    )));
+    assert!(is_retry(&classify_status("n", 503, "", r, "u")));
+    assert!(is_retry(&classify_status(
+        "n",
+        500,
+        "leader address: x",
+        r,
+        "u"
+    )));
+    assert!(matches!(
+        classify_status("n", 500, "leader address: x", w, "u"),
+        Step::Fail(RqliteError::Indeterminate { .. })
+    ));
+    assert!(matches!(
+        classify_status("n", 500, "SQL rewrite: bad", w, "u"),
+        Step::Fail(RqliteError::Request { .. })
+    ));
+    assert!(matches!(
+        classify_status("n", 405, "", r, "u"),
+        Step::Fail(RqliteError::Request { .. })
+    ));
+}
+
+#[test]
+fn transport_decisions() {
+    assert!(is_retry(&classify_transport(
+        "n",
+        true,
+        "refused".into(),
+        Kind::Write
+    )));
+    assert!(is_retry(&classify_transport(
+        "n",
+        false,
+        "reset".into(),
+        Kind::Read
+    )));
+    assert!(matches!(
+        classify_transport("n", false, "reset".into(), Kind::Write),
+        Step::Fail(RqliteError::Indeterminate { .. })
+    ));
+}
+
+#[test]
+fn node_order_starts_at_preferred() {
+    assert_eq!(node_order(3, 0).collect::<Vec<_>>(), [0, 1, 2]);
+    assert_eq!(node_order(3, 2).collect::<Vec<_>>(), [2, 0, 1]);
+    assert_eq!(node_order(3, 7).collect::<Vec<_>>(), [0, 1, 2]);
+    assert_eq!(node_order(0, 0).count(), 0);
+}
+
+#[test]
+fn credentials_debug_hides_password() {
+    let c = Credentials {
+        user: "u".into(),
+        password: "hunter2".into(),
+    };
+    let s = format!("{c:?}");
+    assert!(s.contains("\"u\"") && !s.contains("hunter2"), "{s}");
+}
+
+#[tokio::test]
+async fn all_nodes_refusing_gives_unavailable_after_deadline() {
+    let nodes = vec![closed_port().await, closed_port().await];
+    let c = client(nodes.clone(), Duration::from_millis(300));
+    let started = Instant::now();
+    let err = c
+        .query(&[Stmt::new("SELECT 1")], Level::Weak)
+        .await
+        .unwrap_err();
+    let elapsed = started.elapsed();
+    assert!(elapsed >= Duration::from_millis(300), "{elapsed:?}");
+    assert!(elapsed < Duration::from_secs(3), "{elapsed:?}");
+    match &err {
+        RqliteError::Unavailable {
+            tried, last_error, ..
+        } => {
+            assert_eq!(tried, &nodes);
+            assert!(!last_error.is_empty());
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    let text = err.to_string();
+    assert!(
+        text.contains(&nodes[0]) && text.contains(&nodes[1]),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn refused_write_is_retried_and_zero_deadline_still_tries_every_node() {
+    let nodes = vec![
+        closed_port().await,
+        closed_port().await,
+        closed_port().await,
+    ];
+    let c = client(nodes.clone(), Duration::ZERO);
+    let err = c
+        .execute(&[Stmt::new("INSERT INTO t VALUES (1)")], true)
+        .await
+        .unwrap_err();
+    match err {
+        RqliteError::Unavailable { tried, .. } => assert_eq!(tried, nodes),
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn write_is_not_retried_once_sent() {
+    let (peer, count) = dropping_peer().await;
+    let other = closed_port().await;
+    let c = client(vec![peer.clone(), other], Duration::from_millis(500));
+    let err = c
+        .execute(
+            &[Stmt::with_params(
+                "INSERT INTO t VALUES (?)",
+                vec![Value::Integer(1)],
+            )],
+            false,
+        )
+        .await
+        .unwrap_err();
+    match err {
+        RqliteError::Indeterminate { node, .. } => assert_eq!(node, peer),
+        other => panic!("unexpected {other:?}"),
+    }
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+    let err = c
+        .request(&[Stmt::new("DELETE FROM t")], true, Level::Weak)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, RqliteError::Indeterminate { .. }), "{err:?}");
+    assert_eq!(count.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn read_is_retried_after_a_dropped_connection() {
+    let (peer, count) = dropping_peer().await;
+    let c = client(vec![peer], Duration::from_millis(300));
+    let err = c
+        .query(&[Stmt::new("SELECT 1")], Level::None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, RqliteError::Unavailable { .. }), "{err:?}");
+    assert!(
+        count.load(Ordering::SeqCst) >= 2,
+        "{}",
+        count.load(Ordering::SeqCst)
+    );
+}
+
+#[tokio::test]
+async fn nothing_is_sent_for_empty_or_invalid_batches() {
+    let (peer, count) = dropping_peer().await;
+    let c = client(vec![peer], Duration::from_millis(200));
+    assert!(c.execute(&[], true).await.unwrap().is_empty());
+    let err = c
+        .execute(
+            &[Stmt::with_params("x", vec![Value::Real(f64::INFINITY)])],
+            false,
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            RqliteError::InvalidParam {
+                stmt: 0,
+                param: 1,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(count.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn control_calls_on_dead_nodes() {
+    let dead = closed_port().await;
+    let c = client(vec![dead.clone()], Duration::from_millis(100));
+    assert!(!c.ready(&dead).await);
+    assert!(matches!(
+        c.leader().await,
+        Err(RqliteError::Unavailable { .. })
+    ));
+    assert!(matches!(
+        c.remove_node("n1").await,
+        Err(RqliteError::Unavailable { .. })
+    ));
+    let none = client(vec![], Duration::from_millis(100));
+    assert!(matches!(
+        none.query(&[Stmt::new("SELECT 1")], Level::Weak).await,
+        Err(RqliteError::Unavailable { .. })
+    ));
+}

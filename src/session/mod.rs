@@ -1,0 +1,335 @@
+//! One client connection after authentication: its database, its parameters (GUCs), its
+//! transaction block, and the execution of each statement: translate (via `sql/`), decide
+//! how it runs (read, write, probe inside a transaction), run it through the `Backend`
+//! trait, and shape the reply. It must not talk HTTP or know where replicas live (that is
+//! the backend's), nor encode wire messages (that is `wire/`'s).
+
+mod backend;
+mod dbname;
+mod gucs;
+mod reply;
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+pub use backend::{
+    Backend, BackendError, Batch, BoundStmt, Output, ReadLevel, Rows, StmtResult, Value,
+};
+pub use dbname::DbName;
+pub use gucs::{Gucs, SERVER_VERSION, version_string};
+pub use reply::{Column, Reply};
+
+use crate::error::{self, PgError, codes};
+use crate::sql::{self, StatementKind, Translated, TxnControl};
+
+#[derive(Debug, Clone, PartialEq)]
+enum TxnState {
+    Idle,
+    /// Inside BEGIN … COMMIT: the writes so far, sent atomically at COMMIT.
+    Block(Vec<BoundStmt>),
+    /// An error happened inside the block: only ROLLBACK (or COMMIT, which rolls back).
+    Failed,
+}
+
+pub struct Session {
+    db: DbName,
+    gucs: Gucs,
+    txn: TxnState,
+    backend: Arc<dyn Backend>,
+    ctx: sql::Context,
+}
+
+impl Session {
+    pub fn new(
+        db: DbName,
+        user: &str,
+        startup: &BTreeMap<String, String>,
+        backend: Arc<dyn Backend>,
+    ) -> Result<Session, PgError> {
+        let gucs = Gucs::new(user, startup)?;
+        let ctx = sql::Context {
+            database: db.as_str().to_string(),
+            user: user.to_string(),
+            schema: "public".into(),
+            version: version_string(),
+        };
+        Ok(Session {
+            db,
+            gucs,
+            txn: TxnState::Idle,
+            backend,
+            ctx,
+        })
+    }
+
+    pub fn database(&self) -> &DbName {
+        &self.db
+    }
+
+    pub fn gucs(&self) -> &Gucs {
+        &self.gucs
+    }
+
+    /// ParameterStatus messages owed to the client (after SET/RESET).
+    pub fn take_parameter_changes(&mut self) -> Vec<(String, String)> {
+        self.gucs.take_changes()
+    }
+
+    /// `I`, `T` or `E` for ReadyForQuery.
+    pub fn in_transaction(&self) -> bool {
+        !matches!(self.txn, TxnState::Idle)
+    }
+
+    pub fn in_failed_transaction(&self) -> bool {
+        matches!(self.txn, TxnState::Failed)
+    }
+
+    /// Simple query protocol: every statement of `text` in order, stopping at the first
+    /// error (which is the last element).
+    pub async fn simple_query(&mut self, text: &str) -> Vec<Result<Reply, PgError>> {
+        let stmts = match sql::translate(text, &self.ctx) {
+            Ok(s) => s,
+            Err(e) => {
+                let err = PgError::from(e);
+                if let TxnState::Block(_) = self.txn {
+                    self.txn = TxnState::Failed;
+                }
+                return vec![Err(err)];
+            }
+        };
+        let mut out = Vec::with_capacity(stmts.len());
+        for t in stmts {
+            let r = self.run(&t, Vec::new()).await;
+            let stop = r.is_err();
+            out.push(r);
+            if stop {
+                break;
+            }
+        }
+        if out.is_empty() {
+            out.push(Ok(Reply::Empty));
+        }
+        out
+    }
+
+    /// Translates one statement for the extended protocol (Parse).
+    pub fn prepare(&self, text: &str) -> Result<Option<Translated>, PgError> {
+        let mut stmts = sql::translate(text, &self.ctx)?;
+        match stmts.len() {
+            0 => Ok(None),
+            1 => Ok(stmts.pop()),
+            _ => Err(PgError::new(
+                codes::SYNTAX_ERROR,
+                "cannot insert multiple commands into a prepared statement",
+            )),
+        }
+    }
+
+    /// Runs one translated statement with bound parameters.
+    pub async fn run(&mut self, t: &Translated, params: Vec<Value>) -> Result<Reply, PgError> {
+        let result = self.run_inner(t, params).await;
+        if result.is_err()
+            && let TxnState::Block(_) = self.txn
+        {
+            self.txn = TxnState::Failed;
+        }
+        result
+    }
+
+    async fn run_inner(&mut self, t: &Translated, params: Vec<Value>) -> Result<Reply, PgError> {
+        if let StatementKind::Transaction(ctl) = &t.kind {
+            return self.transaction_control(ctl).await;
+        }
+        if self.txn == TxnState::Failed {
+            return Err(PgError::in_failed_transaction());
+        }
+        if params.len() != t.param_count {
+            return Err(PgError::new(
+                codes::PROTOCOL_VIOLATION,
+                format!(
+                    "bind message supplies {} parameters, but prepared statement requires {}",
+                    params.len(),
+                    t.param_count
+                ),
+            ));
+        }
+        match &t.kind {
+            StatementKind::Transaction(_) => {
+                Err(PgError::new(codes::INTERNAL_ERROR, "unreachable"))
+            }
+            StatementKind::Empty => Ok(Reply::Empty),
+            StatementKind::Set { name, value, .. } => {
+                self.gucs.set(name, value.as_deref())?;
+                Ok(Reply::command("SET"))
+            }
+            StatementKind::Reset { name } => {
+                self.gucs.reset(name.as_deref())?;
+                Ok(Reply::command("RESET"))
+            }
+            StatementKind::Show { name } => self.show(name),
+            // `DEALLOCATE name` answers plain `DEALLOCATE`, as PostgreSQL does.
+            StatementKind::Discard => Ok(Reply::command(match t.tag.as_str() {
+                "DISCARD ALL" | "DEALLOCATE ALL" => &t.tag,
+                tag if tag.starts_with("DEALLOCATE") => "DEALLOCATE",
+                tag => tag,
+            })),
+            StatementKind::Query | StatementKind::Write | StatementKind::Ddl => {
+                let sql = t.sqlite.clone().ok_or_else(|| {
+                    PgError::new(codes::INTERNAL_ERROR, "statement has no SQLite translation")
+                })?;
+                let stmt = BoundStmt { sql, params };
+                self.execute(t, stmt).await
+            }
+        }
+    }
+
+    async fn execute(&mut self, t: &Translated, stmt: BoundStmt) -> Result<Reply, PgError> {
+        let is_read = matches!(t.kind, StatementKind::Query);
+        if !is_read && self.gucs.get("transaction_read_only") == Some("on") {
+            return Err(PgError::new(
+                codes::READ_ONLY_SQL_TRANSACTION,
+                format!("cannot execute {} in a read-only transaction", t.tag),
+            ));
+        }
+        let output = match &mut self.txn {
+            TxnState::Block(pending) => {
+                // Run the block so far plus this statement, then roll back: the statement
+                // sees the block's own writes; the writes themselves go out at COMMIT.
+                let mut stmts = pending.clone();
+                stmts.push(stmt.clone());
+                let n = stmts.len();
+                let results = self.backend.run(&self.db, Batch::Probe { stmts }).await?;
+                let out = last_result(results, n)?;
+                if !is_read {
+                    pending.push(stmt);
+                }
+                out
+            }
+            TxnState::Idle => {
+                let batch = if is_read {
+                    let level = self
+                        .gucs
+                        .get("pgrq.read_consistency")
+                        .and_then(ReadLevel::parse)
+                        .unwrap_or(ReadLevel::Linearizable);
+                    Batch::Read { stmt, level }
+                } else {
+                    Batch::Write {
+                        stmts: vec![stmt],
+                        transaction: false,
+                        returning: t.returning,
+                    }
+                };
+                let results = self.backend.run(&self.db, batch).await?;
+                last_result(results, 1)?
+            }
+            TxnState::Failed => return Err(PgError::in_failed_transaction()),
+        };
+        Ok(Reply::from_output(t, output))
+    }
+
+    async fn transaction_control(&mut self, ctl: &TxnControl) -> Result<Reply, PgError> {
+        match ctl {
+            TxnControl::Begin => {
+                if self.txn == TxnState::Idle {
+                    self.txn = TxnState::Block(Vec::new());
+                }
+                Ok(Reply::TxnStart("BEGIN".into()))
+            }
+            TxnControl::Commit => match std::mem::replace(&mut self.txn, TxnState::Idle) {
+                TxnState::Idle => Ok(Reply::TxnEnd("COMMIT".into())),
+                TxnState::Failed => Ok(Reply::TxnEnd("ROLLBACK".into())),
+                TxnState::Block(stmts) if stmts.is_empty() => Ok(Reply::TxnEnd("COMMIT".into())),
+                TxnState::Block(stmts) => {
+                    let n = stmts.len();
+                    let results = self
+                        .backend
+                        .run(
+                            &self.db,
+                            Batch::Write {
+                                stmts,
+                                transaction: true,
+                                returning: false,
+                            },
+                        )
+                        .await?;
+                    // The block is over either way: a failed COMMIT rolled everything back.
+                    all_ok(results, n)?;
+                    Ok(Reply::TxnEnd("COMMIT".into()))
+                }
+            },
+            TxnControl::Rollback => {
+                self.txn = TxnState::Idle;
+                Ok(Reply::TxnEnd("ROLLBACK".into()))
+            }
+            TxnControl::Savepoint(_) | TxnControl::Release(_) | TxnControl::RollbackTo(_) => {
+                if self.txn == TxnState::Failed {
+                    return Err(PgError::in_failed_transaction());
+                }
+                Err(PgError::new(
+                    codes::FEATURE_NOT_SUPPORTED,
+                    "savepoints are not supported yet",
+                )
+                .with_hint("use a separate transaction instead of SAVEPOINT/ROLLBACK TO"))
+            }
+        }
+    }
+
+    fn show(&self, name: &str) -> Result<Reply, PgError> {
+        if name == "all" {
+            let rows = self
+                .gucs
+                .all()
+                .into_iter()
+                .map(|(n, v)| vec![Value::Text(n), Value::Text(v), Value::Text(String::new())])
+                .collect();
+            return Ok(Reply::text_rows(
+                &["name", "setting", "description"],
+                rows,
+                "SHOW",
+            ));
+        }
+        let (col, value) = self.gucs.show(name)?;
+        Ok(Reply::text_rows(
+            &[&col],
+            vec![vec![Value::Text(value)]],
+            "SHOW",
+        ))
+    }
+}
+
+/// The result of the last statement of a batch of `n`, or the first statement error.
+fn last_result(results: Vec<StmtResult>, n: usize) -> Result<Output, PgError> {
+    let mut last = None;
+    for r in results {
+        match r {
+            Ok(o) => last = Some(o),
+            Err(msg) => return Err(error::from_sqlite(&msg)),
+        }
+    }
+    match last {
+        Some(o) => Ok(o),
+        None => Err(PgError::new(
+            codes::INTERNAL_ERROR,
+            format!("the engine returned no result for a batch of {n} statements"),
+        )),
+    }
+}
+
+fn all_ok(results: Vec<StmtResult>, n: usize) -> Result<(), PgError> {
+    let got = results.len();
+    for r in results {
+        if let Err(msg) = r {
+            return Err(error::from_sqlite(&msg));
+        }
+    }
+    if got != n {
+        return Err(PgError::new(
+            codes::INTERNAL_ERROR,
+            format!("the engine returned {got} results for {n} statements"),
+        ));
+    }
+    Ok(())
+}

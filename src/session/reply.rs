@@ -1,0 +1,116 @@
+//! What a statement gives back to the wire layer: rows with their PostgreSQL column types,
+//! or a command tag (`INSERT 0 3`, `UPDATE 2`, `CREATE TABLE`), or a transaction boundary.
+
+use super::{Output, Value};
+use crate::sql::{PgType, StatementKind, Translated};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Column {
+    pub name: String,
+    pub pg_type: PgType,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reply {
+    Rows {
+        columns: Vec<Column>,
+        rows: Vec<Vec<Value>>,
+        tag: String,
+    },
+    Command {
+        tag: String,
+    },
+    TxnStart(String),
+    TxnEnd(String),
+    Empty,
+}
+
+impl Reply {
+    pub fn command(tag: &str) -> Reply {
+        Reply::Command {
+            tag: tag.to_string(),
+        }
+    }
+
+    /// Text columns, for SHOW and other answers pgrq makes itself.
+    pub fn text_rows(names: &[&str], rows: Vec<Vec<Value>>, verb: &str) -> Reply {
+        let columns = names
+            .iter()
+            .map(|n| Column {
+                name: (*n).to_string(),
+                pg_type: PgType::Text,
+            })
+            .collect();
+        let tag = if verb == "SELECT" {
+            format!("SELECT {}", rows.len())
+        } else {
+            verb.to_string()
+        };
+        Reply::Rows { columns, rows, tag }
+    }
+
+    pub fn from_output(t: &Translated, out: Output) -> Reply {
+        let affected = out.rows_affected;
+        match (out.rows, &t.kind) {
+            (Some(rows), _) if matches!(t.kind, StatementKind::Query) || t.returning => {
+                let n = rows.values.len() as u64;
+                let columns = columns_of(&rows.columns, &rows.decl_types, &rows.values);
+                let count = if t.returning { n.max(affected) } else { n };
+                Reply::Rows {
+                    columns,
+                    rows: rows.values,
+                    tag: tag_with_count(&t.tag, count),
+                }
+            }
+            (None, StatementKind::Query) => Reply::Rows {
+                columns: Vec::new(),
+                rows: Vec::new(),
+                tag: tag_with_count(&t.tag, 0),
+            },
+            _ => Reply::Command {
+                tag: tag_with_count(&t.tag, affected),
+            },
+        }
+    }
+}
+
+/// PostgreSQL's command tags carry row counts for these verbs.
+pub fn tag_with_count(verb: &str, n: u64) -> String {
+    match verb {
+        "INSERT" => format!("INSERT 0 {n}"),
+        "SELECT" | "UPDATE" | "DELETE" | "MERGE" | "FETCH" | "MOVE" | "COPY" => {
+            format!("{verb} {n}")
+        }
+        _ => verb.to_string(),
+    }
+}
+
+/// Column types from the declared type, or from the first non-null value for expressions.
+fn columns_of(names: &[String], decl: &[String], values: &[Vec<Value>]) -> Vec<Column> {
+    names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let declared = decl.get(i).map(String::as_str).unwrap_or("");
+            let pg_type = if declared.is_empty() {
+                infer(values.iter().filter_map(|r| r.get(i)))
+            } else {
+                PgType::from_decl(declared)
+            };
+            Column {
+                name: name.clone(),
+                pg_type,
+            }
+        })
+        .collect()
+}
+
+fn infer<'a>(mut vals: impl Iterator<Item = &'a Value>) -> PgType {
+    match vals.find(|v| !matches!(v, Value::Null)) {
+        Some(Value::Int(_)) => PgType::Int8,
+        Some(Value::Real(_)) => PgType::Float8,
+        Some(Value::Blob(_)) => PgType::Bytea,
+        Some(Value::Bool(_)) => PgType::Bool,
+        Some(Value::Text(_)) | Some(Value::Null) | None => PgType::Text,
+    }
+}

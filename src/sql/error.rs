@@ -1,0 +1,70 @@
+//! The single error type of the `sql` module.
+//!
+//! Each variant corresponds to one PostgreSQL SQLSTATE, but the mapping to
+//! SQLSTATE codes lives outside this module (the wire layer owns it).
+
+use thiserror::Error;
+
+/// Why a statement could not be translated to SQLite.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum SqlError {
+    /// The text is not valid SQL (PostgreSQL SQLSTATE 42601). Also used for
+    /// a literal that cannot be read as its type, e.g. `'maybe'::boolean`
+    /// (PostgreSQL says 22P02 there; there is no separate variant yet).
+    #[error("syntax error: {message}")]
+    Syntax { message: String },
+
+    /// Valid PostgreSQL that pgrq cannot run on SQLite (SQLSTATE 0A000).
+    /// `construct` names the offending construct, e.g. `operator ~ (regex)`.
+    #[error("{construct} is not supported")]
+    Unsupported { construct: String },
+
+    /// A function that neither SQLite provides nor pgrq translates
+    /// (SQLSTATE 42883).
+    #[error("function {name}() does not exist")]
+    UndefinedFunction { name: String },
+
+    /// A bad `$n` parameter reference, e.g. `$0` (SQLSTATE 42P02).
+    #[error("{message}")]
+    InvalidParameterRef { message: String },
+}
+
+impl SqlError {
+    /// Shorthand for [`SqlError::Unsupported`].
+    pub(crate) fn unsupported(construct: impl Into<String>) -> Self {
+        SqlError::Unsupported {
+            construct: construct.into(),
+        }
+    }
+
+    /// Shorthand for [`SqlError::Syntax`].
+    pub(crate) fn syntax(message: impl Into<String>) -> Self {
+        SqlError::Syntax {
+            message: message.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_name_the_problem() {
+        assert_eq!(
+            SqlError::unsupported("SAVEPOINT").to_string(),
+            "SAVEPOINT is not supported"
+        );
+        assert_eq!(
+            SqlError::UndefinedFunction {
+                name: "frobnicate".into()
+            }
+            .to_string(),
+            "function frobnicate() does not exist"
+        );
+        assert_eq!(
+            SqlError::syntax("unexpected end of input").to_string(),
+            "syntax error: unexpected end of input"
+        );
+    }
+}

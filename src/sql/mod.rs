@@ -1,0 +1,192 @@
+//! PostgreSQL SQL text in, SQLite SQL text out.
+//!
+//! This module owns everything pgrq knows about SQL itself: it parses the
+//! PostgreSQL dialect (with `sqlparser`), classifies each statement (query,
+//! write, DDL, transaction control, session command), rewrites the parsed
+//! tree into something SQLite runs with PostgreSQL's meaning, prints it back
+//! to text, and maps PostgreSQL types to and from the column types it writes
+//! into SQLite. Constructs it cannot translate faithfully are refused with a
+//! [`SqlError`] naming them; it never emits silently different SQL.
+//!
+//! It must not do I/O of any kind, and it knows nothing about the
+//! PostgreSQL wire protocol, sessions, or rqlite: callers hand it text and a
+//! [`Context`] and get back [`Translated`] statements to act on. Mapping
+//! [`SqlError`] variants to SQLSTATE codes is also done by the caller.
+
+mod classify;
+mod error;
+mod parse;
+mod rewrite;
+mod session;
+#[cfg(test)]
+mod test_support;
+mod types;
+
+pub use error::SqlError;
+pub use types::PgType;
+
+/// Session facts that some SQL functions (`version()`, `current_user`, …)
+/// are answered from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Context {
+    /// Database the client connected to (`current_database()`).
+    pub database: String,
+    /// Connected user (`current_user`, `session_user`, `user`).
+    pub user: String,
+    /// Current schema (`current_schema()`); normally `"public"`.
+    pub schema: String,
+    /// Full `version()` string.
+    pub version: String,
+}
+
+/// A transaction-control statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TxnControl {
+    /// `BEGIN` / `START TRANSACTION` (any isolation level or access mode).
+    Begin,
+    /// `COMMIT` / `END`.
+    Commit,
+    /// `ROLLBACK` / `ABORT`.
+    Rollback,
+    /// `SAVEPOINT name`.
+    Savepoint(String),
+    /// `RELEASE [SAVEPOINT] name`.
+    Release(String),
+    /// `ROLLBACK TO [SAVEPOINT] name`.
+    RollbackTo(String),
+}
+
+/// What a statement is, as far as the caller needs to know to run it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatementKind {
+    /// SELECT / VALUES / WITH … SELECT / EXPLAIN: read-only.
+    Query,
+    /// INSERT / UPDATE / DELETE (including ON CONFLICT and TRUNCATE);
+    /// see [`Translated::returning`].
+    Write,
+    /// CREATE / DROP / ALTER ….
+    Ddl,
+    /// Transaction control; `sqlite` is `None`.
+    Transaction(TxnControl),
+    /// `SET`; `value` is `None` for `DEFAULT`, `local` for `SET LOCAL`.
+    Set {
+        name: String,
+        value: Option<String>,
+        local: bool,
+    },
+    /// `SHOW name`; lower-cased, `"all"` for `SHOW ALL`.
+    Show { name: String },
+    /// `RESET name`; `None` for `RESET ALL`.
+    Reset { name: Option<String> },
+    /// `DISCARD …` or `DEALLOCATE …`: client housekeeping. The tag is
+    /// `"DISCARD ALL"` (or `"DISCARD PLANS"` …), `"DEALLOCATE ALL"`, or
+    /// `"DEALLOCATE <name>"` carrying the prepared statement's name (whose
+    /// PostgreSQL command tag is plain `"DEALLOCATE"`).
+    Discard,
+    /// Empty statement (`;` or only comments).
+    Empty,
+}
+
+/// One translated statement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Translated {
+    /// What the statement is.
+    pub kind: StatementKind,
+    /// SQLite text to run; `None` for session and transaction commands.
+    pub sqlite: Option<String>,
+    /// Highest `$n` referenced (0 if none).
+    pub param_count: usize,
+    /// One entry per parameter; `Some` where the SQL states the type
+    /// (`$1::int8`, `CAST($2 AS text)`).
+    pub param_types: Vec<Option<PgType>>,
+    /// A write with a RETURNING clause.
+    pub returning: bool,
+    /// Command tag verb: "SELECT", "INSERT", "CREATE TABLE", "BEGIN", ….
+    pub tag: String,
+    /// False when the statement references no table (e.g. `SELECT 1`,
+    /// `SELECT version()`): a local SQLite can answer it.
+    pub needs_database: bool,
+}
+
+impl Translated {
+    /// A statement that is handled without SQLite (session, transaction,
+    /// housekeeping, empty).
+    fn local(kind: StatementKind, tag: impl Into<String>) -> Self {
+        Translated {
+            kind,
+            sqlite: None,
+            param_count: 0,
+            param_types: Vec::new(),
+            returning: false,
+            tag: tag.into(),
+            needs_database: false,
+        }
+    }
+}
+
+/// Split a (possibly multi-statement) string and translate each statement.
+///
+/// An empty string, `;`, or only comments gives one [`StatementKind::Empty`].
+/// If any statement fails, the whole call fails (PostgreSQL likewise
+/// rejects a multi-statement string that does not parse before running any
+/// of it).
+pub fn translate(sql: &str, ctx: &Context) -> Result<Vec<Translated>, SqlError> {
+    let statements = parse::parse(sql)?;
+    if statements.is_empty() {
+        return Ok(vec![Translated::local(StatementKind::Empty, "")]);
+    }
+    statements
+        .into_iter()
+        .map(|stmt| classify::translate_statement(stmt, ctx))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_support::*;
+    use super::*;
+
+    #[test]
+    fn empty_inputs_give_one_empty_statement() {
+        for sql in ["", "   ", ";", "-- just a comment", "/* c */ ;"] {
+            let out = translate(sql, &ctx()).unwrap();
+            assert_eq!(out.len(), 1, "{sql:?}");
+            assert_eq!(out[0].kind, StatementKind::Empty);
+            assert_eq!(out[0].sqlite, None);
+            assert!(!out[0].needs_database);
+        }
+    }
+
+    #[test]
+    fn multi_statement_string_is_split() {
+        let out = translate("BEGIN; INSERT INTO t (a) VALUES ($1); COMMIT", &ctx()).unwrap();
+        assert_eq!(out.len(), 3);
+        assert_eq!(out[0].kind, StatementKind::Transaction(TxnControl::Begin));
+        assert_eq!(out[1].kind, StatementKind::Write);
+        assert_eq!(out[1].param_count, 1);
+        assert_eq!(out[2].kind, StatementKind::Transaction(TxnControl::Commit));
+        check_sqlite(out[1].sqlite.as_deref().unwrap());
+    }
+
+    #[test]
+    fn one_bad_statement_fails_the_batch() {
+        let err = translate("SELECT 1; LISTEN x", &ctx()).unwrap_err();
+        assert!(matches!(err, SqlError::Unsupported { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn session_literals_come_from_the_context() {
+        let ctx = Context {
+            database: "other".into(),
+            user: "bob".into(),
+            schema: "public".into(),
+            version: "PostgreSQL 15.0".into(),
+        };
+        let out = translate("SELECT current_database(), current_user, version()", &ctx).unwrap();
+        assert_eq!(
+            out[0].sqlite.as_deref(),
+            Some("SELECT 'other', 'bob', 'PostgreSQL 15.0'")
+        );
+        assert_eq!(tr("SELECT 1").tag, "SELECT");
+    }
+}

@@ -1,0 +1,231 @@
+//! Column definitions in CREATE TABLE and ALTER TABLE … ADD COLUMN.
+//!
+//! SERIAL and identity columns: SQLite auto-assigns a column only when it
+//! is the rowid alias, which requires the declared type to be exactly
+//! `INTEGER` and the column to be the whole primary key. So a SERIAL,
+//! BIGSERIAL, SMALLSERIAL or `GENERATED … AS IDENTITY` primary key is
+//! written `INTEGER` (keeping its PRIMARY KEY wherever it was declared).
+//! The declared type then reads back as `INTEGER`, which
+//! [`PgType::from_decl`](crate::sql::PgType::from_decl) reports as int4:
+//! a BIGSERIAL/bigint identity key is described to clients as int4 (the
+//! stored values are 64-bit either way). There is no declared type that
+//! both keeps rowid aliasing and says int8. GENERATED ALWAYS's refusal of
+//! explicit values is not enforced. A serial or identity column that is
+//! not the single-column primary key is refused. A column-level key also
+//! gets AUTOINCREMENT (see `auto_increment_column`).
+
+use sqlparser::ast::{
+    ColumnDef, ColumnOption, ColumnOptionDef, DataType, Expr, IndexColumn, TableConstraint,
+};
+
+use sqlparser::tokenizer::Token;
+
+use super::{relations, types};
+use crate::sql::{PgType, SqlError};
+
+/// Where a column stands with respect to the table's primary key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum KeyRole {
+    /// The whole primary key (column-level or single-column table-level).
+    SoleKey,
+    /// One column of a composite primary key.
+    KeyPart,
+    /// Not part of the primary key.
+    NotKey,
+}
+
+/// The primary-key role of `col` given the table constraints.
+pub(super) fn key_role(col: &ColumnDef, constraints: &[TableConstraint]) -> KeyRole {
+    let column_level = col
+        .options
+        .iter()
+        .any(|o| matches!(o.option, ColumnOption::PrimaryKey(_)));
+    if column_level {
+        return KeyRole::SoleKey;
+    }
+    let name = relations::fold(&col.name);
+    for c in constraints {
+        if let TableConstraint::PrimaryKey(pk) = c {
+            let names = index_column_names(&pk.columns);
+            if names.contains(&name) {
+                return if names.len() == 1 {
+                    KeyRole::SoleKey
+                } else {
+                    KeyRole::KeyPart
+                };
+            }
+        }
+    }
+    KeyRole::NotKey
+}
+
+/// Folded names of plain-column index entries.
+pub(super) fn index_column_names(columns: &[IndexColumn]) -> Vec<String> {
+    columns
+        .iter()
+        .filter_map(|c| match &c.column.expr {
+            Expr::Identifier(ident) => Some(relations::fold(ident)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Rewrite one column definition for SQLite.
+pub(super) fn rewrite_column(col: &mut ColumnDef, role: KeyRole) -> Result<(), SqlError> {
+    let identity = col.options.iter().any(|o| is_identity(&o.option));
+    let serial = types::serial_type(&col.data_type);
+    if serial.is_some() || identity {
+        return auto_increment_column(col, role, identity);
+    }
+    check_options(col)?;
+    col.data_type = types::ddl_type(&col.data_type)?;
+    if role != KeyRole::NotKey {
+        require_not_null(col);
+    }
+    Ok(())
+}
+
+fn auto_increment_column(
+    col: &mut ColumnDef,
+    role: KeyRole,
+    identity: bool,
+) -> Result<(), SqlError> {
+    let what = if identity {
+        "identity column"
+    } else {
+        "SERIAL"
+    };
+    if role != KeyRole::SoleKey {
+        return Err(SqlError::unsupported(format!(
+            "{what} on a non-primary-key column (\"{}\")",
+            col.name.value
+        )));
+    }
+    if identity {
+        let base = PgType::from_sqlparser(&col.data_type);
+        if !matches!(base, PgType::Int2 | PgType::Int4 | PgType::Int8) {
+            return Err(SqlError::unsupported(format!(
+                "identity column of type {}",
+                col.data_type
+            )));
+        }
+    }
+    col.options.retain(|o| !is_identity(&o.option));
+    check_options(col)?;
+    col.data_type = DataType::Integer(None);
+    // AUTOINCREMENT keeps SQLite from reusing the ids of deleted rows, as a
+    // PostgreSQL sequence never hands out a value twice. SQLite accepts it
+    // only right after a column-level PRIMARY KEY; a table-level key keeps
+    // plain rowid assignment (max + 1).
+    if let Some(at) = col
+        .options
+        .iter()
+        .position(|o| matches!(o.option, ColumnOption::PrimaryKey(_)))
+    {
+        col.options.insert(
+            at + 1,
+            ColumnOptionDef {
+                name: None,
+                option: ColumnOption::DialectSpecific(vec![Token::make_keyword("AUTOINCREMENT")]),
+            },
+        );
+    }
+    Ok(())
+}
+
+fn is_identity(option: &ColumnOption) -> bool {
+    match option {
+        ColumnOption::Generated {
+            generation_expr, ..
+        } => generation_expr.is_none(),
+        ColumnOption::Identity(_) => true,
+        _ => false,
+    }
+}
+
+/// PostgreSQL rejects NULL in a primary key; SQLite allows it unless told.
+fn require_not_null(col: &mut ColumnDef) {
+    let has = col
+        .options
+        .iter()
+        .any(|o| matches!(o.option, ColumnOption::NotNull));
+    if !has {
+        col.options.push(ColumnOptionDef {
+            name: None,
+            option: ColumnOption::NotNull,
+        });
+    }
+}
+
+fn check_options(col: &mut ColumnDef) -> Result<(), SqlError> {
+    for def in &mut col.options {
+        match &mut def.option {
+            ColumnOption::Null
+            | ColumnOption::NotNull
+            | ColumnOption::Default(_)
+            | ColumnOption::Check(_) => {}
+            ColumnOption::PrimaryKey(pk) => {
+                if !pk.include.is_empty() {
+                    return Err(SqlError::unsupported("PRIMARY KEY … INCLUDE"));
+                }
+            }
+            ColumnOption::Unique(u) => {
+                if !u.include.is_empty() {
+                    return Err(SqlError::unsupported("UNIQUE … INCLUDE"));
+                }
+            }
+            ColumnOption::ForeignKey(fk) => relations::strip_schema(&mut fk.foreign_table)?,
+            ColumnOption::Collation(name) => *name = super::expr::sqlite_collation(name)?,
+            // GENERATED ALWAYS AS (expr) STORED: same syntax in SQLite.
+            ColumnOption::Generated {
+                generation_expr: Some(_),
+                ..
+            } => {}
+            other => {
+                return Err(SqlError::unsupported(format!("column option {other}")));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// SQLite accepts a bare literal (optionally signed) as a DEFAULT; any other
+/// expression must be parenthesised.
+pub(super) fn parenthesize_defaults(col: &mut ColumnDef) {
+    for def in &mut col.options {
+        if let ColumnOption::Default(expr) = &mut def.option
+            && !is_plain_literal(expr)
+        {
+            let inner = std::mem::replace(expr, super::number("0"));
+            *expr = Expr::Nested(Box::new(inner));
+        }
+    }
+}
+
+fn is_plain_literal(expr: &Expr) -> bool {
+    match expr {
+        Expr::Value(_) | Expr::Nested(_) => true,
+        Expr::UnaryOp { expr, .. } => matches!(**expr, Expr::Value(_)),
+        _ => false,
+    }
+}
+
+/// Index columns in SQLite take no NULLS FIRST/LAST: refuse one written
+/// by the user (before the walk) and clear the walk's default (after).
+pub(super) fn check_index_columns(columns: &[IndexColumn]) -> Result<(), SqlError> {
+    for c in columns {
+        if c.column.options.nulls_first.is_some() {
+            return Err(SqlError::unsupported("NULLS FIRST/LAST in an index"));
+        }
+        if let Some(class) = &c.operator_class {
+            return Err(SqlError::unsupported(format!("operator class {class}")));
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn clear_index_nulls(columns: &mut [IndexColumn]) {
+    for c in columns {
+        c.column.options.nulls_first = None;
+    }
+}

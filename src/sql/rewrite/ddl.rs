@@ -1,0 +1,273 @@
+//! DDL: CREATE TABLE / INDEX / VIEW, DROP, ALTER TABLE. Shapes are fixed up
+//! before the walk ([`prepare`]); DEFAULT parentheses and index-column
+//! cleanup happen after it ([`finish`]), once expressions are rewritten.
+
+use sqlparser::ast::{
+    AlterTable, AlterTableOperation, CreateIndex, CreateTable, CreateTableOptions, CreateView,
+    Expr, Ident, IndexType, NullsDistinctOption, ObjectName, ObjectType, RenameTableNameKind,
+    Statement, TableConstraint,
+};
+
+use super::columns::{self, KeyRole};
+use super::relations;
+use crate::sql::SqlError;
+
+/// Statement-shape changes before the expression walk.
+pub(super) fn prepare(stmt: &mut Statement) -> Result<(), SqlError> {
+    match stmt {
+        Statement::CreateTable(ct) => create_table(ct),
+        Statement::CreateIndex(ci) => create_index(ci),
+        Statement::CreateView(cv) => create_view(cv),
+        Statement::AlterTable(at) => alter_table(at),
+        Statement::Drop {
+            object_type,
+            names,
+            cascade,
+            restrict,
+            ..
+        } => {
+            if !matches!(
+                object_type,
+                ObjectType::Table | ObjectType::View | ObjectType::Index
+            ) {
+                return Err(SqlError::unsupported(format!("DROP {object_type}")));
+            }
+            if names.len() != 1 {
+                return Err(SqlError::unsupported(format!(
+                    "DROP {object_type} of several objects in one statement"
+                )));
+            }
+            for name in names.iter_mut() {
+                relations::strip_schema(name)?;
+            }
+            // SQLite has no CASCADE/RESTRICT: dropping a table drops its
+            // indexes and triggers anyway; dependent views are left dangling.
+            *cascade = false;
+            *restrict = false;
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Fix-ups that need the rewritten expressions.
+pub(super) fn finish(stmt: &mut Statement) -> Result<(), SqlError> {
+    match stmt {
+        Statement::CreateTable(ct) => {
+            for col in &mut ct.columns {
+                columns::parenthesize_defaults(col);
+            }
+            for c in &mut ct.constraints {
+                match c {
+                    TableConstraint::PrimaryKey(pk) => columns::clear_index_nulls(&mut pk.columns),
+                    TableConstraint::Unique(u) => columns::clear_index_nulls(&mut u.columns),
+                    _ => {}
+                }
+            }
+        }
+        Statement::CreateIndex(ci) => columns::clear_index_nulls(&mut ci.columns),
+        Statement::AlterTable(at) => {
+            for op in &mut at.operations {
+                if let AlterTableOperation::AddColumn { column_def, .. } = op {
+                    columns::parenthesize_defaults(column_def);
+                }
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn create_table(ct: &mut CreateTable) -> Result<(), SqlError> {
+    if ct.temporary {
+        return Err(SqlError::unsupported("CREATE TEMPORARY TABLE"));
+    }
+    let refused = [
+        (ct.like.is_some(), "CREATE TABLE … LIKE"),
+        (ct.inherits.is_some(), "CREATE TABLE … INHERITS"),
+        (
+            ct.partition_by.is_some() || ct.partition_of.is_some() || ct.for_values.is_some(),
+            "table partitioning",
+        ),
+        (ct.on_commit.is_some(), "CREATE TABLE … ON COMMIT"),
+        (ct.clone.is_some(), "CREATE TABLE … CLONE"),
+        (ct.with_data.is_some(), "CREATE TABLE … WITH [NO] DATA"),
+        (
+            !matches!(ct.table_options, CreateTableOptions::None),
+            "table storage options",
+        ),
+    ];
+    if let Some((_, what)) = refused.iter().find(|(bad, _)| *bad) {
+        return Err(SqlError::unsupported(*what));
+    }
+    // UNLOGGED only relaxes durability; SQLite tables are simply logged.
+    ct.unlogged = false;
+    for c in &mut ct.constraints {
+        check_table_constraint(c)?;
+    }
+    let roles: Vec<KeyRole> = ct
+        .columns
+        .iter()
+        .map(|col| columns::key_role(col, &ct.constraints))
+        .collect();
+    for (col, role) in ct.columns.iter_mut().zip(roles) {
+        columns::rewrite_column(col, role)?;
+    }
+    Ok(())
+}
+
+fn check_table_constraint(c: &mut TableConstraint) -> Result<(), SqlError> {
+    match c {
+        TableConstraint::PrimaryKey(pk) => {
+            if !pk.include.is_empty() {
+                return Err(SqlError::unsupported("PRIMARY KEY … INCLUDE"));
+            }
+            columns::check_index_columns(&pk.columns)
+        }
+        TableConstraint::Unique(u) => {
+            if !u.include.is_empty() {
+                return Err(SqlError::unsupported("UNIQUE … INCLUDE"));
+            }
+            if matches!(u.nulls_distinct, NullsDistinctOption::NotDistinct) {
+                return Err(SqlError::unsupported("UNIQUE NULLS NOT DISTINCT"));
+            }
+            u.nulls_distinct = NullsDistinctOption::None;
+            columns::check_index_columns(&u.columns)
+        }
+        TableConstraint::ForeignKey(fk) => relations::strip_schema(&mut fk.foreign_table),
+        TableConstraint::Check(_) => Ok(()),
+        other => Err(SqlError::unsupported(format!("table constraint {other}"))),
+    }
+}
+
+fn create_index(ci: &mut CreateIndex) -> Result<(), SqlError> {
+    match &ci.using {
+        // SQLite indexes are B-trees; a hash index answers the same queries.
+        None | Some(IndexType::BTree) | Some(IndexType::Hash) => ci.using = None,
+        Some(other) => return Err(SqlError::unsupported(format!("index method {other}"))),
+    }
+    // There is no concurrent build to ask for; SQLite locks the database.
+    ci.concurrently = false;
+    let refused = [
+        (!ci.include.is_empty(), "CREATE INDEX … INCLUDE"),
+        (ci.nulls_distinct == Some(false), "NULLS NOT DISTINCT"),
+        (!ci.with.is_empty(), "index storage parameters"),
+        (!ci.index_options.is_empty(), "index options"),
+        (!ci.alter_options.is_empty(), "index options"),
+    ];
+    if let Some((_, what)) = refused.iter().find(|(bad, _)| *bad) {
+        return Err(SqlError::unsupported(*what));
+    }
+    ci.nulls_distinct = None;
+    columns::check_index_columns(&ci.columns)?;
+    match &mut ci.name {
+        Some(name) => relations::strip_schema(name)?,
+        None => ci.name = Some(default_index_name(ci)),
+    }
+    Ok(())
+}
+
+/// PostgreSQL's name for an unnamed index: `<table>_<col>[_<col>…]_idx`.
+fn default_index_name(ci: &CreateIndex) -> ObjectName {
+    let table = ci
+        .table_name
+        .0
+        .last()
+        .and_then(|p| p.as_ident())
+        .map(relations::fold)
+        .unwrap_or_default();
+    let mut parts = vec![table];
+    for c in &ci.columns {
+        parts.push(match &c.column.expr {
+            Expr::Identifier(ident) => relations::fold(ident),
+            _ => "expr".to_string(),
+        });
+    }
+    parts.push("idx".to_string());
+    ObjectName::from(vec![Ident::new(parts.join("_"))])
+}
+
+fn create_view(cv: &mut CreateView) -> Result<(), SqlError> {
+    let refused = [
+        (cv.or_replace, "CREATE OR REPLACE VIEW"),
+        (cv.or_alter, "CREATE OR ALTER VIEW"),
+        (cv.materialized, "materialized views"),
+        (cv.temporary, "CREATE TEMPORARY VIEW"),
+        (
+            !matches!(cv.options, CreateTableOptions::None),
+            "view options",
+        ),
+        (cv.to.is_some(), "CREATE VIEW … TO"),
+    ];
+    if let Some((_, what)) = refused.iter().find(|(bad, _)| *bad) {
+        return Err(SqlError::unsupported(*what));
+    }
+    if cv
+        .columns
+        .iter()
+        .any(|c| c.data_type.is_some() || c.options.is_some())
+    {
+        return Err(SqlError::unsupported("typed view columns"));
+    }
+    Ok(())
+}
+
+fn alter_table(at: &mut AlterTable) -> Result<(), SqlError> {
+    if at.if_exists {
+        return Err(SqlError::unsupported("ALTER TABLE IF EXISTS"));
+    }
+    // ONLY excludes inheritance children, which SQLite tables never have.
+    at.only = false;
+    let [op] = at.operations.as_mut_slice() else {
+        return Err(SqlError::unsupported(
+            "several ALTER TABLE actions in one statement",
+        ));
+    };
+    match op {
+        AlterTableOperation::AddColumn {
+            if_not_exists,
+            column_def,
+            column_position,
+            ..
+        } => {
+            if *if_not_exists {
+                return Err(SqlError::unsupported("ADD COLUMN IF NOT EXISTS"));
+            }
+            if column_position.is_some() {
+                return Err(SqlError::unsupported("ADD COLUMN … FIRST/AFTER"));
+            }
+            if columns::key_role(column_def, &[]) != KeyRole::NotKey {
+                return Err(SqlError::unsupported("ADD COLUMN … PRIMARY KEY"));
+            }
+            columns::rewrite_column(column_def, KeyRole::NotKey)
+        }
+        AlterTableOperation::DropColumn {
+            column_names,
+            if_exists,
+            drop_behavior,
+            ..
+        } => {
+            if *if_exists {
+                return Err(SqlError::unsupported("DROP COLUMN IF EXISTS"));
+            }
+            if column_names.len() != 1 {
+                return Err(SqlError::unsupported("dropping several columns at once"));
+            }
+            // CASCADE/RESTRICT: SQLite refuses to drop an indexed or
+            // referenced column itself, which is RESTRICT's behaviour.
+            *drop_behavior = None;
+            Ok(())
+        }
+        AlterTableOperation::RenameColumn { .. } => Ok(()),
+        AlterTableOperation::RenameTable { table_name } => match table_name {
+            RenameTableNameKind::To(name) | RenameTableNameKind::As(name) => {
+                relations::strip_schema(name)
+            }
+        },
+        other => Err(SqlError::unsupported(format!("ALTER TABLE … {other}"))),
+    }
+}
+
+#[cfg(test)]
+#[path = "ddl_tests.rs"]
+mod tests;

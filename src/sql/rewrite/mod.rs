@@ -1,0 +1,155 @@
+//! Rewriting a parsed PostgreSQL statement, in place, into one SQLite runs
+//! with the same meaning.
+//!
+//! One [`VisitorMut`] ([`Rewriter`]) walks the tree once; each hook hands the
+//! node to the file that owns that construct family. Statement-level
+//! changes (TRUNCATE, EXPLAIN, DDL shapes) happen before and after the walk
+//! in [`statement`] and [`ddl`].
+
+mod casts;
+mod columns;
+mod ddl;
+mod expr;
+mod function_names;
+mod functions;
+mod literals;
+mod operators;
+mod params;
+mod query;
+mod relations;
+mod statement;
+mod types;
+
+use std::ops::ControlFlow;
+
+use sqlparser::ast::{
+    Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList, FunctionArguments, Ident,
+    ObjectName, OrderByExpr, Query, Select, Statement, TableFactor, Value, ValueWithSpan, VisitMut,
+    VisitorMut,
+};
+
+use super::{Context, PgType, SqlError};
+
+/// What the walk learned about the statement besides the rewritten text.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Outcome {
+    pub param_count: usize,
+    pub param_types: Vec<Option<PgType>>,
+    pub needs_database: bool,
+}
+
+/// Rewrite `stmt` in place for SQLite.
+pub(crate) fn rewrite_statement(stmt: &mut Statement, ctx: &Context) -> Result<Outcome, SqlError> {
+    statement::prepare(stmt)?;
+    let mut rw = Rewriter::new(ctx);
+    if let ControlFlow::Break(e) = stmt.visit(&mut rw) {
+        return Err(e);
+    }
+    ddl::finish(stmt)?;
+    Ok(Outcome {
+        param_count: rw.params.count(),
+        param_types: rw.params.types(),
+        needs_database: rw.tables.touched,
+    })
+}
+
+/// The walk's state: the session context, parameters seen, and tables
+/// referenced.
+pub(crate) struct Rewriter<'a> {
+    ctx: &'a Context,
+    params: params::Params,
+    tables: relations::Tables,
+}
+
+impl<'a> Rewriter<'a> {
+    fn new(ctx: &'a Context) -> Self {
+        Rewriter {
+            ctx,
+            params: params::Params::default(),
+            tables: relations::Tables::default(),
+        }
+    }
+}
+
+fn flow(result: Result<(), SqlError>) -> ControlFlow<SqlError> {
+    match result {
+        Ok(()) => ControlFlow::Continue(()),
+        Err(e) => ControlFlow::Break(e),
+    }
+}
+
+impl VisitorMut for Rewriter<'_> {
+    type Break = SqlError;
+
+    fn pre_visit_statement(&mut self, stmt: &mut Statement) -> ControlFlow<SqlError> {
+        // Anything but a query (including one under EXPLAIN or WITH) reads
+        // or changes stored tables.
+        if !matches!(stmt, Statement::Query(_) | Statement::Explain { .. }) {
+            self.tables.touched = true;
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn pre_visit_query(&mut self, q: &mut Query) -> ControlFlow<SqlError> {
+        flow(query::pre_query(self, q))
+    }
+
+    fn post_visit_query(&mut self, q: &mut Query) -> ControlFlow<SqlError> {
+        flow(query::post_query(self, q))
+    }
+
+    fn pre_visit_select(&mut self, select: &mut Select) -> ControlFlow<SqlError> {
+        flow(query::check_select(select))
+    }
+
+    fn pre_visit_table_factor(&mut self, tf: &mut TableFactor) -> ControlFlow<SqlError> {
+        flow(relations::table_factor(self, tf))
+    }
+
+    fn post_visit_relation(&mut self, name: &mut ObjectName) -> ControlFlow<SqlError> {
+        flow(relations::strip_schema(name))
+    }
+
+    fn post_visit_value(&mut self, value: &mut ValueWithSpan) -> ControlFlow<SqlError> {
+        flow(literals::rewrite_value(self, &mut value.value))
+    }
+
+    fn post_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<SqlError> {
+        flow(expr::rewrite_expr(self, e))
+    }
+
+    fn post_visit_order_by_expr(&mut self, o: &mut OrderByExpr) -> ControlFlow<SqlError> {
+        flow(query::default_nulls_order(o))
+    }
+}
+
+/// `name(args…)` as an expression.
+fn call(name: &str, args: Vec<Expr>) -> Expr {
+    Expr::Function(Function {
+        name: ObjectName::from(vec![Ident::new(name)]),
+        uses_odbc_syntax: false,
+        parameters: FunctionArguments::None,
+        args: FunctionArguments::List(FunctionArgumentList {
+            duplicate_treatment: None,
+            args: args
+                .into_iter()
+                .map(|e| FunctionArg::Unnamed(FunctionArgExpr::Expr(e)))
+                .collect(),
+            clauses: vec![],
+        }),
+        filter: None,
+        null_treatment: None,
+        over: None,
+        within_group: vec![],
+    })
+}
+
+/// A string literal expression.
+fn string(s: &str) -> Expr {
+    Expr::value(Value::SingleQuotedString(s.to_string()))
+}
+
+/// A numeric literal expression.
+fn number(n: &str) -> Expr {
+    Expr::value(Value::Number(n.to_string(), false))
+}

@@ -1,0 +1,191 @@
+//! Table references: schema qualifiers (only `public` exists), whether the
+//! statement touches any table, and table-valued functions in FROM.
+
+use sqlparser::ast::{Ident, ObjectName, ObjectNamePart, TableFactor};
+
+use super::Rewriter;
+use crate::sql::SqlError;
+
+/// SQLite table-valued functions that read no table.
+const TABLE_FUNCTIONS: &[&str] = &["json_each", "json_tree"];
+
+/// Table references seen during the walk.
+#[derive(Debug, Default)]
+pub(super) struct Tables {
+    /// Some FROM/JOIN item names a real table (not a CTE).
+    pub(super) touched: bool,
+    /// CTE names in scope, innermost query last.
+    cte_scopes: Vec<Vec<String>>,
+}
+
+impl Tables {
+    pub(super) fn enter_query(&mut self, cte_names: Vec<String>) {
+        self.cte_scopes.push(cte_names);
+    }
+
+    pub(super) fn leave_query(&mut self) {
+        self.cte_scopes.pop();
+    }
+
+    fn is_cte(&self, name: &ObjectName) -> bool {
+        let [ObjectNamePart::Identifier(ident)] = name.0.as_slice() else {
+            return false;
+        };
+        let wanted = fold(ident);
+        self.cte_scopes.iter().flatten().any(|cte| *cte == wanted)
+    }
+}
+
+/// An identifier as PostgreSQL resolves it: unquoted names fold to lower case.
+pub(super) fn fold(ident: &Ident) -> String {
+    match ident.quote_style {
+        Some(_) => ident.value.clone(),
+        None => ident.value.to_lowercase(),
+    }
+}
+
+/// Check one FROM/JOIN item, noting whether it reads a table.
+pub(super) fn table_factor(rw: &mut Rewriter<'_>, tf: &mut TableFactor) -> Result<(), SqlError> {
+    match tf {
+        TableFactor::Table { name, args, .. } => {
+            if args.is_some() {
+                return table_function(name);
+            }
+            if !rw.tables.is_cte(name) {
+                rw.tables.touched = true;
+            }
+            Ok(())
+        }
+        TableFactor::Derived { lateral: true, .. } => {
+            Err(SqlError::unsupported("LATERAL subquery"))
+        }
+        TableFactor::Derived { .. } | TableFactor::NestedJoin { .. } => Ok(()),
+        TableFactor::UNNEST { .. } => Err(SqlError::unsupported("UNNEST in FROM")),
+        TableFactor::Function { name, .. } => {
+            Err(SqlError::unsupported(format!("function {name}() in FROM")))
+        }
+        other => Err(SqlError::unsupported(format!("FROM item {other}"))),
+    }
+}
+
+fn table_function(name: &ObjectName) -> Result<(), SqlError> {
+    let plain = match name.0.as_slice() {
+        [ObjectNamePart::Identifier(ident)] => fold(ident),
+        _ => String::new(),
+    };
+    if TABLE_FUNCTIONS.contains(&plain.as_str()) {
+        Ok(())
+    } else {
+        Err(SqlError::unsupported(format!(
+            "set-returning function {name}() in FROM"
+        )))
+    }
+}
+
+/// `public.t` → `t`; any other schema is refused.
+pub(super) fn strip_schema(name: &mut ObjectName) -> Result<(), SqlError> {
+    match name.0.len() {
+        0 | 1 => Ok(()),
+        2 => {
+            check_schema(name.0[0].as_ident())?;
+            name.0.remove(0);
+            Ok(())
+        }
+        _ => Err(SqlError::unsupported(format!(
+            "cross-database reference {name}"
+        ))),
+    }
+}
+
+/// `public.t.col` → `t.col`; `db.schema.t.col` is refused.
+pub(super) fn strip_column_schema(parts: &mut Vec<Ident>) -> Result<(), SqlError> {
+    match parts.len() {
+        0..=2 => Ok(()),
+        3 => {
+            check_schema(parts.first())?;
+            parts.remove(0);
+            Ok(())
+        }
+        _ => Err(SqlError::unsupported(format!(
+            "cross-database reference {}",
+            parts
+                .iter()
+                .map(|p| p.to_string())
+                .collect::<Vec<_>>()
+                .join(".")
+        ))),
+    }
+}
+
+fn check_schema(schema: Option<&Ident>) -> Result<(), SqlError> {
+    let name = schema.map(fold).unwrap_or_default();
+    match name.as_str() {
+        "public" => Ok(()),
+        "pg_catalog" | "information_schema" => Err(SqlError::unsupported(format!(
+            "system catalog schema \"{name}\""
+        ))),
+        _ => Err(SqlError::unsupported(format!(
+            "schema \"{name}\" (pgrq has only the public schema)"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::sql::test_support::*;
+
+    #[test]
+    fn public_schema_is_stripped() {
+        assert_eq!(
+            sqlite("SELECT public.t.a, t.b, public.t.* FROM public.t JOIN public.u ON t.id = u.id"),
+            "SELECT t.a, t.b, t.* FROM t JOIN u ON t.id = u.id"
+        );
+        assert_eq!(
+            sqlite("INSERT INTO public.t (a) VALUES (1)"),
+            "INSERT INTO t (a) VALUES (1)"
+        );
+    }
+
+    #[test]
+    fn other_schemas_are_refused() {
+        assert_eq!(
+            err("SELECT * FROM sales.orders").to_string(),
+            "schema \"sales\" (pgrq has only the public schema) is not supported"
+        );
+        assert_unsupported(
+            "SELECT * FROM sales.orders",
+            "schema \"sales\" (pgrq has only the public schema)",
+        );
+        assert_unsupported("SELECT * FROM pg_catalog.pg_class", "pg_catalog");
+        assert_unsupported("SELECT * FROM a.b.c", "cross-database");
+    }
+
+    #[test]
+    fn needs_database_tracks_table_references() {
+        assert!(!tr("SELECT 1").needs_database);
+        assert!(!tr("SELECT 1 + 2 AS x, 'a' || 'b'").needs_database);
+        assert!(!tr("VALUES (1), (2)").needs_database);
+        assert!(tr("SELECT * FROM t").needs_database);
+        assert!(tr("SELECT 1 WHERE EXISTS (SELECT 1 FROM t)").needs_database);
+        assert!(tr("SELECT (SELECT max(a) FROM t)").needs_database);
+        assert!(tr("SELECT * FROM (SELECT * FROM t) AS s").needs_database);
+    }
+
+    #[test]
+    fn cte_names_are_not_tables() {
+        assert!(!tr("WITH x AS (SELECT 1 AS a) SELECT a FROM x").needs_database);
+        assert!(tr("WITH x AS (SELECT a FROM t) SELECT a FROM x").needs_database);
+        assert!(tr("WITH x AS (SELECT 1 AS a) SELECT * FROM x, y").needs_database);
+    }
+
+    #[test]
+    fn table_functions() {
+        let t = tr("SELECT value FROM json_each('[1,2]')");
+        assert!(!t.needs_database);
+        assert_unsupported("SELECT * FROM generate_series(1, 3)", "generate_series");
+        assert_unsupported(
+            "SELECT * FROM t, LATERAL (SELECT * FROM u WHERE u.id = t.id) AS s",
+            "LATERAL",
+        );
+    }
+}

@@ -1,0 +1,210 @@
+//! Statement-level changes made before the expression walk: TRUNCATE,
+//! EXPLAIN, the INSERT/UPDATE/DELETE forms SQLite lacks, and DDL shapes.
+
+use sqlparser::ast::{
+    CascadeOption, ConflictTarget, Delete, DescribeAlias, FromTable, Insert, ObjectName, OnInsert,
+    SetExpr, Statement, TableFactor, TableObject, TableWithJoins, Truncate, TruncateIdentityOption,
+    helpers::attached_token::AttachedToken,
+};
+
+use super::{ddl, query};
+use crate::sql::SqlError;
+
+pub(super) fn prepare(stmt: &mut Statement) -> Result<(), SqlError> {
+    match stmt {
+        Statement::Truncate(t) => {
+            *stmt = truncate_to_delete(t)?;
+            Ok(())
+        }
+        Statement::Explain {
+            describe_alias,
+            analyze,
+            verbose,
+            query_plan,
+            estimate,
+            statement,
+            format,
+            options,
+        } => {
+            if *analyze {
+                return Err(SqlError::unsupported("EXPLAIN ANALYZE"));
+            }
+            if options.is_some() || format.is_some() || *estimate {
+                return Err(SqlError::unsupported("EXPLAIN options"));
+            }
+            if !matches!(describe_alias, DescribeAlias::Explain) {
+                return Err(SqlError::unsupported(format!("{describe_alias}")));
+            }
+            // SQLite's plain EXPLAIN prints bytecode; QUERY PLAN is the
+            // counterpart of PostgreSQL's plan tree.
+            *query_plan = true;
+            *verbose = false;
+            prepare(statement)
+        }
+        Statement::Insert(insert) => prepare_insert(insert),
+        Statement::Delete(delete) => {
+            if delete.using.is_some() {
+                return Err(SqlError::unsupported("DELETE … USING"));
+            }
+            Ok(())
+        }
+        Statement::Query(q) => match q.body.as_mut() {
+            SetExpr::Insert(inner) | SetExpr::Update(inner) | SetExpr::Delete(inner) => {
+                prepare(inner)
+            }
+            _ => Ok(()),
+        },
+        _ => ddl::prepare(stmt),
+    }
+}
+
+fn prepare_insert(insert: &mut Insert) -> Result<(), SqlError> {
+    if let TableObject::TableFunction(_) = insert.table {
+        return Err(SqlError::unsupported("INSERT INTO a table function"));
+    }
+    let Some(OnInsert::OnConflict(on_conflict)) = &insert.on else {
+        return Ok(());
+    };
+    if let Some(ConflictTarget::OnConstraint(name)) = &on_conflict.conflict_target {
+        return Err(SqlError::unsupported(format!(
+            "ON CONFLICT ON CONSTRAINT {name} (name the conflict columns instead)"
+        )));
+    }
+    // SQLite parses `INSERT … SELECT … ON CONFLICT` only when the SELECT
+    // has a WHERE clause.
+    if let Some(select) = insert.source.as_deref_mut().and_then(query::select_of) {
+        query::ensure_where(select);
+    }
+    Ok(())
+}
+
+/// `TRUNCATE t` → `DELETE FROM t`. SERIAL keys are AUTOINCREMENT, so the
+/// deleted ids are not reused: PostgreSQL's default CONTINUE IDENTITY.
+fn truncate_to_delete(t: &mut Truncate) -> Result<Statement, SqlError> {
+    if matches!(t.identity, Some(TruncateIdentityOption::Restart)) {
+        return Err(SqlError::unsupported("TRUNCATE … RESTART IDENTITY"));
+    }
+    if matches!(t.cascade, Some(CascadeOption::Cascade)) {
+        return Err(SqlError::unsupported("TRUNCATE … CASCADE"));
+    }
+    let [target] = t.table_names.as_slice() else {
+        return Err(SqlError::unsupported("TRUNCATE of several tables"));
+    };
+    Ok(Statement::Delete(Delete {
+        delete_token: AttachedToken::empty(),
+        optimizer_hints: vec![],
+        tables: vec![],
+        from: FromTable::WithFromKeyword(vec![table(target.name.clone())]),
+        using: None,
+        selection: None,
+        returning: None,
+        output: None,
+        order_by: vec![],
+        limit: None,
+    }))
+}
+
+fn table(name: ObjectName) -> TableWithJoins {
+    TableWithJoins {
+        relation: TableFactor::Table {
+            name,
+            alias: None,
+            args: None,
+            with_hints: vec![],
+            version: None,
+            with_ordinality: false,
+            partitions: vec![],
+            json_path: None,
+            sample: None,
+            index_hints: vec![],
+        },
+        joins: vec![],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::sql::StatementKind;
+    use crate::sql::test_support::*;
+
+    #[test]
+    fn insert_with_returning() {
+        let t = tr("INSERT INTO t (a, b) VALUES ($1, $2) RETURNING id");
+        assert_eq!(t.kind, StatementKind::Write);
+        assert_eq!(t.tag, "INSERT");
+        assert!(t.returning);
+        assert!(t.needs_database);
+        assert_eq!(
+            t.sqlite.as_deref(),
+            Some("INSERT INTO t (a, b) VALUES (?1, ?2) RETURNING id")
+        );
+    }
+
+    #[test]
+    fn upsert_passes_and_select_source_gets_where() {
+        assert_eq!(
+            sqlite(
+                "INSERT INTO t (k, v) VALUES ('a', 1) ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v"
+            ),
+            "INSERT INTO t (k, v) VALUES ('a', 1) ON CONFLICT(k) DO UPDATE SET v = EXCLUDED.v"
+        );
+        assert_eq!(
+            sqlite("INSERT INTO t (k) SELECT k FROM u ON CONFLICT DO NOTHING"),
+            "INSERT INTO t (k) SELECT k FROM u WHERE 1 ON CONFLICT DO NOTHING"
+        );
+        assert_unsupported(
+            "INSERT INTO t (k) VALUES (1) ON CONFLICT ON CONSTRAINT t_pkey DO NOTHING",
+            "ON CONFLICT ON CONSTRAINT",
+        );
+    }
+
+    #[test]
+    fn update_and_delete() {
+        let t = tr("UPDATE t SET a = u.a FROM u WHERE t.id = u.id");
+        assert_eq!(
+            (t.kind.clone(), t.tag.as_str(), t.returning),
+            (StatementKind::Write, "UPDATE", false)
+        );
+        let t = tr("DELETE FROM t WHERE a = $1 RETURNING *");
+        assert_eq!((t.tag.as_str(), t.returning), ("DELETE", true));
+        assert_eq!(
+            t.sqlite.as_deref(),
+            Some("DELETE FROM t WHERE a = ?1 RETURNING *")
+        );
+        assert_unsupported("DELETE FROM t USING u WHERE t.id = u.id", "DELETE … USING");
+    }
+
+    #[test]
+    fn truncate_becomes_delete() {
+        let t = tr("TRUNCATE TABLE public.t");
+        assert_eq!(t.sqlite.as_deref(), Some("DELETE FROM t"));
+        assert_eq!(
+            (t.kind, t.tag.as_str()),
+            (StatementKind::Write, "TRUNCATE TABLE")
+        );
+        assert_unsupported("TRUNCATE t RESTART IDENTITY", "RESTART IDENTITY");
+        assert_unsupported("TRUNCATE a, b", "several tables");
+    }
+
+    #[test]
+    fn explain_becomes_query_plan() {
+        let t = tr("EXPLAIN SELECT * FROM t WHERE a = $1");
+        assert_eq!(
+            t.sqlite.as_deref(),
+            Some("EXPLAIN QUERY PLAN SELECT * FROM t WHERE a = ?1")
+        );
+        assert_eq!((t.kind, t.tag.as_str()), (StatementKind::Query, "EXPLAIN"));
+        assert_eq!(t.param_count, 1);
+        assert!(t.needs_database);
+        assert!(!tr("EXPLAIN SELECT 1").needs_database);
+        assert!(tr("EXPLAIN INSERT INTO t VALUES (1)").needs_database);
+        assert_unsupported("EXPLAIN ANALYZE SELECT 1", "EXPLAIN ANALYZE");
+        assert_unsupported("EXPLAIN (FORMAT JSON) SELECT 1", "EXPLAIN options");
+    }
+
+    #[test]
+    fn writes_under_with() {
+        let t = tr("WITH s AS (SELECT 1 AS a) INSERT INTO t (a) SELECT a FROM s");
+        assert_eq!((t.kind, t.tag.as_str()), (StatementKind::Write, "INSERT"));
+    }
+}

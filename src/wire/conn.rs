@@ -1,0 +1,215 @@
+//! One client connection's pgwire handlers: startup (SCRAM-SHA-256, then the database
+//! check and open, then the session), and the simple query protocol forwarded to the
+//! session. No SQL is parsed here.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Debug;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use futures::{Sink, SinkExt};
+use pgwire::api::auth::driver::AuthOutcome;
+use pgwire::api::auth::mechanism::AuthMechanismFactory;
+use pgwire::api::auth::{
+    AuthDriver, ServerParameterProvider, StartupHandler, protocol_negotiation,
+    save_startup_parameters_to_metadata,
+};
+use pgwire::api::cancel::DefaultCancelHandler;
+use pgwire::api::query::SimpleQueryHandler;
+use pgwire::api::results::{FieldFormat, Response};
+use pgwire::api::{
+    ClientInfo, METADATA_DATABASE, METADATA_USER, NoopHandler, PgWireServerHandlers,
+};
+use pgwire::error::{PgWireError, PgWireResult};
+use pgwire::messages::startup::ParameterStatus;
+use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
+use tokio::sync::Mutex;
+
+use super::Frontend;
+use super::encode::{pg_error, response, wire_error};
+use crate::error::{PgError, codes};
+use crate::session::{DbName, Gucs, Session};
+
+/// ParameterStatus at startup: the session's reported GUCs, from the startup packet.
+pub struct StartupParams;
+
+impl ServerParameterProvider for StartupParams {
+    fn server_parameters<C>(&self, client: &C) -> Option<HashMap<String, String>>
+    where
+        C: ClientInfo,
+    {
+        let user = client
+            .metadata()
+            .get(METADATA_USER)
+            .cloned()
+            .unwrap_or_default();
+        let startup: BTreeMap<String, String> = client
+            .metadata()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        // Validated before authentication completes (see on_startup), so this succeeds.
+        Gucs::new(&user, &startup)
+            .ok()
+            .map(|g| g.reported().into_iter().collect())
+    }
+}
+
+pub struct Conn {
+    front: Arc<Frontend>,
+    session: Mutex<Option<Session>>,
+}
+
+impl Conn {
+    pub fn new(front: Arc<Frontend>) -> Arc<Conn> {
+        Arc::new(Conn {
+            front,
+            session: Mutex::new(None),
+        })
+    }
+
+    /// After SCRAM succeeded: the database must belong to the user's app and be ready.
+    async fn open_session<C: ClientInfo>(&self, client: &C) -> Result<Session, PgError> {
+        let meta = client.metadata();
+        let user = meta.get(METADATA_USER).cloned().unwrap_or_default();
+        // PostgreSQL defaults the database to the user name.
+        let db = meta
+            .get(METADATA_DATABASE)
+            .cloned()
+            .unwrap_or_else(|| user.clone());
+        let app = self.front.config.app(&user).ok_or_else(|| {
+            PgError::fatal(
+                codes::INVALID_PASSWORD,
+                format!("password authentication failed for user \"{user}\""),
+            )
+        })?;
+        let name = DbName::for_app(&user, &db)?;
+        let startup: BTreeMap<String, String> =
+            meta.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let session = Session::new(name.clone(), &user, &startup, self.front.backend.clone())
+            .map_err(PgError::into_fatal)?;
+        self.front
+            .backend
+            .open(&name, app.allow_create)
+            .await
+            .map_err(|e| PgError::from(e).into_fatal())?;
+        Ok(session)
+    }
+}
+
+pub struct ConnHandlers(pub Arc<Conn>);
+
+impl PgWireServerHandlers for ConnHandlers {
+    fn simple_query_handler(&self) -> Arc<impl SimpleQueryHandler> {
+        self.0.clone()
+    }
+
+    fn startup_handler(&self) -> Arc<impl StartupHandler> {
+        self.0.clone()
+    }
+
+    fn extended_query_handler(&self) -> Arc<impl pgwire::api::query::ExtendedQueryHandler> {
+        // Parse/Bind/Describe/Execute need result types before execution, which come
+        // from the schema mirror (not built yet): until then Execute answers 0A000.
+        Arc::new(NoopHandler)
+    }
+
+    fn cancel_handler(&self) -> Arc<impl pgwire::api::cancel::CancelHandler> {
+        Arc::new(DefaultCancelHandler::new(self.0.front.conns.clone()))
+    }
+}
+
+#[async_trait]
+impl StartupHandler for Conn {
+    async fn on_startup<C>(
+        &self,
+        client: &mut C,
+        message: PgWireFrontendMessage,
+    ) -> PgWireResult<()>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let driver: &AuthDriver<Arc<StartupParams>> = &self.front.driver;
+        match message {
+            PgWireFrontendMessage::Startup(ref startup) => {
+                protocol_negotiation(client, startup).await?;
+                save_startup_parameters_to_metadata(client, startup);
+                let mechanism = self.front.scram.create();
+                match driver.begin_authentication(client, mechanism).await? {
+                    AuthOutcome::InProgress => Ok(()),
+                    AuthOutcome::Authenticated { .. } => Err(wire_error(PgError::fatal(
+                        codes::PROTOCOL_VIOLATION,
+                        "authentication finished without a password exchange",
+                    ))),
+                }
+            }
+            PgWireFrontendMessage::PasswordMessageFamily(msg) => {
+                let outcome = match driver.advance_authentication(client, msg).await {
+                    Err(PgWireError::InvalidPassword(_)) => {
+                        // PostgreSQL's wording, naming the startup user (libpq leaves the
+                        // SCRAM message's user name empty).
+                        let user = client
+                            .metadata()
+                            .get(METADATA_USER)
+                            .cloned()
+                            .unwrap_or_default();
+                        return Err(wire_error(PgError::fatal(
+                            codes::INVALID_PASSWORD,
+                            format!("password authentication failed for user \"{user}\""),
+                        )));
+                    }
+                    other => other?,
+                };
+                match outcome {
+                    AuthOutcome::InProgress => Ok(()),
+                    AuthOutcome::Authenticated { final_message, .. } => {
+                        let session = self.open_session(client).await.map_err(wire_error)?;
+                        *self.session.lock().await = Some(session);
+                        driver.complete_authentication(client, final_message).await
+                    }
+                }
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+#[async_trait]
+impl SimpleQueryHandler for Conn {
+    async fn do_query<C>(&self, client: &mut C, query: &str) -> PgWireResult<Vec<Response>>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let mut guard = self.session.lock().await;
+        let Some(session) = guard.as_mut() else {
+            return Err(wire_error(PgError::fatal(
+                codes::PROTOCOL_VIOLATION,
+                "query before authentication",
+            )));
+        };
+        let replies = session.simple_query(query).await;
+        for (k, v) in session.take_parameter_changes() {
+            client
+                .feed(PgWireBackendMessage::ParameterStatus(ParameterStatus::new(
+                    k, v,
+                )))
+                .await?;
+        }
+        let mut out = Vec::with_capacity(replies.len());
+        for r in replies {
+            let resp = r.and_then(|reply| response(reply, |_| FieldFormat::Text));
+            match resp {
+                Ok(resp) => out.push(resp),
+                Err(e) => {
+                    out.push(Response::Error(Box::new(pg_error(e))));
+                    break;
+                }
+            }
+        }
+        Ok(out)
+    }
+}

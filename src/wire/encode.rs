@@ -1,0 +1,324 @@
+//! Session replies and errors as pgwire messages: RowDescription fields with PostgreSQL
+//! type OIDs, DataRow values in text or binary format, CommandComplete tags, and
+//! `PgError` → ErrorResponse.
+
+use std::sync::Arc;
+
+use futures::stream;
+use pgwire::api::Type;
+use pgwire::api::results::{DataRowEncoder, FieldFormat, FieldInfo, QueryResponse, Response, Tag};
+use pgwire::error::{ErrorInfo, PgWireError};
+
+use crate::error::{PgError, codes};
+use crate::session::{Column, Reply, Value};
+use crate::sql::PgType;
+
+pub fn pg_error(e: PgError) -> ErrorInfo {
+    let mut info = ErrorInfo::new(
+        e.severity.as_str().to_string(),
+        e.code.to_string(),
+        e.message,
+    );
+    let f = *e.fields;
+    info.detail = f.detail;
+    info.hint = f.hint;
+    info.table = f.table;
+    info.column = f.column;
+    info.constraint = f.constraint;
+    info
+}
+
+pub fn wire_error(e: PgError) -> PgWireError {
+    PgWireError::UserError(Box::new(pg_error(e)))
+}
+
+pub fn pg_type(t: PgType) -> Type {
+    Type::from_oid(t.oid()).unwrap_or(Type::TEXT)
+}
+
+pub fn fields(columns: &[Column], format: impl Fn(usize) -> FieldFormat) -> Vec<FieldInfo> {
+    columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| FieldInfo::new(c.name.clone(), None, None, pg_type(c.pg_type), format(i)))
+        .collect()
+}
+
+/// `reply` as a pgwire response; `format(i)` gives column i's requested result format.
+pub fn response(reply: Reply, format: impl Fn(usize) -> FieldFormat) -> Result<Response, PgError> {
+    Ok(match reply {
+        Reply::Empty => Response::EmptyQuery,
+        Reply::Command { tag } => Response::Execution(Tag::new(&tag)),
+        Reply::TxnStart(tag) => Response::TransactionStart(Tag::new(&tag)),
+        Reply::TxnEnd(tag) => Response::TransactionEnd(Tag::new(&tag)),
+        Reply::Rows { columns, rows, tag } => {
+            let schema = Arc::new(fields(&columns, format));
+            let mut encoder = DataRowEncoder::new(schema.clone());
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                for (i, col) in columns.iter().enumerate() {
+                    let v = row.get(i).unwrap_or(&Value::Null);
+                    encode_value(&mut encoder, v, col.pg_type, schema[i].format())?;
+                }
+                out.push(Ok(encoder.take_row()));
+            }
+            let mut resp = QueryResponse::new(schema, stream::iter(out));
+            // pgwire appends the row count it sends.
+            resp.set_command_tag(tag_verb(&tag));
+            Response::Query(resp)
+        }
+    })
+}
+
+/// `SELECT 3` → `SELECT`, `INSERT 0 3` → `INSERT 0`, `SHOW` → `SHOW`.
+fn tag_verb(tag: &str) -> &str {
+    match tag.rsplit_once(' ') {
+        Some((verb, n)) if n.bytes().all(|b| b.is_ascii_digit()) => verb,
+        _ => tag,
+    }
+}
+
+fn encode_value(
+    enc: &mut DataRowEncoder,
+    v: &Value,
+    t: PgType,
+    format: FieldFormat,
+) -> Result<(), PgError> {
+    let ty = pg_type(t);
+    let r = if format == FieldFormat::Text {
+        let text = text_value(v, t);
+        enc.encode_field_with_type_and_format(&text, &ty, format, &Default::default())
+    } else {
+        encode_binary(enc, v, t, &ty)?
+    };
+    r.map_err(|e| PgError::new(codes::INTERNAL_ERROR, format!("cannot encode value: {e}")))
+}
+
+/// PostgreSQL's text output for a value of column type `t`.
+pub fn text_value(v: &Value, t: PgType) -> Option<String> {
+    Some(match (v, t) {
+        (Value::Null, _) => return None,
+        (Value::Bool(b), _) => bool_text(*b),
+        (Value::Int(i), PgType::Bool) => bool_text(*i != 0),
+        (Value::Int(i), PgType::Float4 | PgType::Float8) => float_text(*i as f64),
+        (Value::Int(i), _) => i.to_string(),
+        (Value::Real(f), _) => float_text(*f),
+        (Value::Text(s), PgType::Bool) => match s.as_str() {
+            "1" | "t" | "true" => "t".into(),
+            "0" | "f" | "false" => "f".into(),
+            other => other.to_string(),
+        },
+        (Value::Text(s), _) => s.clone(),
+        (Value::Blob(b), PgType::Bytea) => bytea_hex(b),
+        (Value::Blob(b), _) => match String::from_utf8(b.clone()) {
+            Ok(s) => s,
+            Err(_) => bytea_hex(b),
+        },
+    })
+}
+
+fn bool_text(b: bool) -> String {
+    if b { "t".into() } else { "f".into() }
+}
+
+/// float8 output as PostgreSQL ≥ 12 prints it (shortest exact), with its spellings of the
+/// special values.
+pub fn float_text(f: f64) -> String {
+    if f.is_nan() {
+        "NaN".into()
+    } else if f.is_infinite() {
+        if f > 0.0 {
+            "Infinity".into()
+        } else {
+            "-Infinity".into()
+        }
+    } else {
+        let s = format!("{f}");
+        let abs = f.abs();
+        if abs != 0.0 && !(1e-4..1e16).contains(&abs) {
+            // PostgreSQL switches to exponent form outside this range.
+            let e = format!("{f:e}");
+            match e.split_once('e') {
+                Some((m, x)) => {
+                    let x: i32 = x.parse().unwrap_or(0);
+                    format!("{m}e{}{:02}", if x < 0 { '-' } else { '+' }, x.abs())
+                }
+                None => e,
+            }
+        } else {
+            s
+        }
+    }
+}
+
+fn bytea_hex(b: &[u8]) -> String {
+    let mut s = String::with_capacity(2 + b.len() * 2);
+    s.push_str("\\x");
+    for byte in b {
+        s.push_str(&format!("{byte:02x}"));
+    }
+    s
+}
+
+fn encode_binary(
+    enc: &mut DataRowEncoder,
+    v: &Value,
+    t: PgType,
+    ty: &Type,
+) -> Result<pgwire::error::PgWireResult<()>, PgError> {
+    let f = FieldFormat::Binary;
+    let o = Default::default();
+    let mismatch = || {
+        PgError::new(
+            codes::DATATYPE_MISMATCH,
+            format!("value {v:?} cannot be sent in binary as {}", ty.name()),
+        )
+    };
+    if matches!(v, Value::Null) {
+        return Ok(enc.encode_field_with_type_and_format(&None::<i64>, ty, f, &o));
+    }
+    let as_int = || match v {
+        Value::Int(i) => Some(*i),
+        Value::Bool(b) => Some(i64::from(*b)),
+        Value::Text(s) => s.parse().ok(),
+        _ => None,
+    };
+    let as_float = || match v {
+        Value::Real(x) => Some(*x),
+        Value::Int(i) => Some(*i as f64),
+        Value::Text(s) => s.parse().ok(),
+        _ => None,
+    };
+    Ok(match t {
+        PgType::Bool => {
+            let b = as_int().ok_or_else(mismatch)? != 0;
+            enc.encode_field_with_type_and_format(&b, ty, f, &o)
+        }
+        PgType::Int2 => {
+            let i = i16::try_from(as_int().ok_or_else(mismatch)?).map_err(|_| mismatch())?;
+            enc.encode_field_with_type_and_format(&i, ty, f, &o)
+        }
+        PgType::Int4 | PgType::Oid => {
+            let i = i32::try_from(as_int().ok_or_else(mismatch)?).map_err(|_| mismatch())?;
+            enc.encode_field_with_type_and_format(&i, ty, f, &o)
+        }
+        PgType::Int8 => {
+            let i = as_int().ok_or_else(mismatch)?;
+            enc.encode_field_with_type_and_format(&i, ty, f, &o)
+        }
+        PgType::Float4 => {
+            let x = as_float().ok_or_else(mismatch)? as f32;
+            enc.encode_field_with_type_and_format(&x, ty, f, &o)
+        }
+        PgType::Float8 => {
+            let x = as_float().ok_or_else(mismatch)?;
+            enc.encode_field_with_type_and_format(&x, ty, f, &o)
+        }
+        PgType::Bytea => match v {
+            Value::Blob(b) => enc.encode_field_with_type_and_format(b, ty, f, &o),
+            Value::Text(s) => {
+                enc.encode_field_with_type_and_format(&s.as_bytes().to_vec(), ty, f, &o)
+            }
+            _ => return Err(mismatch()),
+        },
+        PgType::Text | PgType::Varchar | PgType::Bpchar | PgType::Name | PgType::Unknown => {
+            let s = text_value(v, t).unwrap_or_default();
+            enc.encode_field_with_type_and_format(&s, ty, f, &o)
+        }
+        other => {
+            return Err(PgError::new(
+                codes::FEATURE_NOT_SUPPORTED,
+                format!(
+                    "binary result format for type {} is not supported yet; request text format",
+                    pg_type(other).name()
+                ),
+            ));
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_output_matches_postgres() {
+        assert_eq!(
+            text_value(&Value::Int(1), PgType::Bool).as_deref(),
+            Some("t")
+        );
+        assert_eq!(
+            text_value(&Value::Bool(false), PgType::Bool).as_deref(),
+            Some("f")
+        );
+        assert_eq!(
+            text_value(&Value::Blob(vec![0, 255, 16]), PgType::Bytea).as_deref(),
+            Some("\\x00ff10")
+        );
+        assert_eq!(text_value(&Value::Null, PgType::Text), None);
+        assert_eq!(
+            text_value(&Value::Int(i64::MAX), PgType::Int8).as_deref(),
+            Some("9223372036854775807")
+        );
+        assert_eq!(float_text(0.1 + 0.2), "0.30000000000000004");
+        assert_eq!(float_text(f64::NAN), "NaN");
+        assert_eq!(float_text(f64::NEG_INFINITY), "-Infinity");
+        assert_eq!(float_text(1e20), "1e+20");
+        assert_eq!(float_text(1.5e-7), "1.5e-07");
+        assert_eq!(float_text(2.0), "2");
+        assert_eq!(
+            text_value(&Value::Int(3), PgType::Float8).as_deref(),
+            Some("3")
+        );
+    }
+
+    #[test]
+    fn tag_verbs() {
+        assert_eq!(tag_verb("SELECT 3"), "SELECT");
+        assert_eq!(tag_verb("INSERT 0 3"), "INSERT 0");
+        assert_eq!(tag_verb("SHOW"), "SHOW");
+        assert_eq!(tag_verb("CREATE TABLE"), "CREATE TABLE");
+    }
+
+    #[test]
+    fn rows_encode_in_both_formats() {
+        let cols = vec![
+            Column {
+                name: "id".into(),
+                pg_type: PgType::Int4,
+            },
+            Column {
+                name: "ok".into(),
+                pg_type: PgType::Bool,
+            },
+        ];
+        let reply = Reply::Rows {
+            columns: cols.clone(),
+            rows: vec![
+                vec![Value::Int(7), Value::Int(1)],
+                vec![Value::Null, Value::Int(0)],
+            ],
+            tag: "SELECT 2".into(),
+        };
+        assert!(matches!(
+            response(reply.clone(), |_| FieldFormat::Text),
+            Ok(Response::Query(_))
+        ));
+        assert!(matches!(
+            response(reply, |_| FieldFormat::Binary),
+            Ok(Response::Query(_))
+        ));
+        let too_big = Reply::Rows {
+            columns: vec![Column {
+                name: "n".into(),
+                pg_type: PgType::Int2,
+            }],
+            rows: vec![vec![Value::Int(70000)]],
+            tag: "SELECT 1".into(),
+        };
+        let err = response(too_big, |_| FieldFormat::Binary)
+            .err()
+            .map(|e| e.code);
+        assert_eq!(err, Some("42804"));
+    }
+}

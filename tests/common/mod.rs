@@ -1,0 +1,111 @@
+//! Starts the real `pgrq` binary on an OS-chosen port with a temp data dir, reads the
+//! address it prints, and kills it (and so its children) when dropped. Its output is
+//! printed if a test fails.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+pub struct Pgrq {
+    pub child: Child,
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+    log: Arc<Mutex<String>>,
+}
+
+impl Pgrq {
+    /// `env`: extra environment (e.g. PGRQ_TLS__MODE=off).
+    pub fn start(env: &[(&str, &str)]) -> Pgrq {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_pgrq"));
+        cmd.args(["up", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(dir.path().join("data"))
+            .env("PGRQ_LOG", "debug")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spawn pgrq");
+        let log = Arc::new(Mutex::new(String::new()));
+        let stdout = child.stdout.take().expect("stdout");
+        let stderr = child.stderr.take().expect("stderr");
+        let (tx, rx) = mpsc::channel();
+        let l1 = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(rest) = line.strip_prefix("pgrq listening on ") {
+                    let addr = rest.split_whitespace().next().unwrap_or("").to_string();
+                    let _ = tx.send(addr);
+                }
+                l1.lock().map(|mut l| l.push_str(&format!("{line}\n"))).ok();
+            }
+        });
+        let l2 = log.clone();
+        std::thread::spawn(move || {
+            let mut r = BufReader::new(stderr);
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = r.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                let chunk = String::from_utf8_lossy(&buf[..n]).to_string();
+                l2.lock().map(|mut l| l.push_str(&chunk)).ok();
+            }
+        });
+        let addr = rx
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("pgrq did not start; output:\n{}", log.lock().unwrap()));
+        let port = addr
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("port in banner");
+        Pgrq {
+            child,
+            port,
+            dir,
+            log,
+        }
+    }
+
+    pub fn conn_str(&self, user: &str, password: &str, db: &str) -> String {
+        format!(
+            "host=127.0.0.1 port={} user={user} password={password} dbname={db} connect_timeout=20",
+            self.port
+        )
+    }
+
+    pub fn output(&self) -> String {
+        self.log.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+
+    /// SIGINT, then wait for exit (with a deadline); returns the exit status.
+    pub fn interrupt(&mut self) -> Option<std::process::ExitStatus> {
+        let _ = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status();
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(s)) = self.child.try_wait() {
+                return Some(s);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+}
+
+impl Drop for Pgrq {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("---- pgrq output ----\n{}", self.output());
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
