@@ -88,6 +88,14 @@ const NOT_APPLIED_ERRORS: &[&str] = &[
     "timed out enqueuing operation",
 ];
 
+/// A follower that could not even open a connection to the leader to forward the
+/// request (seen on rqlite v10.2.7 right after the leader was killed: "dial tcp
+/// 127.0.0.1:33050: connect: connection refused"): nothing was forwarded, so nothing
+/// was applied.
+fn forward_never_connected(m: &str) -> bool {
+    m.starts_with("dial tcp ") && m.ends_with("connect: connection refused")
+}
+
 /// Reaction to HTTP 200 with a top-level `"error"`.
 fn classify_request_error(node: &str, msg: &str, kind: Kind) -> Step {
     let m = msg.trim();
@@ -97,7 +105,7 @@ fn classify_request_error(node: &str, msg: &str, kind: Kind) -> Step {
             message: m.to_string(),
         });
     }
-    if kind == Kind::Read || NOT_APPLIED_ERRORS.contains(&m) {
+    if kind == Kind::Read || NOT_APPLIED_ERRORS.contains(&m) || forward_never_connected(m) {
         return Step::Retry(m.to_string());
     }
     // e.g. "leadership lost while committing log" or a forwarding failure:

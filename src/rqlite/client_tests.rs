@@ -81,6 +81,15 @@ fn top_level_errors_retry_reads_but_only_known_safe_writes() {
         classify_request_error("n", lost, Kind::Write),
         Step::Fail(RqliteError::Indeterminate { .. })
     ));
+    // A follower that could not dial the leader forwarded nothing: safe to retry.
+    let dial = "dial tcp 127.0.0.1:33050: connect: connection refused";
+    assert!(is_retry(&classify_request_error("n", dial, Kind::Write)));
+    // A forward that failed after connecting may have been applied.
+    let reset = "read tcp 127.0.0.1:1->127.0.0.1:2: read: connection reset by peer";
+    assert!(matches!(
+        classify_request_error("n", reset, Kind::Write),
+        Step::Fail(RqliteError::Indeterminate { .. })
+    ));
     assert!(matches!(
         classify_request_error("n", "disallowed pragma", Kind::Read),
         Step::Fail(RqliteError::Request { .. })

@@ -20,11 +20,29 @@ pub struct Pgrq {
 impl Pgrq {
     /// `env`: extra environment (e.g. PGRQ_TLS__MODE=off).
     pub fn start(env: &[(&str, &str)]) -> Pgrq {
-        let dir = tempfile::tempdir().expect("tempdir");
+        Pgrq::start_in(tempfile::tempdir().expect("tempdir"), env)
+    }
+
+    /// Starts pgrq on an existing directory (e.g. to restart on the same data).
+    pub fn start_in(dir: tempfile::TempDir, env: &[(&str, &str)]) -> Pgrq {
+        Pgrq::start_with(dir, env, None)
+    }
+
+    /// With a configuration file holding `config_toml`.
+    pub fn start_with(
+        dir: tempfile::TempDir,
+        env: &[(&str, &str)],
+        config_toml: Option<&str>,
+    ) -> Pgrq {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_pgrq"));
         cmd.args(["up", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(dir.path().join("data"))
-            .env("PGRQ_LOG", "debug")
+            .arg(dir.path().join("data"));
+        if let Some(toml) = config_toml {
+            let file = dir.path().join("pgrq.toml");
+            std::fs::write(&file, toml).expect("write config");
+            cmd.arg("--config").arg(file);
+        }
+        cmd.env("PGRQ_LOG", "debug")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         for (k, v) in env {
@@ -78,6 +96,22 @@ impl Pgrq {
             "host=127.0.0.1 port={} user={user} password={password} dbname={db} connect_timeout=20",
             self.port
         )
+    }
+
+    pub fn data_dir(&self) -> std::path::PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// Stops pgrq with SIGINT and hands back its directory for a restart.
+    pub fn stop_keep_dir(mut self) -> tempfile::TempDir {
+        let status = self.interrupt();
+        assert!(
+            status.is_some_and(|s| s.success()),
+            "pgrq did not stop cleanly: {status:?}\n{}",
+            self.output()
+        );
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::mem::replace(&mut self.dir, dir)
     }
 
     pub fn output(&self) -> String {

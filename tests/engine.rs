@@ -1,0 +1,353 @@
+//! pgrq against the real engine: every test here starts the `pgrq` binary, which starts
+//! real `rqlited` processes (3 replicas per database), and drives it with real clients.
+//! They need an rqlited binary (`scripts/install-rqlited.sh`, or `PGRQ_RQLITED`): without
+//! one they fail, never skip. `scripts/test.sh` runs this file only when rqlited exists.
+
+mod common;
+
+use std::process::Command;
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::time::{Duration, Instant};
+
+use common::Pgrq;
+use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
+
+use pgrq::node::locate::{RQLITE_VERSION, default_cache_root, locate_rqlited};
+
+fn rqlited() -> String {
+    match locate_rqlited(None, &default_cache_root(), RQLITE_VERSION) {
+        Ok(p) => p.display().to_string(),
+        Err(e) => panic!("the engine tests need rqlited: {e}"),
+    }
+}
+
+/// Distinct port ranges per pgrq started by this test binary (tests run in parallel).
+fn engine_env() -> Vec<(String, String)> {
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let slot = NEXT.fetch_add(1, Ordering::SeqCst);
+    let base = 21000 + slot * 100 + (std::process::id() % 40) as u16 * 1000;
+    let env = [
+        ("PGRQ_RQLITED", rqlited()),
+        ("PGRQ_DATABASE__MAX_DATABASES", "10".into()),
+        ("PGRQ_DATABASE__PORT_RANGE_HTTP_START", base.to_string()),
+        (
+            "PGRQ_DATABASE__PORT_RANGE_HTTP_END",
+            (base + 39).to_string(),
+        ),
+        (
+            "PGRQ_DATABASE__PORT_RANGE_RAFT_START",
+            (base + 50).to_string(),
+        ),
+        (
+            "PGRQ_DATABASE__PORT_RANGE_RAFT_END",
+            (base + 89).to_string(),
+        ),
+    ];
+    env.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
+fn start(extra: &[(&str, &str)]) -> Pgrq {
+    start_in(tempfile::tempdir().expect("tempdir"), extra)
+}
+
+fn start_in(dir: tempfile::TempDir, extra: &[(&str, &str)]) -> Pgrq {
+    let env = engine_env();
+    let mut all: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    all.extend_from_slice(extra);
+    Pgrq::start_in(dir, &all)
+}
+
+async fn connect(p: &Pgrq, db: &str) -> Client {
+    let (client, conn) = tokio_postgres::connect(&p.conn_str("demo", "demo", db), NoTls)
+        .await
+        .unwrap_or_else(|e| panic!("connect to {db}: {e}\n{}", p.output()));
+    tokio::spawn(conn);
+    client
+}
+
+/// All rows of the last result set of a simple query, as text.
+async fn rows(c: &Client, sql: &str) -> Vec<Vec<Option<String>>> {
+    let msgs = c
+        .simple_query(sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    msgs.into_iter()
+        .filter_map(|m| match m {
+            SimpleQueryMessage::Row(r) => {
+                Some((0..r.len()).map(|i| r.get(i).map(str::to_string)).collect())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+fn sqlstate(e: &tokio_postgres::Error) -> String {
+    e.as_db_error()
+        .map(|d| d.code().code().to_string())
+        .unwrap_or_else(|| format!("not a database error: {e}"))
+}
+
+/// rqlited processes whose data dir is under `dir`.
+fn rqlited_pids(dir: &std::path::Path) -> Vec<u32> {
+    let out = Command::new("ps")
+        .args(["-eo", "pid=,args="])
+        .output()
+        .expect("ps");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.contains("rqlited") && l.contains(&*dir.to_string_lossy()))
+        .filter_map(|l| l.split_whitespace().next()?.parse().ok())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_core_scenario_with_tokio_postgres() {
+    let p = start(&[]);
+    let c = connect(&p, "demo_core").await;
+    assert_eq!(rqlited_pids(&p.data_dir()).len(), 3, "three replicas");
+
+    c.batch_execute(
+        "CREATE TABLE items (id serial PRIMARY KEY, name text NOT NULL UNIQUE, \
+         active boolean DEFAULT true, data bytea, n bigint)",
+    )
+    .await
+    .expect("create table");
+    let r = rows(
+        &c,
+        "INSERT INTO items (name, data, n) VALUES ('a', '\\x00ff', 9007199254740993) RETURNING id, active",
+    )
+    .await;
+    assert_eq!(r, vec![vec![Some("1".into()), Some("t".into())]]);
+    let r = rows(&c, "SELECT name, data, n, active FROM items").await;
+    assert_eq!(
+        r,
+        vec![vec![
+            Some("a".into()),
+            Some("\\x00ff".into()),
+            Some("9007199254740993".into()),
+            Some("t".into())
+        ]]
+    );
+
+    // 23505 with the constraint name; the connection keeps working.
+    let e = c
+        .batch_execute("INSERT INTO items (name) VALUES ('a')")
+        .await
+        .expect_err("duplicate");
+    assert_eq!(sqlstate(&e), "23505");
+    assert_eq!(
+        e.as_db_error().and_then(|d| d.constraint()),
+        Some("items_name_key")
+    );
+    assert_eq!(
+        rows(&c, "SELECT count(*) FROM items").await[0][0].as_deref(),
+        Some("1")
+    );
+
+    // A committed and a rolled-back transaction.
+    c.batch_execute("BEGIN; INSERT INTO items (name) VALUES ('b'); COMMIT")
+        .await
+        .expect("commit");
+    c.batch_execute("BEGIN; INSERT INTO items (name) VALUES ('c'); ROLLBACK")
+        .await
+        .expect("rollback");
+    let names = rows(&c, "SELECT name FROM items ORDER BY id").await;
+    assert_eq!(names, vec![vec![Some("a".into())], vec![Some("b".into())]]);
+
+    // Inside a block the client sees its own writes; an error fails the block.
+    c.batch_execute("BEGIN").await.expect("begin");
+    c.batch_execute("INSERT INTO items (name) VALUES ('d')")
+        .await
+        .expect("insert");
+    assert_eq!(
+        rows(&c, "SELECT count(*) FROM items").await[0][0].as_deref(),
+        Some("3")
+    );
+    let e = c
+        .batch_execute("SELECT * FROM nope")
+        .await
+        .expect_err("42P01");
+    assert_eq!(sqlstate(&e), "42P01");
+    let e = c.batch_execute("SELECT 1").await.expect_err("25P02");
+    assert_eq!(sqlstate(&e), "25P02");
+    c.batch_execute("ROLLBACK").await.expect("rollback");
+    assert_eq!(
+        rows(&c, "SELECT count(*) FROM items").await[0][0].as_deref(),
+        Some("2")
+    );
+
+    // UPDATE/DELETE tags carry row counts.
+    let msgs = c
+        .simple_query("UPDATE items SET n = 1")
+        .await
+        .expect("update");
+    assert!(
+        msgs.iter()
+            .any(|m| matches!(m, SimpleQueryMessage::CommandComplete(2)))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kill_9_of_the_leader_mid_session() {
+    let p = start(&[]);
+    let c = connect(&p, "demo_failover").await;
+    c.batch_execute("CREATE TABLE t (id serial PRIMARY KEY, v text)")
+        .await
+        .expect("create");
+    c.batch_execute("INSERT INTO t (v) VALUES ('before')")
+        .await
+        .expect("insert");
+
+    let leader = leader_pid(&p).await;
+    let status = Command::new("kill")
+        .args(["-9", &leader.to_string()])
+        .status();
+    assert!(status.is_ok_and(|s| s.success()), "kill -9 {leader}");
+
+    // The same session's next statements succeed (a new leader is elected).
+    c.batch_execute("INSERT INTO t (v) VALUES ('after')")
+        .await
+        .unwrap_or_else(|e| panic!("write after leader kill: {e:?}\n{}", p.output()));
+    let r = rows(&c, "SELECT v FROM t ORDER BY id").await;
+    assert_eq!(
+        r,
+        vec![vec![Some("before".into())], vec![Some("after".into())]]
+    );
+
+    // The supervisor restarts the killed replica.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while rqlited_pids(&p.data_dir()).len() < 3 {
+        assert!(
+            Instant::now() < deadline,
+            "replica not restarted\n{}",
+            p.output()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn restart_keeps_data_and_leaves_no_orphans() {
+    let p = start(&[]);
+    let data = p.data_dir();
+    {
+        let c = connect(&p, "demo_keep").await;
+        c.batch_execute(
+            "CREATE TABLE k (id serial PRIMARY KEY, v text); INSERT INTO k (v) VALUES ('x')",
+        )
+        .await
+        .expect("write");
+    }
+    let dir = p.stop_keep_dir();
+    assert!(
+        rqlited_pids(&data).is_empty(),
+        "rqlited left running after SIGINT"
+    );
+
+    let p = start_in(dir, &[]);
+    let c = connect(&p, "demo_keep").await;
+    assert_eq!(
+        rows(&c, "SELECT v FROM k").await,
+        vec![vec![Some("x".into())]]
+    );
+    c.batch_execute("INSERT INTO k (v) VALUES ('y')")
+        .await
+        .expect("write after restart");
+    assert_eq!(rqlited_pids(&p.data_dir()).len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn apps_that_may_not_create_get_3d000() {
+    let env = engine_env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let config = "[[apps]]\nname = \"demo\"\npassword = \"demo\"\nallow_create = false\n";
+    let p = Pgrq::start_with(tempfile::tempdir().expect("tempdir"), &env, Some(config));
+    let e = tokio_postgres::connect(&p.conn_str("demo", "demo", "demo_missing"), NoTls)
+        .await
+        .err()
+        .expect("refused");
+    assert_eq!(sqlstate(&e), "3D000", "{e}");
+    assert!(
+        rqlited_pids(&p.data_dir()).is_empty(),
+        "nothing was started"
+    );
+}
+
+#[test]
+fn psql_session_of_the_readme() {
+    let p = start(&[]);
+    let script = "\\set ON_ERROR_STOP 0\n\
+        CREATE TABLE notes (id serial PRIMARY KEY, body text NOT NULL, done boolean DEFAULT false, \
+          created timestamptz DEFAULT now(), price numeric(10,2));\n\
+        INSERT INTO notes (body, price) VALUES ('first', 1.5) RETURNING id, done;\n\
+        SELECT id, body, done FROM notes;\n\
+        INSERT INTO notes (id, body) VALUES (1, 'dup');\n\
+        SELECT 'alive' AS status;\n";
+    let out = Command::new("psql")
+        .arg(format!(
+            "host=127.0.0.1 port={} user=demo dbname=demo_readme sslmode=require",
+            p.port
+        ))
+        .args(["-X", "-f", "-"])
+        .env("PGPASSWORD", "demo")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            if let Some(mut stdin) = child.stdin.take() {
+                stdin.write_all(script.as_bytes())?;
+            }
+            child.wait_with_output()
+        })
+        .expect("psql runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stdout.contains("CREATE TABLE"), "{stdout}\n{stderr}");
+    assert!(stdout.contains("INSERT 0 1"), "{stdout}\n{stderr}");
+    assert!(stdout.contains(" first"), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("duplicate key value violates unique constraint"),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains("alive"),
+        "the session survives the error: {stdout}"
+    );
+}
+
+/// The pid of the rqlited that is the Raft leader of the (single) database under `p`.
+async fn leader_pid(p: &Pgrq) -> u32 {
+    let data = p.data_dir();
+    let password =
+        std::fs::read_to_string(data.join("secrets/rqlite-password")).expect("rqlite password");
+    let http = reqwest::Client::builder().no_proxy().build().expect("http");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        for pid in rqlited_pids(&data) {
+            let args = std::fs::read_to_string(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            let args: Vec<&str> = args.split('\0').collect();
+            let Some(addr) = args
+                .iter()
+                .position(|a| *a == "-http-addr")
+                .and_then(|i| args.get(i + 1))
+            else {
+                continue;
+            };
+            let status = http
+                .get(format!("http://{addr}/status"))
+                .basic_auth("pgrq", Some(password.trim()))
+                .send()
+                .await;
+            if let Ok(resp) = status
+                && let Ok(v) = resp.json::<serde_json::Value>().await
+                && v["store"]["raft"]["state"] == "Leader"
+            {
+                return pid;
+            }
+        }
+        assert!(Instant::now() < deadline, "no leader found\n{}", p.output());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
