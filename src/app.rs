@@ -80,7 +80,8 @@ pub async fn run(cfg: Config) -> Result<(), AppError> {
         addr: cfg.proxy.listen_address.clone(),
         source,
     })?;
-    let front = Frontend::new(cfg.clone(), backend.clone());
+    let mirrors = Arc::new(crate::mirror::Mirrors::default());
+    let front = Frontend::new(cfg.clone(), backend.clone(), mirrors);
     print_banner(&cfg, addr);
 
     let shutdown = CancellationToken::new();

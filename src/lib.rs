@@ -6,6 +6,7 @@
 //! - `session/`: one connection: database, GUCs, transaction block; owns the `Backend` trait.
 //! - `sql/`: pure translation of PostgreSQL statements into SQLite.
 //! - `backend`: implements `session::Backend` over `rqlite/` and `node/`.
+//! - `mirror/`: per-database in-memory copy of the schema (Describe, defaults).
 //! - `rqlite/`: HTTP client of one rqlite cluster.
 //! - `node/`: locating, starting and supervising `rqlited` processes.
 //! - `config`, `error`: typed configuration; the single SQLSTATE mapping.
@@ -15,6 +16,7 @@ pub mod app;
 pub mod backend;
 pub mod config;
 pub mod error;
+pub mod mirror;
 pub mod node;
 pub mod rqlite;
 pub mod session;

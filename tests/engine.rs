@@ -351,3 +351,194 @@ async fn leader_pid(p: &Pgrq) -> u32 {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn extended_protocol_with_binary_parameters_and_results() {
+    let p = start(&[]);
+    let mut c = connect(&p, "demo_ext").await;
+    c.batch_execute(
+        "CREATE TABLE m (id bigserial PRIMARY KEY, name varchar(20) NOT NULL, score float8, \
+         ok boolean, blob bytea, small int2, n int4)",
+    )
+    .await
+    .expect("create");
+
+    // tokio-postgres: Parse/Describe/Sync, then Bind/Execute with binary parameters and
+    // binary results.
+    let ins = c
+        .prepare("INSERT INTO m (name, score, ok, blob, small, n) VALUES ($1::varchar, $2::float8, $3::bool, $4::bytea, $5::int2, $6::int4) RETURNING id")
+        .await
+        .expect("prepare insert");
+    for i in 0..8i32 {
+        let name = format!("row{i}");
+        let blob = vec![0u8, i as u8];
+        let row = c
+            .query_one(
+                &ins,
+                &[
+                    &name,
+                    &(i as f64 / 2.0),
+                    &(i % 2 == 0),
+                    &blob,
+                    &(i as i16),
+                    &i,
+                ],
+            )
+            .await
+            .expect("insert");
+        let _id: i64 = row.get(0);
+    }
+    let sel = c
+        .prepare("SELECT name, score, ok, blob, small, n FROM m WHERE n >= $1::int4 ORDER BY n")
+        .await
+        .expect("prepare select");
+    let rows = c.query(&sel, &[&6i32]).await.expect("select");
+    assert_eq!(rows.len(), 2);
+    let name: String = rows[0].get(0);
+    let score: f64 = rows[0].get(1);
+    let ok: bool = rows[0].get(2);
+    let blob: Vec<u8> = rows[0].get(3);
+    let small: i16 = rows[0].get(4);
+    let n: i32 = rows[0].get(5);
+    assert_eq!(
+        (name.as_str(), score, ok, blob, small, n),
+        ("row6", 3.0, true, vec![0, 6], 6, 6)
+    );
+
+    // NULLs both ways.
+    c.execute(
+        &ins,
+        &[
+            &"nulls",
+            &None::<f64>,
+            &None::<bool>,
+            &None::<Vec<u8>>,
+            &None::<i16>,
+            &None::<i32>,
+        ],
+    )
+    .await
+    .expect("insert nulls");
+    let r = c
+        .query_one(
+            "SELECT score, ok FROM m WHERE name = $1::varchar",
+            &[&"nulls"],
+        )
+        .await
+        .expect("select nulls");
+    assert_eq!(r.get::<_, Option<f64>>(0), None);
+    assert_eq!(r.get::<_, Option<bool>>(1), None);
+
+    // Errors keep the connection usable; statements are reused across transactions.
+    let e = c
+        .execute(&ins, &[&"row1", &0.0f64, &true, &vec![1u8], &1i16, &1i32])
+        .await;
+    assert!(e.is_ok(), "name is not unique here: {e:?}");
+    let bad = c
+        .prepare("SELECT nope FROM m")
+        .await
+        .expect_err("42703 at parse");
+    assert_eq!(sqlstate(&bad), "42703");
+    for _ in 0..7 {
+        let rows = c.query(&sel, &[&0i32]).await.expect("reuse");
+        assert_eq!(rows.len(), 9);
+    }
+    let tx = c.transaction().await.expect("begin");
+    tx.execute(
+        &ins,
+        &[&"in_tx", &1.0f64, &false, &Vec::<u8>::new(), &0i16, &100i32],
+    )
+    .await
+    .expect("insert in tx");
+    let seen = tx.query(&sel, &[&100i32]).await.expect("read own write");
+    assert_eq!(seen.len(), 1);
+    tx.rollback().await.expect("rollback");
+    assert!(
+        c.query(&sel, &[&100i32])
+            .await
+            .expect("after rollback")
+            .is_empty()
+    );
+
+    // A portal read in chunks (Execute with max_rows → PortalSuspended).
+    let tx = c.transaction().await.expect("begin");
+    let portal = tx.bind(&sel, &[&0i32]).await.expect("bind");
+    let first = tx.query_portal(&portal, 4).await.expect("first chunk");
+    let rest = tx.query_portal(&portal, 100).await.expect("rest");
+    assert_eq!((first.len(), rest.len()), (4, 5));
+    tx.commit().await.expect("commit");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn default_now_is_the_insert_time_on_every_replica() {
+    let p = start(&[]);
+    let c = connect(&p, "demo_now").await;
+    c.batch_execute("CREATE TABLE e (id serial PRIMARY KEY, at timestamptz DEFAULT now(), v text)")
+        .await
+        .expect("create");
+    c.batch_execute("INSERT INTO e (v) VALUES ('first')")
+        .await
+        .expect("first");
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    c.batch_execute("INSERT INTO e (v) VALUES ('second')")
+        .await
+        .expect("second");
+    let r = rows(&c, "SELECT at FROM e ORDER BY id").await;
+    let (a, b) = (r[0][0].clone().expect("at"), r[1][0].clone().expect("at"));
+    assert!(a < b, "each row gets its own insert time: {a} vs {b}");
+    // Every replica holds the same value (the time is fixed before Raft): ask each one
+    // directly, reading its local copy once it has applied both rows (followers learn of
+    // commits a heartbeat later).
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let per_replica = loop {
+        let reads = local_reads(&p, "SELECT at FROM e ORDER BY id").await;
+        if reads.iter().all(|r| r.matches("+00").count() == 2) {
+            break reads;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "replicas never caught up: {reads:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(per_replica.len(), 3);
+    assert!(
+        per_replica.windows(2).all(|w| w[0] == w[1]),
+        "replicas disagree: {per_replica:?}"
+    );
+    assert!(per_replica[0].contains(&a), "{per_replica:?} vs {a}");
+}
+
+/// The same query on every replica's local copy (`level=none`), as JSON text.
+async fn local_reads(p: &Pgrq, sql: &str) -> Vec<String> {
+    let data = p.data_dir();
+    let password =
+        std::fs::read_to_string(data.join("secrets/rqlite-password")).expect("rqlite password");
+    let http = reqwest::Client::builder().no_proxy().build().expect("http");
+    let mut out = Vec::new();
+    for addr in http_addrs(&data) {
+        let body = serde_json::json!([[sql]]);
+        let resp = http
+            .post(format!("http://{addr}/db/query?level=none"))
+            .basic_auth("pgrq", Some(password.trim()))
+            .json(&body)
+            .send()
+            .await
+            .expect("query replica");
+        let v: serde_json::Value = resp.json().await.expect("json");
+        out.push(v["results"][0]["values"].to_string());
+    }
+    out
+}
+
+fn http_addrs(data: &std::path::Path) -> Vec<String> {
+    rqlited_pids(data)
+        .into_iter()
+        .filter_map(|pid| {
+            let args = std::fs::read_to_string(format!("/proc/{pid}/cmdline")).ok()?;
+            let args: Vec<&str> = args.split('\0').collect();
+            let i = args.iter().position(|a| *a == "-http-addr")?;
+            args.get(i + 1).map(|s| s.to_string())
+        })
+        .collect()
+}

@@ -7,6 +7,7 @@
 mod backend;
 mod dbname;
 mod gucs;
+mod prepared;
 mod reply;
 #[cfg(test)]
 mod tests;
@@ -19,9 +20,11 @@ pub use backend::{
 };
 pub use dbname::DbName;
 pub use gucs::{Gucs, SERVER_VERSION, version_string};
+pub use prepared::Prepared;
 pub use reply::{Column, Reply};
 
 use crate::error::{self, PgError, codes};
+use crate::mirror::{Mirror, SCHEMA_QUERY};
 use crate::sql::{self, StatementKind, Translated, TxnControl};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -37,7 +40,10 @@ pub struct Session {
     db: DbName,
     gucs: Gucs,
     txn: TxnState,
+    /// DDL ran inside the open block: refresh the mirror after COMMIT.
+    block_has_ddl: bool,
     backend: Arc<dyn Backend>,
+    mirror: Arc<Mirror>,
     ctx: sql::Context,
 }
 
@@ -47,6 +53,7 @@ impl Session {
         user: &str,
         startup: &BTreeMap<String, String>,
         backend: Arc<dyn Backend>,
+        mirror: Arc<Mirror>,
     ) -> Result<Session, PgError> {
         let gucs = Gucs::new(user, startup)?;
         let ctx = sql::Context {
@@ -54,12 +61,15 @@ impl Session {
             user: user.to_string(),
             schema: "public".into(),
             version: version_string(),
+            now_micros: 0,
         };
         Ok(Session {
             db,
             gucs,
             txn: TxnState::Idle,
+            block_has_ddl: false,
             backend,
+            mirror,
             ctx,
         })
     }
@@ -89,7 +99,9 @@ impl Session {
     /// Simple query protocol: every statement of `text` in order, stopping at the first
     /// error (which is the last element).
     pub async fn simple_query(&mut self, text: &str) -> Vec<Result<Reply, PgError>> {
-        let stmts = match sql::translate(text, &self.ctx) {
+        self.tick();
+        self.ensure_mirror().await;
+        let stmts = match sql::translate_with(text, &self.ctx, &*self.mirror) {
             Ok(s) => s,
             Err(e) => {
                 let err = PgError::from(e);
@@ -115,8 +127,9 @@ impl Session {
     }
 
     /// Translates one statement for the extended protocol (Parse).
-    pub fn prepare(&self, text: &str) -> Result<Option<Translated>, PgError> {
-        let mut stmts = sql::translate(text, &self.ctx)?;
+    pub async fn prepare(&mut self, text: &str) -> Result<Option<Translated>, PgError> {
+        self.ensure_mirror().await;
+        let mut stmts = sql::translate_with(text, &self.ctx, &*self.mirror)?;
         match stmts.len() {
             0 => Ok(None),
             1 => Ok(stmts.pop()),
@@ -205,6 +218,9 @@ impl Session {
                 if !is_read {
                     pending.push(stmt);
                 }
+                if matches!(t.kind, StatementKind::Ddl) {
+                    self.block_has_ddl = true;
+                }
                 out
             }
             TxnState::Idle => {
@@ -223,7 +239,11 @@ impl Session {
                     }
                 };
                 let results = self.backend.run(&self.db, batch).await?;
-                last_result(results, 1)?
+                let out = last_result(results, 1)?;
+                if matches!(t.kind, StatementKind::Ddl) {
+                    self.refresh_mirror().await;
+                }
+                out
             }
             TxnState::Failed => return Err(PgError::in_failed_transaction()),
         };
@@ -256,12 +276,17 @@ impl Session {
                         )
                         .await?;
                     // The block is over either way: a failed COMMIT rolled everything back.
-                    all_ok(results, n)?;
+                    let committed = all_ok(results, n);
+                    if std::mem::take(&mut self.block_has_ddl) {
+                        self.refresh_mirror().await;
+                    }
+                    committed?;
                     Ok(Reply::TxnEnd("COMMIT".into()))
                 }
             },
             TxnControl::Rollback => {
                 self.txn = TxnState::Idle;
+                self.block_has_ddl = false;
                 Ok(Reply::TxnEnd("ROLLBACK".into()))
             }
             TxnControl::Savepoint(_) | TxnControl::Release(_) | TxnControl::RollbackTo(_) => {
@@ -274,6 +299,61 @@ impl Session {
                 )
                 .with_hint("use a separate transaction instead of SAVEPOINT/ROLLBACK TO"))
             }
+        }
+    }
+
+    /// Fixes `now()` for what runs next: PostgreSQL's now() is the start time of the
+    /// transaction, so inside a block it keeps the time the block began.
+    fn tick(&mut self) {
+        if self.txn == TxnState::Idle {
+            self.ctx.now_micros = now_micros();
+        }
+    }
+
+    /// Loads the mirror on first use (it is shared by the database's sessions).
+    async fn ensure_mirror(&self) {
+        if !self.mirror.is_loaded() {
+            self.refresh_mirror().await;
+        }
+    }
+
+    /// Reloads the schema mirror from the database. A failure leaves the old schema in
+    /// place (the mirror only serves descriptions; the engine stays the authority).
+    async fn refresh_mirror(&self) {
+        let stmt = BoundStmt {
+            sql: SCHEMA_QUERY.to_string(),
+            params: Vec::new(),
+        };
+        let batch = Batch::Read {
+            stmt,
+            level: ReadLevel::Linearizable,
+        };
+        let ddl: Vec<String> = match self.backend.run(&self.db, batch).await {
+            Ok(mut results) => match results.pop() {
+                Some(Ok(Output {
+                    rows: Some(rows), ..
+                })) => rows
+                    .values
+                    .into_iter()
+                    .filter_map(|r| match r.into_iter().next() {
+                        Some(Value::Text(s)) => Some(s),
+                        _ => None,
+                    })
+                    .collect(),
+                Some(Ok(_)) => Vec::new(),
+                Some(Err(e)) => {
+                    tracing::warn!(db = %self.db, error = %e, "cannot read the schema");
+                    return;
+                }
+                None => return,
+            },
+            Err(e) => {
+                tracing::warn!(db = %self.db, error = %e, "cannot read the schema");
+                return;
+            }
+        };
+        if let Err(e) = self.mirror.load(&ddl) {
+            tracing::warn!(db = %self.db, error = %e, "cannot load the schema mirror");
         }
     }
 
@@ -298,6 +378,13 @@ impl Session {
             "SHOW",
         ))
     }
+}
+
+fn now_micros() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
 }
 
 /// The result of the last statement of a batch of `n`, or the first statement error.

@@ -54,7 +54,13 @@ impl Reply {
         match (out.rows, &t.kind) {
             (Some(rows), _) if matches!(t.kind, StatementKind::Query) || t.returning => {
                 let n = rows.values.len() as u64;
-                let columns = columns_of(&rows.columns, &rows.decl_types, &rows.values);
+                // The SQL's own types count only when they line up with the result.
+                let from_sql: &[Option<PgType>] = if t.column_types.len() == rows.columns.len() {
+                    &t.column_types
+                } else {
+                    &[]
+                };
+                let columns = columns_of(&rows.columns, from_sql, &rows.decl_types, &rows.values);
                 let count = if t.returning { n.max(affected) } else { n };
                 Reply::Rows {
                     columns,
@@ -85,14 +91,22 @@ pub fn tag_with_count(verb: &str, n: u64) -> String {
     }
 }
 
-/// Column types from the declared type, or from the first non-null value for expressions.
-fn columns_of(names: &[String], decl: &[String], values: &[Vec<Value>]) -> Vec<Column> {
+/// Column types: what the SQL says (`Translated::column_types`), else the declared type
+/// rqlite reports, else the first non-null value.
+fn columns_of(
+    names: &[String],
+    from_sql: &[Option<PgType>],
+    decl: &[String],
+    values: &[Vec<Value>],
+) -> Vec<Column> {
     names
         .iter()
         .enumerate()
         .map(|(i, name)| {
             let declared = decl.get(i).map(String::as_str).unwrap_or("");
-            let pg_type = if declared.is_empty() {
+            let pg_type = if let Some(Some(t)) = from_sql.get(i) {
+                *t
+            } else if declared.is_empty() {
                 infer(values.iter().filter_map(|r| r.get(i)))
             } else {
                 PgType::from_decl(declared)

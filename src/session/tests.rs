@@ -32,6 +32,12 @@ impl Backend for Recorder {
     }
 
     async fn run(&self, _db: &DbName, batch: Batch) -> Result<Vec<StmtResult>, BackendError> {
+        // The schema mirror's reads are answered here (an empty schema), not recorded.
+        if let Batch::Read { stmt, .. } = &batch
+            && stmt.sql == crate::mirror::SCHEMA_QUERY
+        {
+            return Ok(vec![rows(&["sql"], &["text"], Vec::new())]);
+        }
         let n = match &batch {
             Batch::Read { .. } => 1,
             Batch::Write { stmts, .. } | Batch::Probe { stmts } => stmts.len(),
@@ -54,7 +60,8 @@ impl Backend for Recorder {
 fn session() -> (Session, Arc<Recorder>) {
     let rec = Arc::new(Recorder::default());
     let db = DbName::for_app("demo", "demo_app").unwrap();
-    let s = Session::new(db, "demo", &BTreeMap::new(), rec.clone()).unwrap();
+    let mirror = Arc::new(crate::mirror::Mirror::new().unwrap());
+    let s = Session::new(db, "demo", &BTreeMap::new(), rec.clone(), mirror).unwrap();
     (s, rec)
 }
 

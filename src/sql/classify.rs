@@ -4,7 +4,8 @@
 use sqlparser::ast::{ObjectType, SchemaName, SetExpr, Statement};
 
 use super::rewrite::rewrite_statement;
-use super::{Context, SqlError, StatementKind, Translated, session};
+use super::schema::Schema;
+use super::{Context, SqlError, StatementKind, Translated, infer, names, session};
 
 /// How a statement that goes to SQLite is described to the caller.
 struct Shape {
@@ -35,6 +36,7 @@ impl Shape {
 pub(crate) fn translate_statement(
     mut stmt: Statement,
     ctx: &Context,
+    schema: &dyn Schema,
 ) -> Result<Translated, SqlError> {
     if let Some(local) = session::session_statement(&stmt)? {
         return Ok(local);
@@ -43,7 +45,11 @@ pub(crate) fn translate_statement(
         return Ok(Translated::local(StatementKind::Ddl, "CREATE SCHEMA"));
     }
     let shape = shape(&stmt)?;
-    let outcome = rewrite_statement(&mut stmt, ctx)?;
+    // Names and types come from the PostgreSQL tree, before the rewrite
+    // replaces e.g. `version()` with a literal.
+    let column_types = infer::output_types(&stmt, schema);
+    names::name_outputs(&mut stmt);
+    let outcome = rewrite_statement(&mut stmt, ctx, schema)?;
     let touches_storage = matches!(shape.kind, StatementKind::Write | StatementKind::Ddl);
     Ok(Translated {
         sqlite: Some(stmt.to_string()),
@@ -53,6 +59,7 @@ pub(crate) fn translate_statement(
         tag: shape.tag,
         needs_database: touches_storage || outcome.needs_database,
         kind: shape.kind,
+        column_types,
     })
 }
 

@@ -15,15 +15,24 @@
 
 mod classify;
 mod error;
+mod infer;
+mod names;
 mod parse;
 mod rewrite;
+mod schema;
 mod session;
 #[cfg(test)]
 mod test_support;
 mod types;
 
 pub use error::SqlError;
+pub use schema::{ColumnInfo, NoSchema, Schema};
 pub use types::PgType;
+
+/// Prefix of the constraint name that records a key column's PostgreSQL type when SQLite
+/// needs the declared type to be exactly `INTEGER` (e.g. `CONSTRAINT "pgrq_type_int8"
+/// PRIMARY KEY` for a BIGSERIAL); the schema mirror reads it back.
+pub const TYPE_MARKER_PREFIX: &str = "pgrq_type_";
 
 /// Session facts that some SQL functions (`version()`, `current_user`, …)
 /// are answered from.
@@ -37,6 +46,25 @@ pub struct Context {
     pub schema: String,
     /// Full `version()` string.
     pub version: String,
+    /// The transaction's time, in microseconds since the Unix epoch (UTC),
+    /// chosen by the session when the transaction starts. Every clock
+    /// reading is translated to a literal of this time: `now()`,
+    /// `CURRENT_TIMESTAMP`, `transaction_timestamp()`,
+    /// `statement_timestamp()`, `clock_timestamp()` (all the same instant
+    /// in pgrq), `LOCALTIMESTAMP`, `CURRENT_DATE`, `CURRENT_TIME`,
+    /// `LOCALTIME`, `'now'::timestamptz` …, and the column time defaults
+    /// an INSERT is completed with. Stored definitions (column defaults,
+    /// views) keep reading the clock instead.
+    pub now_micros: i64,
+}
+
+impl Context {
+    /// This context with the transaction time set to `micros` since the
+    /// Unix epoch (UTC).
+    pub fn with_now(mut self, micros: i64) -> Self {
+        self.now_micros = micros;
+        self
+    }
 }
 
 /// A transaction-control statement.
@@ -106,6 +134,11 @@ pub struct Translated {
     /// False when the statement references no table (e.g. `SELECT 1`,
     /// `SELECT version()`): a local SQLite can answer it.
     pub needs_database: bool,
+    /// PostgreSQL types of the output columns (the SELECT list, or the
+    /// RETURNING list of a write): one entry per column when the columns
+    /// can be listed from the statement and the schema, otherwise empty.
+    /// `None` where pgrq is not sure; use the type rqlite reports there.
+    pub column_types: Vec<Option<PgType>>,
 }
 
 impl Translated {
@@ -120,24 +153,37 @@ impl Translated {
             returning: false,
             tag: tag.into(),
             needs_database: false,
+            column_types: Vec::new(),
         }
     }
 }
 
-/// Split a (possibly multi-statement) string and translate each statement.
+/// [`translate_with`] knowing no tables ([`NoSchema`]).
+pub fn translate(sql: &str, ctx: &Context) -> Result<Vec<Translated>, SqlError> {
+    translate_with(sql, ctx, &NoSchema)
+}
+
+/// Split a (possibly multi-statement) string and translate each statement,
+/// using what `schema` knows about the tables: INSERTs then carry column
+/// time defaults explicitly and may use `DEFAULT` in VALUES, and `*` and
+/// column references get types.
 ///
 /// An empty string, `;`, or only comments gives one [`StatementKind::Empty`].
 /// If any statement fails, the whole call fails (PostgreSQL likewise
 /// rejects a multi-statement string that does not parse before running any
 /// of it).
-pub fn translate(sql: &str, ctx: &Context) -> Result<Vec<Translated>, SqlError> {
+pub fn translate_with(
+    sql: &str,
+    ctx: &Context,
+    schema: &dyn Schema,
+) -> Result<Vec<Translated>, SqlError> {
     let statements = parse::parse(sql)?;
     if statements.is_empty() {
         return Ok(vec![Translated::local(StatementKind::Empty, "")]);
     }
     statements
         .into_iter()
-        .map(|stmt| classify::translate_statement(stmt, ctx))
+        .map(|stmt| classify::translate_statement(stmt, ctx, schema))
         .collect()
 }
 
@@ -181,12 +227,78 @@ mod tests {
             user: "bob".into(),
             schema: "public".into(),
             version: "PostgreSQL 15.0".into(),
+            now_micros: 0,
         };
         let out = translate("SELECT current_database(), current_user, version()", &ctx).unwrap();
         assert_eq!(
             out[0].sqlite.as_deref(),
-            Some("SELECT 'other', 'bob', 'PostgreSQL 15.0'")
+            Some(
+                "SELECT 'other' AS \"current_database\", 'bob' AS \"current_user\", \
+                 'PostgreSQL 15.0' AS \"version\""
+            )
         );
         assert_eq!(tr("SELECT 1").tag, "SELECT");
+    }
+
+    #[test]
+    fn clock_literals_come_from_the_context() {
+        let ctx = ctx().with_now(-1);
+        let out = translate("SELECT now(), CURRENT_DATE", &ctx).unwrap();
+        assert_eq!(
+            out[0].sqlite.as_deref(),
+            Some(
+                "SELECT '1969-12-31 23:59:59.999999+00' AS \"now\", \
+                 '1969-12-31' AS \"current_date\""
+            )
+        );
+        let schema = schema_from(&["CREATE TABLE ev (n int, at timestamptz DEFAULT now())"]);
+        let out = translate_with("INSERT INTO ev (n) VALUES (1)", &ctx.with_now(0), &schema);
+        assert_eq!(
+            out.unwrap()[0].sqlite.as_deref(),
+            Some("INSERT INTO ev (n, at) VALUES (1, '1970-01-01 00:00:00+00')")
+        );
+    }
+
+    #[test]
+    fn translate_with_uses_the_schema_for_each_statement() {
+        let schema = schema_from(&[
+            "CREATE TABLE ev (id serial PRIMARY KEY, at timestamptz DEFAULT now(), n int)",
+        ]);
+        let out = translate_with(
+            "INSERT INTO ev (n) VALUES ($1) RETURNING *; SELECT count(*), max(at) FROM ev",
+            &ctx(),
+            &schema,
+        )
+        .unwrap();
+        assert_eq!(
+            out[0].sqlite.as_deref(),
+            Some(
+                "INSERT INTO ev (n, at) VALUES (?1, '2026-11-22 03:17:34.426123+00') \
+                 RETURNING *"
+            )
+        );
+        assert_eq!(
+            out[0].column_types,
+            vec![
+                Some(PgType::Int4),
+                Some(PgType::Timestamptz),
+                Some(PgType::Int4)
+            ]
+        );
+        assert_eq!(
+            out[1].sqlite.as_deref(),
+            Some("SELECT count(*) AS \"count\", max(at) AS \"max\" FROM ev")
+        );
+        assert_eq!(
+            out[1].column_types,
+            vec![Some(PgType::Int8), Some(PgType::Timestamptz)]
+        );
+        // `translate` is `translate_with` knowing no table.
+        let plain = translate("INSERT INTO ev (n) VALUES (1)", &ctx()).unwrap();
+        assert_eq!(
+            plain[0].sqlite.as_deref(),
+            Some("INSERT INTO ev (n) VALUES (1)")
+        );
+        assert!(plain[0].column_types.is_empty());
     }
 }

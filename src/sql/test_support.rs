@@ -1,9 +1,10 @@
 //! Helpers shared by the unit tests of this module.
 
+use sqlparser::ast::{ColumnOption, Expr, Statement};
 use sqlparser::dialect::SQLiteDialect;
 use sqlparser::parser::Parser;
 
-use super::{Context, SqlError, Translated, translate};
+use super::{ColumnInfo, Context, Schema, SqlError, Translated, translate, translate_with};
 
 /// The context every test translates with.
 pub(crate) fn ctx() -> Context {
@@ -12,6 +13,8 @@ pub(crate) fn ctx() -> Context {
         user: "alice".into(),
         schema: "public".into(),
         version: "PostgreSQL 16.0 (pgrq 0.1.0 on SQLite)".into(),
+        // 2026-11-22 03:17:34.426123 UTC.
+        now_micros: 1_795_317_454_426_123,
     }
 }
 
@@ -60,5 +63,82 @@ pub(crate) fn assert_unsupported(sql: &str, needle: &str) {
             "{sql:?}: construct {construct:?} does not mention {needle:?}"
         ),
         other => panic!("{sql:?}: expected Unsupported, got {other:?}"),
+    }
+}
+
+/// A schema built the way the session's mirror sees it: each PostgreSQL
+/// CREATE TABLE is translated, and the SQLite text read back column by
+/// column as `pragma_table_info` reports it (DEFAULT without its outer
+/// parentheses).
+pub(crate) struct TestSchema(Vec<(String, Vec<ColumnInfo>)>);
+
+impl Schema for TestSchema {
+    fn columns(&self, table: &str) -> Option<Vec<ColumnInfo>> {
+        self.0
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(table))
+            .map(|(_, cols)| cols.clone())
+    }
+}
+
+/// Build a [`TestSchema`] from PostgreSQL CREATE TABLE statements.
+pub(crate) fn schema_from(ddl: &[&str]) -> TestSchema {
+    let mut tables = Vec::new();
+    for pg in ddl {
+        let text = sqlite(pg);
+        let parsed = Parser::parse_sql(&SQLiteDialect {}, &text).unwrap();
+        let Some(Statement::CreateTable(ct)) = parsed.into_iter().next() else {
+            panic!("not a CREATE TABLE: {pg}");
+        };
+        let columns = ct
+            .columns
+            .iter()
+            .map(|c| {
+                let has = |f: fn(&ColumnOption) -> bool| c.options.iter().any(|o| f(&o.option));
+                ColumnInfo {
+                    name: c.name.value.clone(),
+                    decl_type: c.data_type.to_string(),
+                    default_expr: c.options.iter().find_map(|o| match &o.option {
+                        ColumnOption::Default(Expr::Nested(e)) => Some(e.to_string()),
+                        ColumnOption::Default(e) => Some(e.to_string()),
+                        _ => None,
+                    }),
+                    not_null: has(|o| matches!(o, ColumnOption::NotNull)),
+                    primary_key: has(|o| matches!(o, ColumnOption::PrimaryKey(_))),
+                }
+            })
+            .collect();
+        tables.push((ct.name.to_string(), columns));
+    }
+    TestSchema(tables)
+}
+
+/// Translate a single statement with `schema`, checking the output parses.
+pub(crate) fn tr_with(sql: &str, schema: &dyn Schema) -> Translated {
+    let mut out = match translate_with(sql, &ctx(), schema) {
+        Ok(out) => out,
+        Err(e) => panic!("translate_with({sql:?}) failed: {e}"),
+    };
+    assert_eq!(out.len(), 1, "expected one statement from {sql:?}");
+    let t = out.remove(0);
+    if let Some(s) = &t.sqlite {
+        check_sqlite(s);
+    }
+    t
+}
+
+/// The SQLite text for `sql` translated with `schema`.
+pub(crate) fn sqlite_with(sql: &str, schema: &dyn Schema) -> String {
+    match tr_with(sql, schema).sqlite {
+        Some(s) => s,
+        None => panic!("{sql:?} produced no SQLite text"),
+    }
+}
+
+/// The error translating `sql` with `schema`.
+pub(crate) fn err_with(sql: &str, schema: &dyn Schema) -> SqlError {
+    match translate_with(sql, &ctx(), schema) {
+        Ok(out) => panic!("{sql:?} unexpectedly translated: {out:?}"),
+        Err(e) => e,
     }
 }

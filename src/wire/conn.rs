@@ -17,9 +17,7 @@ use pgwire::api::auth::{
 use pgwire::api::cancel::DefaultCancelHandler;
 use pgwire::api::query::SimpleQueryHandler;
 use pgwire::api::results::{FieldFormat, Response};
-use pgwire::api::{
-    ClientInfo, METADATA_DATABASE, METADATA_USER, NoopHandler, PgWireServerHandlers,
-};
+use pgwire::api::{ClientInfo, METADATA_DATABASE, METADATA_USER, PgWireServerHandlers};
 use pgwire::error::{PgWireError, PgWireResult};
 use pgwire::messages::startup::ParameterStatus;
 use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
@@ -27,6 +25,7 @@ use tokio::sync::Mutex;
 
 use super::Frontend;
 use super::encode::{pg_error, response, wire_error};
+use super::extended::{Extended, SessionSlot};
 use crate::error::{PgError, codes};
 use crate::session::{DbName, Gucs, Session};
 
@@ -57,14 +56,14 @@ impl ServerParameterProvider for StartupParams {
 
 pub struct Conn {
     front: Arc<Frontend>,
-    session: Mutex<Option<Session>>,
+    session: SessionSlot,
 }
 
 impl Conn {
     pub fn new(front: Arc<Frontend>) -> Arc<Conn> {
         Arc::new(Conn {
             front,
-            session: Mutex::new(None),
+            session: Arc::new(Mutex::new(None)),
         })
     }
 
@@ -86,8 +85,19 @@ impl Conn {
         let name = DbName::for_app(&user, &db)?;
         let startup: BTreeMap<String, String> =
             meta.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        let session = Session::new(name.clone(), &user, &startup, self.front.backend.clone())
-            .map_err(PgError::into_fatal)?;
+        let mirror = self
+            .front
+            .mirrors
+            .get(&name)
+            .map_err(|e| PgError::fatal(codes::INTERNAL_ERROR, e.to_string()))?;
+        let session = Session::new(
+            name.clone(),
+            &user,
+            &startup,
+            self.front.backend.clone(),
+            mirror,
+        )
+        .map_err(PgError::into_fatal)?;
         self.front
             .backend
             .open(&name, app.allow_create)
@@ -109,9 +119,9 @@ impl PgWireServerHandlers for ConnHandlers {
     }
 
     fn extended_query_handler(&self) -> Arc<impl pgwire::api::query::ExtendedQueryHandler> {
-        // Parse/Bind/Describe/Execute need result types before execution, which come
-        // from the schema mirror (not built yet): until then Execute answers 0A000.
-        Arc::new(NoopHandler)
+        Arc::new(Extended {
+            session: self.0.session.clone(),
+        })
     }
 
     fn cancel_handler(&self) -> Arc<impl pgwire::api::cancel::CancelHandler> {

@@ -5,6 +5,8 @@
 
 mod conn;
 mod encode;
+mod extended;
+mod params;
 mod tls;
 
 use std::collections::HashMap;
@@ -26,6 +28,7 @@ pub use tls::{TlsError, TlsSetup, setup as tls_setup};
 
 use crate::config::Config;
 use crate::error::codes;
+use crate::mirror::Mirrors;
 use crate::session::Backend;
 use conn::{Conn, ConnHandlers, StartupParams};
 
@@ -73,13 +76,18 @@ impl AuthSource for AppSecrets {
 pub struct Frontend {
     config: Arc<Config>,
     backend: Arc<dyn Backend>,
+    mirrors: Arc<Mirrors>,
     conns: Arc<ConnectionManager>,
     driver: AuthDriver<Arc<StartupParams>>,
     scram: ScramAuth,
 }
 
 impl Frontend {
-    pub fn new(config: Arc<Config>, backend: Arc<dyn Backend>) -> Arc<Frontend> {
+    pub fn new(
+        config: Arc<Config>,
+        backend: Arc<dyn Backend>,
+        mirrors: Arc<Mirrors>,
+    ) -> Arc<Frontend> {
         let conns = Arc::new(ConnectionManager::new());
         let mut scram = ScramAuth::new(Arc::new(AppSecrets::new(&config)));
         scram.set_iterations(SCRAM_ITERATIONS);
@@ -88,6 +96,7 @@ impl Frontend {
         Arc::new(Frontend {
             config,
             backend,
+            mirrors,
             conns,
             driver,
             scram,

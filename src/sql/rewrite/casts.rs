@@ -1,9 +1,11 @@
 //! `x::T`, `CAST(x AS T)` and typed literals (`DATE '2026-01-01'`) become
-//! `CAST(x AS <SQLite type>)`, with boolean and 'now' literals folded.
+//! `CAST(x AS <SQLite type>)`, with boolean and 'now' literals folded (the
+//! latter to the transaction time, see `clock`).
 
 use sqlparser::ast::{CastKind, DataType, Expr, Value};
 
-use super::{Rewriter, functions, number, params, types};
+use super::clock::{self, Clock};
+use super::{Rewriter, number, params, types};
 use crate::sql::{PgType, SqlError};
 
 /// Spellings PostgreSQL accepts for boolean input (case-insensitive).
@@ -40,7 +42,7 @@ fn cast(rw: &mut Rewriter<'_>, inner: Expr, data_type: &DataType) -> Result<Expr
         rw.params.note_type(index, pg);
     }
     if let Some(text) = string_literal(&inner)
-        && let Some(folded) = fold_literal(text, pg)?
+        && let Some(folded) = fold_literal(rw, text, pg)?
     {
         return Ok(folded);
     }
@@ -63,7 +65,7 @@ fn string_literal(expr: &Expr) -> Option<&str> {
 }
 
 /// Literals whose PostgreSQL reading SQLite's CAST would get wrong.
-fn fold_literal(text: &str, pg: PgType) -> Result<Option<Expr>, SqlError> {
+fn fold_literal(rw: &Rewriter<'_>, text: &str, pg: PgType) -> Result<Option<Expr>, SqlError> {
     match pg {
         PgType::Bool => {
             let word = text.trim().to_ascii_lowercase();
@@ -79,12 +81,13 @@ fn fold_literal(text: &str, pg: PgType) -> Result<Option<Expr>, SqlError> {
         }
         PgType::Timestamp | PgType::Timestamptz | PgType::Date => {
             let word = text.trim().to_ascii_lowercase();
-            Ok(match (word.as_str(), pg) {
-                ("now", PgType::Date) | ("today", PgType::Date) => Some(functions::current_date()),
-                ("now", PgType::Timestamptz) => Some(functions::current_timestamp(true)),
-                ("now", PgType::Timestamp) => Some(functions::current_timestamp(false)),
-                _ => None,
-            })
+            let clock = match (word.as_str(), pg) {
+                ("now" | "today", PgType::Date) => Clock::Date,
+                ("now", PgType::Timestamptz) => Clock::Timestamptz,
+                ("now", PgType::Timestamp) => Clock::Timestamp,
+                _ => return Ok(None),
+            };
+            Ok(Some(clock::current(rw, clock, None)))
         }
         _ => Ok(None),
     }
@@ -92,20 +95,20 @@ fn fold_literal(text: &str, pg: PgType) -> Result<Option<Expr>, SqlError> {
 
 #[cfg(test)]
 mod tests {
-    use crate::sql::SqlError;
     use crate::sql::test_support::*;
+    use crate::sql::{PgType, SqlError};
 
     #[test]
     fn casts_map_to_sqlite_types() {
         assert_eq!(
             sqlite("SELECT a::int, b::bigint, c::float8, d::real, e::numeric(10,2)"),
-            "SELECT CAST(a AS INTEGER), CAST(b AS INTEGER), CAST(c AS REAL), CAST(d AS REAL), \
-             CAST(e AS NUMERIC)"
+            "SELECT CAST(a AS INTEGER) AS \"a\", CAST(b AS INTEGER) AS \"b\", \
+             CAST(c AS REAL) AS \"c\", CAST(d AS REAL) AS \"d\", CAST(e AS NUMERIC) AS \"e\""
         );
         assert_eq!(
             sqlite("SELECT CAST(a AS varchar(10)), b::uuid, c::jsonb, d::timestamptz, e::bytea"),
-            "SELECT CAST(a AS TEXT), CAST(b AS TEXT), CAST(c AS TEXT), CAST(d AS TEXT), \
-             CAST(e AS BLOB)"
+            "SELECT CAST(a AS TEXT) AS \"a\", CAST(b AS TEXT) AS \"b\", \
+             CAST(c AS TEXT) AS \"c\", CAST(d AS TEXT) AS \"d\", CAST(e AS BLOB) AS \"e\""
         );
     }
 
@@ -113,15 +116,15 @@ mod tests {
     fn boolean_literal_casts_fold_to_integers() {
         assert_eq!(
             sqlite("SELECT 't'::bool, 'TRUE'::boolean, 'yes'::bool, 'on'::bool, '1'::bool"),
-            "SELECT 1, 1, 1, 1, 1"
+            "SELECT 1 AS \"bool\", 1 AS \"bool\", 1 AS \"bool\", 1 AS \"bool\", 1 AS \"bool\""
         );
         assert_eq!(
             sqlite("SELECT 'f'::bool, 'False'::boolean, 'no'::bool, 'OFF'::bool, '0'::bool"),
-            "SELECT 0, 0, 0, 0, 0"
+            "SELECT 0 AS \"bool\", 0 AS \"bool\", 0 AS \"bool\", 0 AS \"bool\", 0 AS \"bool\""
         );
         assert_eq!(
             sqlite("SELECT flag::boolean"),
-            "SELECT CAST(flag AS INTEGER)"
+            "SELECT CAST(flag AS INTEGER) AS \"flag\""
         );
     }
 
@@ -139,16 +142,40 @@ mod tests {
     fn typed_literals_become_casts() {
         assert_eq!(
             sqlite("SELECT DATE '2026-01-02', TIMESTAMP '2026-01-02 03:04:05'"),
-            "SELECT CAST('2026-01-02' AS TEXT), CAST('2026-01-02 03:04:05' AS TEXT)"
+            "SELECT CAST('2026-01-02' AS TEXT) AS \"date\", \
+             CAST('2026-01-02 03:04:05' AS TEXT) AS \"timestamp\""
         );
-        assert_eq!(sqlite("SELECT BOOLEAN 'true'"), "SELECT 1");
+        assert_eq!(sqlite("SELECT BOOLEAN 'true'"), "SELECT 1 AS \"bool\"");
     }
 
     #[test]
-    fn now_literals_use_the_clock() {
+    fn now_literals_are_the_transaction_time() {
         assert_eq!(
             sqlite("SELECT 'now'::timestamptz, 'today'::date"),
-            "SELECT strftime('%Y-%m-%d %H:%M:%f+00', 'now'), date('now')"
+            "SELECT '2026-11-22 03:17:34.426123+00' AS \"timestamptz\", \
+             '2026-11-22' AS \"date\""
+        );
+        assert_eq!(
+            sqlite("SELECT 'NOW'::timestamp, CAST(' now ' AS date), DATE 'today'"),
+            "SELECT '2026-11-22 03:17:34.426123' AS \"timestamp\", \
+             '2026-11-22' AS \"date\", '2026-11-22' AS \"date\""
+        );
+        assert_eq!(
+            tr("SELECT 'now'::timestamptz, 'today'::date").column_types,
+            vec![Some(PgType::Timestamptz), Some(PgType::Date)]
+        );
+        // Other strings are cast as usual.
+        assert_eq!(
+            sqlite("SELECT 'nowhere'::timestamp"),
+            "SELECT CAST('nowhere' AS TEXT) AS \"timestamp\""
+        );
+    }
+
+    #[test]
+    fn now_literals_in_stored_defaults_read_the_clock() {
+        assert_eq!(
+            sqlite("CREATE TABLE t (d date DEFAULT 'today'::date)"),
+            "CREATE TABLE t (d DATE_TEXT DEFAULT (date('n' || 'ow')))"
         );
     }
 
@@ -165,7 +192,7 @@ mod tests {
     fn nested_casts() {
         assert_eq!(
             sqlite("SELECT (a::text)::int"),
-            "SELECT CAST((CAST(a AS TEXT)) AS INTEGER)"
+            "SELECT CAST((CAST(a AS TEXT)) AS INTEGER) AS \"a\""
         );
     }
 }

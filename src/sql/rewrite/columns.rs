@@ -5,11 +5,11 @@
 //! `INTEGER` and the column to be the whole primary key. So a SERIAL,
 //! BIGSERIAL, SMALLSERIAL or `GENERATED … AS IDENTITY` primary key is
 //! written `INTEGER` (keeping its PRIMARY KEY wherever it was declared).
-//! The declared type then reads back as `INTEGER`, which
-//! [`PgType::from_decl`](crate::sql::PgType::from_decl) reports as int4:
-//! a BIGSERIAL/bigint identity key is described to clients as int4 (the
-//! stored values are 64-bit either way). There is no declared type that
-//! both keeps rowid aliasing and says int8. GENERATED ALWAYS's refusal of
+//! The declared type then reads back as `INTEGER` (int4), so an int8 or
+//! int2 key (BIGSERIAL, SMALLSERIAL, bigint/smallint identity) names its
+//! column-level PRIMARY KEY constraint `pgrq_type_int8` / `pgrq_type_int2`:
+//! SQLite keeps that name in `sqlite_schema`, and the schema mirror reports
+//! the column's type from it. GENERATED ALWAYS's refusal of
 //! explicit values is not enforced. A serial or identity column that is
 //! not the single-column primary key is refused. A column-level key also
 //! gets AUTOINCREMENT (see `auto_increment_column`).
@@ -110,6 +110,8 @@ fn auto_increment_column(
             )));
         }
     }
+    let pg = types::serial_type(&col.data_type)
+        .unwrap_or_else(|| PgType::from_sqlparser(&col.data_type));
     col.options.retain(|o| !is_identity(&o.option));
     check_options(col)?;
     col.data_type = DataType::Integer(None);
@@ -122,6 +124,15 @@ fn auto_increment_column(
         .iter()
         .position(|o| matches!(o.option, ColumnOption::PrimaryKey(_)))
     {
+        // The declared type must stay exactly INTEGER, so an int8/int2 key records its
+        // PostgreSQL type in the constraint's name, which SQLite keeps in sqlite_schema
+        // and the schema mirror reads back (`crate::sql::TYPE_MARKER_PREFIX`).
+        if matches!(pg, PgType::Int8 | PgType::Int2) && col.options[at].name.is_none() {
+            col.options[at].name = Some(sqlparser::ast::Ident::with_quote(
+                '"',
+                format!("{}{}", crate::sql::TYPE_MARKER_PREFIX, pg.name()),
+            ));
+        }
         col.options.insert(
             at + 1,
             ColumnOptionDef {
@@ -187,6 +198,19 @@ fn check_options(col: &mut ColumnDef) -> Result<(), SqlError> {
         }
     }
     Ok(())
+}
+
+/// rqlite replaces every `'now'` literal it receives, DDL included, with the
+/// current julian day, so `DEFAULT (strftime(…, 'now'))` would store the
+/// table's creation time as every row's default. Spell it `'n' || 'ow'`,
+/// which SQLite still reads as the clock. pgrq's own INSERTs never rely on
+/// this default: they carry the time explicitly (see `time_defaults`).
+pub(super) fn hide_now_in_defaults(col: &mut ColumnDef) {
+    for def in &mut col.options {
+        if let ColumnOption::Default(expr) = &mut def.option {
+            super::time_defaults::hide_now(expr);
+        }
+    }
 }
 
 /// SQLite accepts a bare literal (optionally signed) as a DEFAULT; any other

@@ -9,7 +9,7 @@ use sqlparser::ast::{
 };
 
 use super::columns::{self, KeyRole};
-use super::relations;
+use super::{relations, time_defaults};
 use crate::sql::SqlError;
 
 /// Statement-shape changes before the expression walk.
@@ -55,6 +55,7 @@ pub(super) fn finish(stmt: &mut Statement) -> Result<(), SqlError> {
     match stmt {
         Statement::CreateTable(ct) => {
             for col in &mut ct.columns {
+                columns::hide_now_in_defaults(col);
                 columns::parenthesize_defaults(col);
             }
             for c in &mut ct.constraints {
@@ -69,10 +70,14 @@ pub(super) fn finish(stmt: &mut Statement) -> Result<(), SqlError> {
         Statement::AlterTable(at) => {
             for op in &mut at.operations {
                 if let AlterTableOperation::AddColumn { column_def, .. } = op {
+                    columns::hide_now_in_defaults(column_def);
                     columns::parenthesize_defaults(column_def);
                 }
             }
         }
+        // A view is evaluated when read; a 'now' frozen by rqlite would
+        // make it read the creation time forever.
+        Statement::CreateView(cv) => time_defaults::hide_now(&mut cv.query),
         _ => {}
     }
     Ok(())

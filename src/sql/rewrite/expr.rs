@@ -104,8 +104,9 @@ mod tests {
                 "SELECT CASE WHEN a IS NULL THEN 1 ELSE 2 END, b BETWEEN 1 AND 2, \
                  c IN (1, 2), d IS NOT DISTINCT FROM e, EXISTS (SELECT 1 FROM u) FROM t"
             ),
-            "SELECT CASE WHEN a IS NULL THEN 1 ELSE 2 END, b BETWEEN 1 AND 2, \
-             c IN (1, 2), d IS NOT DISTINCT FROM e, EXISTS (SELECT 1 FROM u) FROM t"
+            "SELECT CASE WHEN a IS NULL THEN 1 ELSE 2 END AS \"case\", \
+             b BETWEEN 1 AND 2 AS \"?column?\", c IN (1, 2) AS \"?column?\", \
+             d IS NOT DISTINCT FROM e AS \"?column?\", EXISTS (SELECT 1 FROM u) AS \"exists\" FROM t"
         );
     }
 

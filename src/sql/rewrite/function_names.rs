@@ -130,7 +130,6 @@ pub(super) const UNTRANSLATED_PG_FUNCTIONS: &[&str] = &[
     "bool_and",
     "bool_or",
     "chr",
-    "clock_timestamp",
     "current_schemas",
     "current_setting",
     "date_bin",

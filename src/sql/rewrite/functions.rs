@@ -1,38 +1,19 @@
 //! Function calls: session information answered from the [`Context`],
-//! clock functions mapped to SQLite's, `pg_catalog.` stripped, a few
-//! renames, and everything else checked against what SQLite provides.
+//! clock functions turned into literals of the transaction time (see
+//! `clock`), `pg_catalog.` stripped, a few renames, and everything else
+//! checked against what SQLite provides.
 //!
 //! [`Context`]: crate::sql::Context
 
 use sqlparser::ast::{
-    CeilFloorKind, DateTimeField, Expr, Function, FunctionArg, FunctionArgumentClause,
-    FunctionArguments, Ident, ObjectName, TrimWhereField, Value,
+    CeilFloorKind, DateTimeField, Expr, Function, FunctionArg, FunctionArgExpr,
+    FunctionArgumentClause, FunctionArguments, Ident, ObjectName, TrimWhereField, Value,
 };
 
+use super::clock::{self, Clock};
 use super::function_names::{SQLITE_FUNCTIONS, UNTRANSLATED_PG_FUNCTIONS};
 use super::{Rewriter, call, number, string};
 use crate::sql::SqlError;
-
-/// The SQLite expression for PostgreSQL's `now()`: text in PostgreSQL's
-/// output format, UTC. `with_zone` appends `+00` (timestamptz).
-pub(super) fn current_timestamp(with_zone: bool) -> Expr {
-    let format = if with_zone {
-        "%Y-%m-%d %H:%M:%f+00"
-    } else {
-        "%Y-%m-%d %H:%M:%f"
-    };
-    call("strftime", vec![string(format), string("now")])
-}
-
-/// The SQLite expression for `CURRENT_DATE`.
-pub(super) fn current_date() -> Expr {
-    call("date", vec![string("now")])
-}
-
-fn current_time(with_zone: bool) -> Expr {
-    let format = if with_zone { "%H:%M:%f+00" } else { "%H:%M:%f" };
-    call("strftime", vec![string(format), string("now")])
-}
 
 /// `current_schema` written without parentheses parses as a column name;
 /// in PostgreSQL it is always the function.
@@ -56,7 +37,7 @@ pub(super) fn rewrite_function(rw: &mut Rewriter<'_>, expr: &mut Expr) -> Result
         FunctionArguments::List(list) => list.args.is_empty(),
         FunctionArguments::Subquery(_) => false,
     };
-    if let Some(replacement) = session_value(rw, &name, no_args, &f.args) {
+    if let Some(replacement) = session_value(rw, &name, no_args, &f.args)? {
         *expr = replacement;
         return Ok(());
     }
@@ -86,43 +67,80 @@ pub(super) fn rewrite_function(rw: &mut Rewriter<'_>, expr: &mut Expr) -> Result
     Ok(())
 }
 
-/// Session functions and clocks, which need no arguments.
+/// Session functions and clocks, which need no arguments (the SQL
+/// standard clocks take an optional precision).
+///
+/// `clock_timestamp()` is the same instant as `now()`: a value read from
+/// each replica's clock during a write would differ between replicas, so
+/// pgrq's clock_timestamp is the transaction time too.
 fn session_value(
     rw: &Rewriter<'_>,
     name: &str,
     no_args: bool,
     args: &FunctionArguments,
-) -> Option<Expr> {
+) -> Result<Option<Expr>, SqlError> {
     let ctx = rw.ctx;
-    // CURRENT_TIMESTAMP(p) and friends take an optional precision.
-    let precision_only = match args {
-        FunctionArguments::List(list) => list.args.len() == 1,
-        _ => false,
-    };
-    let value = match name {
-        _ if !(no_args || precision_only && is_clock(name)) => return None,
-        "version" => string(&ctx.version),
-        "current_database" | "current_catalog" => string(&ctx.database),
-        "current_schema" => string(&ctx.schema),
-        "current_user" | "session_user" | "user" | "current_role" => string(&ctx.user),
-        "pg_is_in_recovery" => number("0"),
-        "now" | "transaction_timestamp" | "statement_timestamp" | "current_timestamp" => {
-            current_timestamp(true)
+    let precision_arg = match args {
+        FunctionArguments::List(list) if list.args.len() == 1 && is_sql_clock(name) => {
+            list.args.first()
         }
-        "localtimestamp" => current_timestamp(false),
-        "current_date" => current_date(),
-        "current_time" => current_time(true),
-        "localtime" => current_time(false),
-        _ => return None,
+        _ => None,
     };
-    Some(value)
+    if !no_args && precision_arg.is_none() {
+        return Ok(None);
+    }
+    let precision = precision_arg
+        .map(|arg| clock_precision(name, arg))
+        .transpose()?;
+    let now = |clock| Some(clock::current(rw, clock, precision));
+    let value = match name {
+        "version" => Some(string(&ctx.version)),
+        "current_database" | "current_catalog" => Some(string(&ctx.database)),
+        "current_schema" => Some(string(&ctx.schema)),
+        "current_user" | "session_user" | "user" | "current_role" => Some(string(&ctx.user)),
+        "pg_is_in_recovery" => Some(number("0")),
+        "now"
+        | "transaction_timestamp"
+        | "statement_timestamp"
+        | "clock_timestamp"
+        | "current_timestamp" => now(Clock::Timestamptz),
+        "localtimestamp" => now(Clock::Timestamp),
+        "current_date" => now(Clock::Date),
+        "current_time" => now(Clock::Timetz),
+        "localtime" => now(Clock::Time),
+        _ => None,
+    };
+    Ok(value)
 }
 
-fn is_clock(name: &str) -> bool {
+/// The SQL-standard clocks, which take an optional precision.
+fn is_sql_clock(name: &str) -> bool {
     matches!(
         name,
         "current_timestamp" | "localtimestamp" | "current_time" | "localtime"
     )
+}
+
+/// The `p` of `CURRENT_TIMESTAMP(p)`: an integer constant (PostgreSQL's
+/// grammar accepts nothing else); above 6 it means 6, as PostgreSQL
+/// (which warns) reduces it.
+fn clock_precision(name: &str, arg: &FunctionArg) -> Result<u32, SqlError> {
+    let digits = match arg {
+        FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Value(v))) => match &v.value {
+            Value::Number(n, _) => Some(n.as_str()),
+            _ => None,
+        },
+        _ => None,
+    };
+    digits
+        .filter(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
+        .map(|d| d.parse::<u32>().map_or(6, |p| p.min(6)))
+        .ok_or_else(|| {
+            SqlError::syntax(format!(
+                "{}({arg}): the precision must be an integer constant",
+                name.to_uppercase()
+            ))
+        })
 }
 
 /// The lower-cased function name, with a `pg_catalog.` qualifier removed.
@@ -227,8 +245,8 @@ pub(super) fn rewrite_special_form(expr: &mut Expr) -> Result<(), SqlError> {
 
 #[cfg(test)]
 mod tests {
-    use crate::sql::SqlError;
     use crate::sql::test_support::*;
+    use crate::sql::{PgType, SqlError};
 
     #[test]
     fn session_functions_become_literals() {
@@ -236,16 +254,21 @@ mod tests {
         assert_eq!(
             t.sqlite.as_deref(),
             Some(
-                "SELECT 'PostgreSQL 16.0 (pgrq 0.1.0 on SQLite)', \
-                  'PostgreSQL 16.0 (pgrq 0.1.0 on SQLite)', 'appdb', 'public'"
+                "SELECT 'PostgreSQL 16.0 (pgrq 0.1.0 on SQLite)' AS \"version\", \
+                  'PostgreSQL 16.0 (pgrq 0.1.0 on SQLite)' AS \"version\", \
+                  'appdb' AS \"current_database\", 'public' AS \"current_schema\""
             )
         );
         assert!(!t.needs_database);
         assert_eq!(
             sqlite("SELECT current_schema, current_user, session_user, user, current_catalog"),
-            "SELECT 'public', 'alice', 'alice', 'alice', 'appdb'"
+            "SELECT 'public' AS \"current_schema\", 'alice' AS \"current_user\", \
+             'alice' AS \"session_user\", 'alice' AS \"user\", 'appdb' AS \"current_catalog\""
         );
-        assert_eq!(sqlite("SELECT pg_is_in_recovery()"), "SELECT 0");
+        assert_eq!(
+            sqlite("SELECT pg_is_in_recovery()"),
+            "SELECT 0 AS \"pg_is_in_recovery\""
+        );
     }
 
     #[test]
@@ -257,31 +280,101 @@ mod tests {
     }
 
     #[test]
-    fn clocks_use_sqlite_now() {
-        let ts = "strftime('%Y-%m-%d %H:%M:%f+00', 'now')";
+    fn clocks_are_the_transaction_time() {
+        let ts = "'2026-11-22 03:17:34.426123+00'";
         assert_eq!(
             sqlite(
                 "SELECT now(), CURRENT_TIMESTAMP, transaction_timestamp(), statement_timestamp()"
             ),
-            format!("SELECT {ts}, {ts}, {ts}, {ts}")
+            format!(
+                "SELECT {ts} AS \"now\", {ts} AS \"current_timestamp\", \
+                 {ts} AS \"transaction_timestamp\", {ts} AS \"statement_timestamp\""
+            )
         );
-        assert_eq!(sqlite("SELECT CURRENT_DATE"), "SELECT date('now')");
         assert_eq!(
-            sqlite("SELECT current_timestamp(3)"),
-            format!("SELECT {ts}")
+            sqlite("SELECT clock_timestamp(), pg_catalog.now()"),
+            format!("SELECT {ts} AS \"clock_timestamp\", {ts} AS \"now\"")
+        );
+        assert_eq!(
+            sqlite("SELECT CURRENT_DATE"),
+            "SELECT '2026-11-22' AS \"current_date\""
         );
         assert_eq!(
             sqlite("SELECT LOCALTIMESTAMP"),
-            "SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')"
+            "SELECT '2026-11-22 03:17:34.426123' AS \"localtimestamp\""
         );
-        assert!(!tr("SELECT now()").needs_database);
+        assert_eq!(
+            sqlite("SELECT CURRENT_TIME, LOCALTIME"),
+            "SELECT '03:17:34.426123+00' AS \"current_time\", \
+             '03:17:34.426123' AS \"localtime\""
+        );
+        let t = tr("SELECT now(), clock_timestamp(), LOCALTIMESTAMP, CURRENT_DATE, LOCALTIME");
+        assert!(!t.needs_database);
+        assert_eq!(
+            t.column_types,
+            vec![
+                Some(PgType::Timestamptz),
+                Some(PgType::Timestamptz),
+                Some(PgType::Timestamp),
+                Some(PgType::Date),
+                Some(PgType::Time)
+            ]
+        );
+        assert!(!sqlite("SELECT * FROM t WHERE at < now()").contains("'now'"));
+    }
+
+    #[test]
+    fn clock_precision_rounds() {
+        assert_eq!(
+            sqlite("SELECT current_timestamp(3), CURRENT_TIMESTAMP(0), LOCALTIMESTAMP(2)"),
+            "SELECT '2026-11-22 03:17:34.426+00' AS \"current_timestamp\", \
+             '2026-11-22 03:17:34+00' AS \"current_timestamp\", \
+             '2026-11-22 03:17:34.43' AS \"localtimestamp\""
+        );
+        assert_eq!(
+            sqlite("SELECT CURRENT_TIME(1), LOCALTIME(5), CURRENT_TIMESTAMP(6)"),
+            "SELECT '03:17:34.4+00' AS \"current_time\", \
+             '03:17:34.42612' AS \"localtime\", \
+             '2026-11-22 03:17:34.426123+00' AS \"current_timestamp\""
+        );
+        // PostgreSQL reduces a precision above 6 to 6 (with a warning).
+        assert_eq!(
+            sqlite("SELECT CURRENT_TIMESTAMP(9)"),
+            "SELECT '2026-11-22 03:17:34.426123+00' AS \"current_timestamp\""
+        );
+        for sql in ["SELECT CURRENT_TIMESTAMP($1)", "SELECT LOCALTIME(1.5)"] {
+            assert!(matches!(err(sql), SqlError::Syntax { .. }), "{sql}");
+        }
+        // Only the SQL-standard clocks take a precision.
+        assert_eq!(
+            err("SELECT clock_timestamp(3)"),
+            SqlError::UndefinedFunction {
+                name: "clock_timestamp".into()
+            }
+        );
+    }
+
+    #[test]
+    fn clocks_in_stored_definitions_read_sqlite_clock() {
+        assert_eq!(
+            sqlite(
+                "CREATE TABLE t (a timestamptz DEFAULT clock_timestamp(), b time DEFAULT LOCALTIME(3))"
+            ),
+            "CREATE TABLE t (a TIMESTAMPTZ_TEXT DEFAULT (strftime('%Y-%m-%d %H:%M:%f+00', 'n' || 'ow')), \
+             b TIME_TEXT DEFAULT (strftime('%H:%M:%f', 'n' || 'ow')))"
+        );
+        // A table created from a query stores the values, not the clock.
+        assert_eq!(
+            sqlite("CREATE TABLE t AS SELECT now() AS at"),
+            "CREATE TABLE t AS SELECT '2026-11-22 03:17:34.426123+00' AS at"
+        );
     }
 
     #[test]
     fn pg_catalog_prefix_is_stripped() {
         assert_eq!(
             sqlite("SELECT pg_catalog.lower(name) FROM t"),
-            "SELECT lower(name) FROM t"
+            "SELECT lower(name) AS \"lower\" FROM t"
         );
     }
 
@@ -289,11 +382,12 @@ mod tests {
     fn renamed_functions() {
         assert_eq!(
             sqlite("SELECT char_length(a), strpos(a, 'x'), btrim(a) FROM t"),
-            "SELECT length(a), instr(a, 'x'), trim(a) FROM t"
+            "SELECT length(a) AS \"char_length\", instr(a, 'x') AS \"strpos\", \
+             trim(a) AS \"btrim\" FROM t"
         );
         assert_eq!(
             sqlite("SELECT random()"),
-            "SELECT abs(random()) / 9223372036854775808.0"
+            "SELECT abs(random()) / 9223372036854775808.0 AS \"random\""
         );
     }
 
@@ -301,11 +395,13 @@ mod tests {
     fn sql_standard_forms_become_calls() {
         assert_eq!(
             sqlite("SELECT substring(a FROM 2 FOR 3), substring(a, 2), position('x' IN a) FROM t"),
-            "SELECT substr(a, 2, 3), substr(a, 2), instr(a, 'x') FROM t"
+            "SELECT substr(a, 2, 3) AS \"substring\", substr(a, 2) AS \"substring\", \
+             instr(a, 'x') AS \"position\" FROM t"
         );
         assert_eq!(
             sqlite("SELECT trim(a), trim(leading 'x' FROM a), ceil(b), floor(b) FROM t"),
-            "SELECT trim(a), ltrim(a, 'x'), ceil(b), floor(b) FROM t"
+            "SELECT trim(a) AS \"btrim\", ltrim(a, 'x') AS \"ltrim\", ceil(b) AS \"ceil\", \
+             floor(b) AS \"floor\" FROM t"
         );
     }
 
@@ -316,8 +412,9 @@ mod tests {
                 "SELECT count(*), sum(x) FILTER (WHERE x > 0), coalesce(a, b), \
                     row_number() OVER (PARTITION BY a) FROM t GROUP BY a, b"
             ),
-            "SELECT count(*), sum(x) FILTER (WHERE x > 0), coalesce(a, b), \
-             row_number() OVER (PARTITION BY a) FROM t GROUP BY a, b"
+            "SELECT count(*) AS \"count\", sum(x) FILTER (WHERE x > 0) AS \"sum\", \
+             coalesce(a, b) AS \"coalesce\", \
+             row_number() OVER (PARTITION BY a) AS \"row_number\" FROM t GROUP BY a, b"
         );
     }
 

@@ -34,27 +34,37 @@ mod tests {
     fn booleans_become_integers() {
         assert_eq!(
             sqlite("SELECT TRUE, false WHERE flag = true"),
-            "SELECT 1, 0 WHERE flag = 1"
+            "SELECT 1 AS \"bool\", 0 AS \"bool\" WHERE flag = 1"
         );
     }
 
     #[test]
     fn escape_and_dollar_strings_become_plain_strings() {
-        assert_eq!(sqlite(r"SELECT E'it\'s\n'"), "SELECT 'it''s\n'");
-        assert_eq!(sqlite("SELECT $$a 'quoted' b$$"), "SELECT 'a ''quoted'' b'");
-        assert_eq!(sqlite("SELECT $tag$x$tag$"), "SELECT 'x'");
+        assert_eq!(
+            sqlite(r"SELECT E'it\'s\n'"),
+            "SELECT 'it''s\n' AS \"?column?\""
+        );
+        assert_eq!(
+            sqlite("SELECT $$a 'quoted' b$$"),
+            "SELECT 'a ''quoted'' b' AS \"?column?\""
+        );
+        assert_eq!(sqlite("SELECT $tag$x$tag$"), "SELECT 'x' AS \"?column?\"");
     }
 
     #[test]
     fn standard_strings_keep_backslashes_and_quotes() {
-        assert_eq!(sqlite(r"SELECT 'a\b', 'it''s'"), r"SELECT 'a\b', 'it''s'");
+        assert_eq!(
+            sqlite(r"SELECT 'a\b', 'it''s'"),
+            r#"SELECT 'a\b' AS "?column?", 'it''s' AS "?column?""#
+        );
     }
 
     #[test]
     fn null_and_numbers_pass_through() {
         assert_eq!(
             sqlite("SELECT NULL, 1.5, -2, 1e3"),
-            "SELECT NULL, 1.5, -2, 1e3"
+            "SELECT NULL AS \"?column?\", 1.5 AS \"?column?\", -2 AS \"?column?\", \
+             1e3 AS \"?column?\""
         );
     }
 

@@ -7,8 +7,10 @@
 //! in [`statement`] and [`ddl`].
 
 mod casts;
+mod clock;
 mod columns;
 mod ddl;
+mod defaults;
 mod expr;
 mod function_names;
 mod functions;
@@ -17,7 +19,9 @@ mod operators;
 mod params;
 mod query;
 mod relations;
+mod sqlite_keywords;
 mod statement;
+mod time_defaults;
 mod types;
 
 use std::ops::ControlFlow;
@@ -28,6 +32,7 @@ use sqlparser::ast::{
     VisitorMut,
 };
 
+use super::schema::Schema;
 use super::{Context, PgType, SqlError};
 
 /// What the walk learned about the statement besides the rewritten text.
@@ -38,19 +43,36 @@ pub(crate) struct Outcome {
     pub needs_database: bool,
 }
 
-/// Rewrite `stmt` in place for SQLite.
-pub(crate) fn rewrite_statement(stmt: &mut Statement, ctx: &Context) -> Result<Outcome, SqlError> {
+/// Rewrite `stmt` in place for SQLite; `schema` supplies the column
+/// defaults INSERTs are completed with.
+pub(crate) fn rewrite_statement(
+    stmt: &mut Statement,
+    ctx: &Context,
+    schema: &dyn Schema,
+) -> Result<Outcome, SqlError> {
     statement::prepare(stmt)?;
     let mut rw = Rewriter::new(ctx);
+    rw.live_clock = is_stored_definition(stmt);
     if let ControlFlow::Break(e) = stmt.visit(&mut rw) {
         return Err(e);
     }
     ddl::finish(stmt)?;
+    defaults::fill_insert(stmt, schema, ctx.now_micros)?;
     Ok(Outcome {
         param_count: rw.params.count(),
         param_types: rw.params.types(),
         needs_database: rw.tables.touched,
     })
+}
+
+/// Whether `stmt` stores expressions that are evaluated later (column
+/// defaults, views), so that the clock must be read when they are used.
+fn is_stored_definition(stmt: &Statement) -> bool {
+    match stmt {
+        Statement::CreateTable(ct) => ct.query.is_none(),
+        Statement::AlterTable(_) | Statement::CreateView(_) => true,
+        _ => false,
+    }
 }
 
 /// The walk's state: the session context, parameters seen, and tables
@@ -59,6 +81,9 @@ pub(crate) struct Rewriter<'a> {
     ctx: &'a Context,
     params: params::Params,
     tables: relations::Tables,
+    /// Clock functions keep SQLite's `'now'` forms (stored definitions)
+    /// instead of becoming literals of the transaction time (see `clock`).
+    live_clock: bool,
 }
 
 impl<'a> Rewriter<'a> {
@@ -67,6 +92,7 @@ impl<'a> Rewriter<'a> {
             ctx,
             params: params::Params::default(),
             tables: relations::Tables::default(),
+            live_clock: false,
         }
     }
 }

@@ -175,7 +175,9 @@ mod tests {
     fn shared_operators_and_json_arrows_pass() {
         assert_eq!(
             sqlite("SELECT a || 'x', b % 2, c & 1, d ->> 'k', e -> 'k', ~f, NOT g FROM t"),
-            "SELECT a || 'x', b % 2, c & 1, d ->> 'k', e -> 'k', ~f, NOT g FROM t"
+            "SELECT a || 'x' AS \"?column?\", b % 2 AS \"?column?\", c & 1 AS \"?column?\", \
+             d ->> 'k' AS \"?column?\", e -> 'k' AS \"?column?\", ~f AS \"?column?\", \
+             NOT g AS \"?column?\" FROM t"
         );
     }
 
@@ -186,7 +188,7 @@ mod tests {
         let out = crate::sql::translate("SELECT c << 1, c >> 2 FROM t", &ctx()).unwrap();
         assert_eq!(
             out[0].sqlite.as_deref(),
-            Some("SELECT c << 1, c >> 2 FROM t")
+            Some("SELECT c << 1 AS \"?column?\", c >> 2 AS \"?column?\" FROM t")
         );
     }
 }

@@ -94,7 +94,7 @@ mod tests {
     #[test]
     fn gaps_are_allowed_and_counted_to_the_highest() {
         let t = tr("SELECT $3");
-        assert_eq!(t.sqlite.as_deref(), Some("SELECT ?3"));
+        assert_eq!(t.sqlite.as_deref(), Some("SELECT ?3 AS \"?column?\""));
         assert_eq!(t.param_count, 3);
         assert_eq!(t.param_types.len(), 3);
     }
@@ -132,7 +132,10 @@ mod tests {
         );
         assert_eq!(
             t.sqlite.as_deref(),
-            Some("SELECT CAST(?1 AS INTEGER), CAST(?2 AS TEXT), ?3, CAST((?4) AS INTEGER)")
+            Some(
+                "SELECT CAST(?1 AS INTEGER) AS \"int8\", CAST(?2 AS TEXT) AS \"text\", \
+                 ?3 AS \"?column?\", CAST((?4) AS INTEGER) AS \"bool\""
+            )
         );
     }
 

@@ -209,15 +209,15 @@ mod tests {
     fn window_and_aggregate_order_by_too() {
         assert_eq!(
             sqlite("SELECT rank() OVER (ORDER BY a DESC) FROM t"),
-            "SELECT rank() OVER (ORDER BY a DESC NULLS FIRST) FROM t"
+            "SELECT rank() OVER (ORDER BY a DESC NULLS FIRST) AS \"rank\" FROM t"
         );
         assert_eq!(
             sqlite("SELECT string_agg(a, ',' ORDER BY b) FROM t"),
-            "SELECT string_agg(a, ',' ORDER BY b NULLS LAST) FROM t"
+            "SELECT string_agg(a, ',' ORDER BY b NULLS LAST) AS \"string_agg\" FROM t"
         );
         assert_eq!(
             sqlite("SELECT sum(a) OVER w FROM t WINDOW w AS (ORDER BY b)"),
-            "SELECT sum(a) OVER w FROM t WINDOW w AS (ORDER BY b NULLS LAST)"
+            "SELECT sum(a) OVER w AS \"sum\" FROM t WINDOW w AS (ORDER BY b NULLS LAST)"
         );
     }
 

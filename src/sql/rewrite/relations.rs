@@ -36,13 +36,7 @@ impl Tables {
     }
 }
 
-/// An identifier as PostgreSQL resolves it: unquoted names fold to lower case.
-pub(super) fn fold(ident: &Ident) -> String {
-    match ident.quote_style {
-        Some(_) => ident.value.clone(),
-        None => ident.value.to_lowercase(),
-    }
-}
+pub(super) use crate::sql::names::fold;
 
 /// Check one FROM/JOIN item, noting whether it reads a table.
 pub(super) fn table_factor(rw: &mut Rewriter<'_>, tf: &mut TableFactor) -> Result<(), SqlError> {

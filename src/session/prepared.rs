@@ -1,0 +1,174 @@
+//! Extended-protocol statements: the translated statement plus what Describe reports
+//! before anything runs — parameter types and result columns — taken from the SQL itself
+//! and from the schema mirror.
+
+use super::{Column, PgError, Reply, Session, Value};
+use crate::error::{self, codes};
+use crate::mirror::MirrorError;
+use crate::sql::{PgType, StatementKind, Translated};
+
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub translated: Translated,
+    /// The statement text when its translation depends on the clock (now() and time
+    /// defaults become literals): it is translated again at each Execute.
+    clock_source: Option<String>,
+    /// One per parameter, as ParameterDescription reports them.
+    pub param_types: Vec<PgType>,
+    /// The result columns (empty: the statement returns no rows → NoData).
+    pub columns: Vec<Column>,
+}
+
+impl Session {
+    /// Parse: translate and describe one statement. `client_types` are the OIDs the client
+    /// sent with Parse (0 or missing = unspecified).
+    pub async fn prepare_statement(
+        &mut self,
+        text: &str,
+        client_types: &[u32],
+    ) -> Result<Prepared, PgError> {
+        self.tick();
+        let translated = self.prepare(text).await?.ok_or_else(|| {
+            PgError::new(codes::INTERNAL_ERROR, "empty statement has no translation")
+        })?;
+        // Translate again one microsecond later: if the SQL changes, it embeds the time.
+        self.ctx.now_micros += 1;
+        let later = self.prepare(text).await;
+        self.ctx.now_micros -= 1;
+        let clock_source = match later {
+            Ok(Some(t)) if t.sqlite != translated.sqlite => Some(text.to_string()),
+            _ => None,
+        };
+        let (columns, described_params) = self.describe(&translated).await?;
+        let n = translated
+            .param_count
+            .max(described_params)
+            .max(client_types.len());
+        let param_types = (0..n)
+            .map(|i| {
+                client_types
+                    .get(i)
+                    .and_then(|oid| PgType::from_oid(*oid))
+                    .filter(|t| *t != PgType::Unknown)
+                    .or_else(|| translated.param_types.get(i).copied().flatten())
+                    // Without a cast or a client type, PostgreSQL would infer from
+                    // context; pgrq reports text, which every driver can send.
+                    .unwrap_or(PgType::Text)
+            })
+            .collect();
+        Ok(Prepared {
+            translated,
+            clock_source,
+            param_types,
+            columns,
+        })
+    }
+
+    /// Execute: run with bound parameters; rows carry the types Describe announced.
+    pub async fn execute_prepared(
+        &mut self,
+        p: &Prepared,
+        params: Vec<Value>,
+    ) -> Result<Reply, PgError> {
+        let fresh;
+        let translated = match &p.clock_source {
+            Some(text) => {
+                self.tick();
+                fresh = self.prepare(text).await?.ok_or_else(|| {
+                    PgError::new(
+                        codes::INTERNAL_ERROR,
+                        "statement vanished on re-translation",
+                    )
+                })?;
+                &fresh
+            }
+            None => &p.translated,
+        };
+        match self.run(translated, params).await? {
+            Reply::Rows { rows, tag, columns } => {
+                let columns = if columns.len() == p.columns.len() {
+                    p.columns.clone()
+                } else {
+                    columns
+                };
+                Ok(Reply::Rows { columns, rows, tag })
+            }
+            other => Ok(other),
+        }
+    }
+
+    /// Result columns and parameter count of a statement, without running it.
+    async fn describe(&mut self, t: &Translated) -> Result<(Vec<Column>, usize), PgError> {
+        match &t.kind {
+            StatementKind::Show { name } => {
+                let names: &[&str] = if name == "all" {
+                    &["name", "setting", "description"]
+                } else {
+                    &[name.as_str()]
+                };
+                let cols = names
+                    .iter()
+                    .map(|n| Column {
+                        name: (*n).to_string(),
+                        pg_type: PgType::Text,
+                    })
+                    .collect();
+                return Ok((cols, 0));
+            }
+            StatementKind::Query | StatementKind::Write => {}
+            _ => return Ok((Vec::new(), t.param_count)),
+        }
+        let Some(sql) = t.sqlite.as_deref() else {
+            return Ok((Vec::new(), t.param_count));
+        };
+        let returns_rows = matches!(t.kind, StatementKind::Query) || t.returning;
+        self.ensure_mirror().await;
+        let described = match self.mirror.describe(sql) {
+            Ok(d) => d,
+            Err(_) => {
+                // The mirror may be behind (DDL from elsewhere): reload once and retry.
+                self.refresh_mirror().await;
+                match self.mirror.describe(sql) {
+                    Ok(d) => d,
+                    // Inside a block whose own DDL is not committed yet, a write may target
+                    // a table the mirror cannot know: it will be checked when it runs.
+                    Err(_) if self.block_has_ddl && !returns_rows => {
+                        return Ok((Vec::new(), t.param_count));
+                    }
+                    Err(MirrorError::Sqlite(msg)) => return Err(error::from_sqlite(&msg)),
+                    Err(e) => return Err(PgError::new(codes::INTERNAL_ERROR, e.to_string())),
+                }
+            }
+        };
+        let columns = if returns_rows {
+            // The SQL's own types count only when they line up with SQLite's columns.
+            let from_sql = (t.column_types.len() == described.columns.len())
+                .then_some(t.column_types.as_slice());
+            described
+                .columns
+                .iter()
+                .enumerate()
+                .map(|(i, c)| Column {
+                    name: c.name.clone(),
+                    pg_type: column_type(from_sql, i, &c.decl_type),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok((columns, described.param_count))
+    }
+}
+
+/// The type of result column `i`: what the SQL says, else the declared column type, else
+/// text (SQLite cannot type an expression before it runs).
+fn column_type(from_sql: Option<&[Option<PgType>]>, i: usize, decl: &str) -> PgType {
+    if let Some(Some(ty)) = from_sql.and_then(|f| f.get(i)) {
+        return *ty;
+    }
+    if decl.is_empty() {
+        PgType::Text
+    } else {
+        PgType::from_decl(decl)
+    }
+}

@@ -1,0 +1,172 @@
+//! The PostgreSQL types of a statement's output columns, worked out from
+//! the original PostgreSQL tree (before any rewrite) and the schema.
+//!
+//! SQLite only reports storage classes and declared types, so `count(*)`
+//! would come back as `integer` and `a = b` as `integer`. Where the tree
+//! makes PostgreSQL's type certain, it is given here; elsewhere `None`, and
+//! the caller uses what rqlite reports. Internally a string literal or NULL
+//! is [`PgType::Unknown`], so that `coalesce(NULL, 1)` or `CASE … 'a' …`
+//! resolve as in PostgreSQL; an output column left unknown is text.
+
+mod expr;
+mod scope;
+#[cfg(test)]
+mod tests;
+
+use sqlparser::ast::{
+    FromTable, Query, Select, SelectItem, SelectItemQualifiedWildcardKind, SetExpr, Statement,
+    TableObject, UpdateTableFromKind, Values,
+};
+
+use self::expr::{common_type, expr_type};
+use self::scope::Scope;
+use super::PgType;
+use super::names::{UNNAMED, fold, output_name};
+use super::schema::Schema;
+
+/// One output column: its name (for references from outside) and type.
+#[derive(Debug, Clone)]
+struct OutCol {
+    name: String,
+    ty: Option<PgType>,
+}
+
+/// One entry per output column of `stmt`, or empty when the columns cannot
+/// be listed (a `*` over something the schema does not know, or no
+/// output at all).
+pub(crate) fn output_types(stmt: &Statement, schema: &dyn Schema) -> Vec<Option<PgType>> {
+    let root = Scope::root(schema);
+    statement_columns(stmt, &root)
+        .map(|cols| {
+            cols.into_iter()
+                .map(|c| {
+                    c.ty.map(|t| {
+                        if t == PgType::Unknown {
+                            PgType::Text
+                        } else {
+                            t
+                        }
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn statement_columns(stmt: &Statement, outer: &Scope) -> Option<Vec<OutCol>> {
+    let mut scope = outer.child();
+    let items = match stmt {
+        Statement::Query(q) => return query_columns(q, outer),
+        Statement::Insert(i) => {
+            if let TableObject::TableName(name) = &i.table {
+                scope.add_table(name, i.table_alias.as_ref().map(|a| &a.alias));
+            }
+            i.returning.as_ref()?
+        }
+        Statement::Update(u) => {
+            scope.add_from(&u.table);
+            if let Some(UpdateTableFromKind::BeforeSet(f) | UpdateTableFromKind::AfterSet(f)) =
+                &u.from
+            {
+                f.iter().for_each(|t| scope.add_from(t));
+            }
+            u.returning.as_ref()?
+        }
+        Statement::Delete(d) => {
+            let (FromTable::WithFromKeyword(f) | FromTable::WithoutKeyword(f)) = &d.from;
+            f.iter().for_each(|t| scope.add_from(t));
+            d.returning.as_ref()?
+        }
+        _ => return None,
+    };
+    items_columns(items, &scope)
+}
+
+/// The output columns of a query, with its CTEs in scope.
+fn query_columns(q: &Query, outer: &Scope) -> Option<Vec<OutCol>> {
+    let mut scope = outer.child();
+    if let Some(with) = &q.with {
+        for cte in &with.cte_tables {
+            let mut cols = match (with.recursive, cte.query.body.as_ref()) {
+                // A recursive CTE has the types of its non-recursive term.
+                (true, SetExpr::SetOperation { left, .. }) => body_columns(left, &scope),
+                _ => query_columns(&cte.query, &scope),
+            };
+            if let Some(cols) = &mut cols {
+                for (col, name) in cols.iter_mut().zip(&cte.alias.columns) {
+                    col.name = fold(&name.name);
+                }
+            }
+            scope.add_cte(fold(&cte.alias.name), cols);
+        }
+    }
+    body_columns(&q.body, &scope)
+}
+
+fn body_columns(body: &SetExpr, scope: &Scope) -> Option<Vec<OutCol>> {
+    match body {
+        SetExpr::Select(s) => select_columns(s, scope),
+        SetExpr::Query(q) => query_columns(q, scope),
+        SetExpr::SetOperation { left, right, .. } => {
+            let mut cols = body_columns(left, scope)?;
+            let right = body_columns(right, scope);
+            for (i, col) in cols.iter_mut().enumerate() {
+                let other = right.as_ref().and_then(|r| r.get(i)).and_then(|c| c.ty);
+                col.ty = common_type(&[col.ty, other]);
+            }
+            Some(cols)
+        }
+        SetExpr::Values(v) => values_columns(v, scope),
+        SetExpr::Insert(s) | SetExpr::Update(s) | SetExpr::Delete(s) => statement_columns(s, scope),
+        _ => None,
+    }
+}
+
+fn select_columns(s: &Select, outer: &Scope) -> Option<Vec<OutCol>> {
+    let mut scope = outer.child();
+    for twj in &s.from {
+        scope.add_from(twj);
+    }
+    items_columns(&s.projection, &scope)
+}
+
+fn items_columns(items: &[SelectItem], scope: &Scope) -> Option<Vec<OutCol>> {
+    let mut out = Vec::new();
+    for item in items {
+        match item {
+            SelectItem::UnnamedExpr(e) => out.push(OutCol {
+                name: output_name(e).unwrap_or_else(|| UNNAMED.to_string()),
+                ty: expr_type(e, scope),
+            }),
+            SelectItem::ExprWithAlias { expr, alias } => out.push(OutCol {
+                name: fold(alias),
+                ty: expr_type(expr, scope),
+            }),
+            SelectItem::Wildcard(_) => out.extend(scope.star()?),
+            SelectItem::QualifiedWildcard(SelectItemQualifiedWildcardKind::ObjectName(n), _) => {
+                out.extend(scope.qualified_star(n)?)
+            }
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
+/// `VALUES` columns: `column1`, `column2`, … typed by all rows together.
+fn values_columns(v: &Values, scope: &Scope) -> Option<Vec<OutCol>> {
+    let width = v.rows.first()?.len();
+    let cols = (0..width)
+        .map(|j| {
+            let types: Vec<Option<PgType>> = v
+                .rows
+                .iter()
+                .map(|row| row.get(j).and_then(|e| expr_type(e, scope)))
+                .collect();
+            OutCol {
+                name: format!("column{}", j + 1),
+                ty: common_type(&types),
+            }
+        })
+        .collect();
+    Some(cols)
+}

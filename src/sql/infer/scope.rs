@@ -1,0 +1,241 @@
+//! Which tables (and CTEs, derived tables) a query reads, with their
+//! columns where known, for expanding `*` and typing column references.
+
+use sqlparser::ast::{
+    Ident, JoinConstraint, JoinOperator, ObjectName, ObjectNamePart, TableFactor, TableWithJoins,
+};
+
+use super::{OutCol, query_columns};
+use crate::sql::PgType;
+use crate::sql::names::fold;
+use crate::sql::schema::Schema;
+
+/// One FROM item: its name in the query and its columns (`None` when
+/// pgrq does not know them).
+struct Binding {
+    name: String,
+    columns: Option<Vec<OutCol>>,
+}
+
+/// The names visible to one query level, with the enclosing levels behind
+/// it (for correlated references and CTEs).
+pub(super) struct Scope<'p> {
+    pub(super) schema: &'p dyn Schema,
+    parent: Option<&'p Scope<'p>>,
+    ctes: Vec<(String, Option<Vec<OutCol>>)>,
+    bindings: Vec<Binding>,
+    /// A join with USING or NATURAL merges columns in `*`.
+    merged_join: bool,
+}
+
+/// What looking a column up in one level found.
+enum Lookup {
+    Found(Option<PgType>),
+    NotHere,
+    Unsure,
+}
+
+impl<'p> Scope<'p> {
+    pub(super) fn root(schema: &'p dyn Schema) -> Self {
+        Scope {
+            schema,
+            parent: None,
+            ctes: Vec::new(),
+            bindings: Vec::new(),
+            merged_join: false,
+        }
+    }
+
+    /// A new level inside this one.
+    pub(super) fn child<'c>(&'c self) -> Scope<'c> {
+        Scope {
+            parent: Some(self),
+            ..Scope::root(self.schema)
+        }
+    }
+
+    pub(super) fn add_cte(&mut self, name: String, columns: Option<Vec<OutCol>>) {
+        self.ctes.push((name, columns));
+    }
+
+    /// The columns of the CTE `name` if one is in scope (`Some(None)` when
+    /// it is but its columns are unknown).
+    fn cte(&self, name: &str) -> Option<Option<Vec<OutCol>>> {
+        let own = self.ctes.iter().rev().find(|(n, _)| n == name);
+        match own {
+            Some((_, cols)) => Some(cols.clone()),
+            None => self.parent.and_then(|p| p.cte(name)),
+        }
+    }
+
+    /// Bring a FROM item and its joins into scope.
+    pub(super) fn add_from(&mut self, twj: &TableWithJoins) {
+        self.add_factor(&twj.relation);
+        for join in &twj.joins {
+            self.add_factor(&join.relation);
+            if matches!(
+                constraint(&join.join_operator),
+                Some(JoinConstraint::Using(_) | JoinConstraint::Natural)
+            ) {
+                self.merged_join = true;
+            }
+        }
+    }
+
+    fn add_factor(&mut self, tf: &TableFactor) {
+        let (name, columns, alias) = match tf {
+            TableFactor::Table {
+                name, alias, args, ..
+            } => {
+                let key = table_key(name);
+                let columns = match (args, &key) {
+                    (None, Some(k)) => self.cte(k).unwrap_or_else(|| self.table(k)),
+                    _ => None,
+                };
+                (key.unwrap_or_default(), columns, alias)
+            }
+            TableFactor::Derived {
+                subquery, alias, ..
+            } => (String::new(), query_columns(subquery, self), alias),
+            TableFactor::NestedJoin {
+                table_with_joins,
+                alias: None,
+            } => return self.add_from(table_with_joins),
+            _ => {
+                self.bindings.push(Binding {
+                    name: String::new(),
+                    columns: None,
+                });
+                return;
+            }
+        };
+        let mut binding = Binding { name, columns };
+        if let Some(alias) = alias {
+            binding.name = fold(&alias.name);
+            if let Some(cols) = &mut binding.columns {
+                for (col, new) in cols.iter_mut().zip(&alias.columns) {
+                    col.name = fold(&new.name);
+                }
+            }
+        }
+        self.bindings.push(binding);
+    }
+
+    fn table(&self, key: &str) -> Option<Vec<OutCol>> {
+        let columns = self.schema.columns(key)?;
+        Some(
+            columns
+                .into_iter()
+                .map(|c| OutCol {
+                    ty: Some(PgType::from_decl(&c.decl_type)),
+                    name: c.name,
+                })
+                .collect(),
+        )
+    }
+
+    /// The target of an INSERT: `name [AS alias]`.
+    pub(super) fn add_table(&mut self, name: &ObjectName, alias: Option<&Ident>) {
+        let key = table_key(name);
+        let columns = key.as_deref().and_then(|k| self.table(k));
+        self.bindings.push(Binding {
+            name: alias.map(fold).or(key).unwrap_or_default(),
+            columns,
+        });
+    }
+
+    /// The columns `*` stands for, when all are known.
+    pub(super) fn star(&self) -> Option<Vec<OutCol>> {
+        if self.merged_join {
+            return None;
+        }
+        let mut out = Vec::new();
+        for b in &self.bindings {
+            out.extend(b.columns.clone()?);
+        }
+        Some(out)
+    }
+
+    /// The columns `q.*` stands for.
+    pub(super) fn qualified_star(&self, qualifier: &ObjectName) -> Option<Vec<OutCol>> {
+        let key = table_key(qualifier)?;
+        let mut level = Some(self);
+        while let Some(s) = level {
+            if let Some(b) = s
+                .bindings
+                .iter()
+                .find(|b| b.name.eq_ignore_ascii_case(&key))
+            {
+                return b.columns.clone();
+            }
+            level = s.parent;
+        }
+        None
+    }
+
+    /// The type of column `name` (of the FROM item `qualifier`, if given),
+    /// searching enclosing levels when this one has no such column.
+    pub(super) fn column_type(&self, qualifier: Option<&str>, name: &str) -> Option<PgType> {
+        let mut level = Some(self);
+        while let Some(s) = level {
+            match s.lookup(qualifier, name) {
+                Lookup::Found(ty) => return ty,
+                Lookup::Unsure => return None,
+                Lookup::NotHere => level = s.parent,
+            }
+        }
+        None
+    }
+
+    fn lookup(&self, qualifier: Option<&str>, name: &str) -> Lookup {
+        let mut found = None;
+        let mut unsure = false;
+        let bindings = self
+            .bindings
+            .iter()
+            .filter(|b| qualifier.is_none_or(|q| b.name.eq_ignore_ascii_case(q)));
+        for b in bindings {
+            let Some(cols) = &b.columns else {
+                unsure = true;
+                continue;
+            };
+            if let Some(col) = cols.iter().find(|c| c.name.eq_ignore_ascii_case(name)) {
+                if found.is_some() {
+                    return Lookup::Unsure;
+                }
+                found = Some(col.ty);
+            }
+        }
+        match (found, unsure) {
+            (_, true) => Lookup::Unsure,
+            (Some(ty), false) => Lookup::Found(ty),
+            (None, false) => Lookup::NotHere,
+        }
+    }
+}
+
+/// The table name as PostgreSQL resolves it, without `public.`; `None`
+/// for other qualified names.
+fn table_key(name: &ObjectName) -> Option<String> {
+    let ident = |p: &ObjectNamePart| p.as_ident().map(fold);
+    match name.0.as_slice() {
+        [one] => ident(one),
+        [schema, one] if ident(schema).as_deref() == Some("public") => ident(one),
+        _ => None,
+    }
+}
+
+fn constraint(op: &JoinOperator) -> Option<&JoinConstraint> {
+    match op {
+        JoinOperator::Join(c)
+        | JoinOperator::Inner(c)
+        | JoinOperator::Left(c)
+        | JoinOperator::LeftOuter(c)
+        | JoinOperator::Right(c)
+        | JoinOperator::RightOuter(c)
+        | JoinOperator::FullOuter(c)
+        | JoinOperator::CrossJoin(c)
+        | JoinOperator::StraightJoin(c) => Some(c),
+        _ => None,
+    }
+}
