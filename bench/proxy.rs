@@ -225,7 +225,10 @@ async fn main() {
         Command::new(&rqlited)
             .arg("-version")
             .output()
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .map(|o| {
+                let out = [o.stdout, o.stderr].concat();
+                String::from_utf8_lossy(&out).trim().to_string()
+            })
             .unwrap_or_default()
     );
     println!("{report}");

@@ -95,26 +95,32 @@ pub async fn run(cfg: Config) -> Result<(), AppError> {
     Ok(())
 }
 
+/// The banner on stdout. Write errors are ignored: a closed stdout (e.g. `pgrq up | head`)
+/// must not take the server down, as `println!` would.
 fn print_banner(cfg: &Config, addr: std::net::SocketAddr) {
+    use std::io::Write;
     let ssl = match cfg.tls.mode {
         crate::config::TlsMode::Off => "disable",
         _ => "require",
     };
-    println!(
-        "pgrq listening on {addr} (replicas per database: {})",
+    let mut text = format!(
+        "pgrq listening on {addr} (replicas per database: {})\n",
         cfg.database.replication_factor
     );
     for app in &cfg.apps {
-        println!(
-            "  psql \"postgresql://{}:{}@{}:{}/{}_app?sslmode={ssl}\"",
+        text.push_str(&format!(
+            "  psql \"postgresql://{}:{}@{}:{}/{}_app?sslmode={ssl}\"\n",
             app.name,
             app.password,
             addr.ip(),
             addr.port(),
             app.name
-        );
+        ));
     }
-    println!("Ctrl-C stops pgrq and every rqlited it started.");
+    text.push_str("Ctrl-C stops pgrq and every rqlited it started.\n");
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
 }
 
 async fn wait_for_signal() -> std::io::Result<()> {

@@ -325,16 +325,7 @@ async fn leader_pid(p: &Pgrq) -> u32 {
     let http = reqwest::Client::builder().no_proxy().build().expect("http");
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        for pid in rqlited_pids(&data) {
-            let args = std::fs::read_to_string(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-            let args: Vec<&str> = args.split('\0').collect();
-            let Some(addr) = args
-                .iter()
-                .position(|a| *a == "-http-addr")
-                .and_then(|i| args.get(i + 1))
-            else {
-                continue;
-            };
+        for (pid, addr) in replicas(&data) {
             let status = http
                 .get(format!("http://{addr}/status"))
                 .basic_auth("pgrq", Some(password.trim()))
@@ -516,7 +507,7 @@ async fn local_reads(p: &Pgrq, sql: &str) -> Vec<String> {
         std::fs::read_to_string(data.join("secrets/rqlite-password")).expect("rqlite password");
     let http = reqwest::Client::builder().no_proxy().build().expect("http");
     let mut out = Vec::new();
-    for addr in http_addrs(&data) {
+    for (_, addr) in replicas(&data) {
         let body = serde_json::json!([[sql]]);
         let resp = http
             .post(format!("http://{addr}/db/query?level=none"))
@@ -531,14 +522,37 @@ async fn local_reads(p: &Pgrq, sql: &str) -> Vec<String> {
     out
 }
 
-fn http_addrs(data: &std::path::Path) -> Vec<String> {
+/// (pid, HTTP address) of each rqlited replica under `data`, from its command line.
+fn replicas(data: &std::path::Path) -> Vec<(u32, String)> {
     rqlited_pids(data)
         .into_iter()
         .filter_map(|pid| {
             let args = std::fs::read_to_string(format!("/proc/{pid}/cmdline")).ok()?;
             let args: Vec<&str> = args.split('\0').collect();
             let i = args.iter().position(|a| *a == "-http-addr")?;
-            args.get(i + 1).map(|s| s.to_string())
+            args.get(i + 1).map(|s| (pid, s.to_string()))
         })
         .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cancel_request_stops_a_running_query() {
+    let p = start(&[]);
+    let c = connect(&p, "demo_cancel").await;
+    c.batch_execute("CREATE TABLE one (x int)")
+        .await
+        .expect("create");
+    let token = c.cancel_token();
+    let slow = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 30000000) \
+                SELECT count(*) FROM n";
+    let canceller = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        token.cancel_query(NoTls).await
+    });
+    let result = c.simple_query(slow).await;
+    canceller.await.expect("join").expect("cancel request sent");
+    let e = result.expect_err("the query was cancelled");
+    assert_eq!(sqlstate(&e), "57014", "{e:?}");
+    // The session goes on.
+    assert_eq!(rows(&c, "SELECT 1").await, vec![vec![Some("1".into())]]);
 }

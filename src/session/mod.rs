@@ -365,11 +365,7 @@ impl Session {
                 .into_iter()
                 .map(|(n, v)| vec![Value::Text(n), Value::Text(v), Value::Text(String::new())])
                 .collect();
-            return Ok(Reply::text_rows(
-                &["name", "setting", "description"],
-                rows,
-                "SHOW",
-            ));
+            return Ok(Reply::text_rows(&reply::SHOW_ALL, rows, "SHOW"));
         }
         let (col, value) = self.gucs.show(name)?;
         Ok(Reply::text_rows(

@@ -2,7 +2,7 @@
 //! before anything runs — parameter types and result columns — taken from the SQL itself
 //! and from the schema mirror.
 
-use super::{Column, PgError, Reply, Session, Value};
+use super::{Column, PgError, Reply, Session, Value, reply};
 use crate::error::{self, codes};
 use crate::mirror::MirrorError;
 use crate::sql::{PgType, StatementKind, Translated};
@@ -100,21 +100,7 @@ impl Session {
     /// Result columns and parameter count of a statement, without running it.
     async fn describe(&mut self, t: &Translated) -> Result<(Vec<Column>, usize), PgError> {
         match &t.kind {
-            StatementKind::Show { name } => {
-                let names: &[&str] = if name == "all" {
-                    &["name", "setting", "description"]
-                } else {
-                    &[name.as_str()]
-                };
-                let cols = names
-                    .iter()
-                    .map(|n| Column {
-                        name: (*n).to_string(),
-                        pg_type: PgType::Text,
-                    })
-                    .collect();
-                return Ok((cols, 0));
-            }
+            StatementKind::Show { name } => return Ok((reply::show_columns(name), 0)),
             StatementKind::Query | StatementKind::Write => {}
             _ => return Ok((Vec::new(), t.param_count)),
         }

@@ -34,13 +34,7 @@ impl Reply {
 
     /// Text columns, for SHOW and other answers pgrq makes itself.
     pub fn text_rows(names: &[&str], rows: Vec<Vec<Value>>, verb: &str) -> Reply {
-        let columns = names
-            .iter()
-            .map(|n| Column {
-                name: (*n).to_string(),
-                pg_type: PgType::Text,
-            })
-            .collect();
+        let columns = text_columns(names);
         let tag = if verb == "SELECT" {
             format!("SELECT {}", rows.len())
         } else {
@@ -79,6 +73,27 @@ impl Reply {
         }
     }
 }
+
+pub fn text_columns(names: &[&str]) -> Vec<Column> {
+    names
+        .iter()
+        .map(|n| Column {
+            name: (*n).to_string(),
+            pg_type: PgType::Text,
+        })
+        .collect()
+}
+
+/// The columns `SHOW name` returns (`SHOW ALL`: name, setting, description).
+pub fn show_columns(name: &str) -> Vec<Column> {
+    if name == "all" {
+        text_columns(&SHOW_ALL)
+    } else {
+        text_columns(&[name])
+    }
+}
+
+pub const SHOW_ALL: [&str; 3] = ["name", "setting", "description"];
 
 /// PostgreSQL's command tags carry row counts for these verbs.
 pub fn tag_with_count(verb: &str, n: u64) -> String {
