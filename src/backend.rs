@@ -38,6 +38,7 @@ struct Placement {
 pub struct LocalBackend {
     config: Arc<Config>,
     http: reqwest::Client,
+    write_http: reqwest::Client,
     /// Created on first use, once rqlited has been located.
     supervisor: std::sync::OnceLock<Arc<Supervisor>>,
     creds: Credentials,
@@ -57,15 +58,26 @@ impl LocalBackend {
         let auth_file = secrets.join("rqlite-auth.json");
         write_auth_file(&auth_file, "pgrq", &password)
             .map_err(|e| internal(format!("{}: {e}", auth_file.display())))?;
-        let http = reqwest::Client::builder()
-            // rqlited listens on loopback: never route it through an HTTP(S)_PROXY.
-            .no_proxy()
+        let builder = || {
+            reqwest::Client::builder()
+                // rqlited listens on loopback: never route it through an HTTP(S)_PROXY.
+                .no_proxy()
+                // Followers answer writes with a redirect to the leader; the rqlite client
+                // follows it itself (reqwest would turn the POST into a GET).
+                .redirect(reqwest::redirect::Policy::none())
+        };
+        let http = builder()
             .pool_idle_timeout(Duration::from_secs(60))
+            .build()
+            .map_err(|e| internal(e.to_string()))?;
+        let write_http = builder()
+            .pool_max_idle_per_host(0)
             .build()
             .map_err(|e| internal(e.to_string()))?;
         Ok(LocalBackend {
             config,
             http,
+            write_http,
             supervisor: std::sync::OnceLock::new(),
             creds: Credentials {
                 user: "pgrq".into(),
@@ -158,6 +170,7 @@ impl LocalBackend {
             .collect();
         Ok(ClusterClient::new(
             self.http.clone(),
+            self.write_http.clone(),
             nodes,
             self.creds.clone(),
             self.deadline(),

@@ -11,6 +11,19 @@
 //! the entry reaches the Raft log. Every other failure of a sent write is
 //! [`RqliteError::Indeterminate`]. Reads (`query`, `leader`, `/readyz`) and
 //! `remove_node` (idempotent) are retried on any transport or 5xx failure.
+//!
+//! Writes carry rqlite's `redirect` flag: a follower answers 301 with the
+//! leader's address instead of forwarding, and the write goes to the leader
+//! directly. A follower's forward that breaks mid-way is ambiguous from here
+//! (seen on rqlite v10.2.7 after kill -9 of the leader: "read protobuf
+//! length: … connection reset by peer"); a dead leader that pgrq dials itself
+//! is a connect error, which proves nothing was sent — provided the write
+//! does not go out on a pooled keep-alive connection opened before the leader
+//! died (also seen: "connection closed before message completed"). So writes
+//! use a client that keeps no idle connections: one loopback connect per write
+//! buys the rule "a write that may have been sent is never retried, and a
+//! write that provably was not is". The clients given to
+//! [`ClusterClient::new`] must not follow redirects themselves.
 
 use std::fmt;
 use std::sync::Arc;
@@ -54,6 +67,9 @@ pub struct ClusterClient {
 #[derive(Debug)]
 struct Inner {
     http: reqwest::Client,
+    /// For writes: a client that keeps no idle connections, so a write never goes out on
+    /// a connection opened before it (see the module doc).
+    write_http: reqwest::Client,
     nodes: Vec<String>,
     creds: Credentials,
     deadline: Duration,
@@ -73,6 +89,8 @@ enum Kind {
 enum Step {
     /// Try the next node (then back off and go round again).
     Retry(String),
+    /// A follower named the leader (`host:port`): nothing was applied; go there.
+    Redirect(String),
     /// Give up now with this error.
     Fail(RqliteError),
 }
@@ -131,6 +149,9 @@ fn classify_status(node: &str, status: u16, body: &str, kind: Kind, user: &str) 
         }),
         // rqlite sends 503 for "leader not found" (nothing applied).
         503 => Step::Retry(format!("HTTP 503 {body}")),
+        // With `redirect`, a follower that knows no leader answers 500 "leader not
+        // found" (before any apply).
+        500 if body == "leader not found" => Step::Retry(format!("HTTP 500 {body}")),
         500 if body.starts_with("SQL rewrite") => Step::Fail(RqliteError::Request {
             node: node_s,
             message: body,
@@ -173,6 +194,13 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     s
 }
 
+/// `http://127.0.0.1:4001/db/execute?…` → `127.0.0.1:4001`.
+fn node_from_location(location: &str) -> Option<String> {
+    let rest = location.split_once("://").map_or(location, |(_, r)| r);
+    let host = rest.split(['/', '?']).next()?;
+    (!host.is_empty()).then(|| host.to_string())
+}
+
 /// Node visiting order: `preferred` first, then the others in list order.
 fn node_order(n: usize, preferred: usize) -> impl Iterator<Item = usize> {
     let start = if preferred < n { preferred } else { 0 };
@@ -200,8 +228,11 @@ impl ClusterClient {
     /// `nodes` are HTTP addresses (`"127.0.0.1:4001"`). `deadline` bounds
     /// how long a call keeps retrying across nodes before
     /// [`RqliteError::Unavailable`].
+    /// `http` serves reads and status calls (keep-alive pooled); `write_http` must keep
+    /// no idle connections (`pool_max_idle_per_host(0)`); neither may follow redirects.
     pub fn new(
         http: reqwest::Client,
+        write_http: reqwest::Client,
         nodes: Vec<String>,
         creds: Credentials,
         deadline: Duration,
@@ -209,6 +240,7 @@ impl ClusterClient {
         ClusterClient {
             inner: Arc::new(Inner {
                 http,
+                write_http,
                 nodes,
                 creds,
                 deadline,
@@ -300,7 +332,9 @@ impl ClusterClient {
                     }
                 }
                 Err(Step::Fail(e)) => return Err(e),
-                Err(Step::Retry(msg)) => last_error = format!("{node}: {msg}"),
+                Err(Step::Retry(msg) | Step::Redirect(msg)) => {
+                    last_error = format!("{node}: {msg}")
+                }
             }
         }
         if answered {
@@ -401,14 +435,21 @@ impl ClusterClient {
             Kind::Read => self.read_attempt_timeout(),
             Kind::Write => self.inner.deadline.max(MIN_READ_ATTEMPT),
         };
+        let query = match (kind, query.is_empty()) {
+            (Kind::Write, true) => "redirect".to_string(),
+            (Kind::Write, false) => format!("{query}&redirect"),
+            (Kind::Read, _) => query,
+        };
         self.with_retries(|node| {
             let body = body.clone();
             let url = format!("http://{node}{path}?{query}");
             async move {
                 let c = &self.inner.creds;
-                let resp = self
-                    .inner
-                    .http
+                let http = match kind {
+                    Kind::Write => &self.inner.write_http,
+                    Kind::Read => &self.inner.http,
+                };
+                let resp = http
                     .post(url)
                     .basic_auth(&c.user, Some(&c.password))
                     .header(CONTENT_TYPE, "application/json")
@@ -421,6 +462,17 @@ impl ClusterClient {
                         classify_transport(&node, e.is_connect(), error_chain(&e), kind)
                     })?;
                 let status = resp.status().as_u16();
+                if resp.status().is_redirection() {
+                    let leader = resp
+                        .headers()
+                        .get(reqwest::header::LOCATION)
+                        .and_then(|l| l.to_str().ok())
+                        .and_then(node_from_location);
+                    return Err(match leader {
+                        Some(l) => Step::Redirect(l),
+                        None => Step::Retry(format!("HTTP {status} without a usable Location")),
+                    });
+                }
                 let bytes = resp
                     .bytes()
                     .await
@@ -454,7 +506,8 @@ impl ClusterClient {
         let mut tried: Vec<String> = Vec::new();
         let mut last_error = "no nodes configured".to_string();
         let mut backoff = BACKOFF_START;
-        loop {
+        let mut redirects = 0;
+        'rounds: loop {
             let preferred = self.inner.preferred.load(Ordering::Relaxed);
             for (pos, idx) in node_order(n, preferred).enumerate() {
                 let node = self.inner.nodes[idx].clone();
@@ -475,8 +528,22 @@ impl ClusterClient {
                         tracing::debug!(node = %node, error = %msg, "rqlite attempt failed; trying next node");
                         last_error = format!("{node}: {msg}");
                     }
+                    Err(Step::Redirect(leader)) => {
+                        last_error = format!("{node}: redirected to the leader at {leader}");
+                        // Go straight to the leader, unless followers keep bouncing us
+                        // around (an election in progress): then back off as usual.
+                        if let Some(i) = self.inner.nodes.iter().position(|n| *n == leader)
+                            && redirects < 3
+                            && Instant::now() < deadline
+                        {
+                            redirects += 1;
+                            self.inner.preferred.store(i, Ordering::Relaxed);
+                            continue 'rounds;
+                        }
+                    }
                 }
             }
+            redirects = 0;
             let now = Instant::now();
             let remaining = deadline.saturating_duration_since(now);
             // Every node gets tried once even with a zero deadline.

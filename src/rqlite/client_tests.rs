@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 fn client(nodes: Vec<String>, deadline: Duration) -> ClusterClient {
     ClusterClient::new(
         reqwest::Client::new(),
+        reqwest::Client::new(),
         nodes,
         Credentials {
             user: "pgrq".into(),
@@ -56,6 +57,19 @@ async fn dropping_peer() -> (String, Arc<AtomicUsize>) {
 
 fn is_retry(s: &Step) -> bool {
     matches!(s, Step::Retry(_))
+}
+
+#[test]
+fn leader_address_from_a_redirect() {
+    assert_eq!(
+        node_from_location("http://127.0.0.1:4001/db/execute?transaction&redirect").as_deref(),
+        Some("127.0.0.1:4001")
+    );
+    assert_eq!(
+        node_from_location("127.0.0.1:4003/db/query").as_deref(),
+        Some("127.0.0.1:4003")
+    );
+    assert_eq!(node_from_location("http:///x"), None);
 }
 
 #[test]
@@ -133,6 +147,14 @@ fn http_status_decisions() {
         classify_status("n", 500, "leader address: x", w, "u"),
         Step::Fail(RqliteError::Indeterminate { .. })
     ));
+    // A follower asked to redirect, with no leader known, applied nothing.
+    assert!(is_retry(&classify_status(
+        "n",
+        500,
+        "leader not found\n",
+        w,
+        "u"
+    )));
     assert!(matches!(
         classify_status("n", 500, "SQL rewrite: bad", w, "u"),
         Step::Fail(RqliteError::Request { .. })

@@ -101,23 +101,60 @@ impl Session {
     pub async fn simple_query(&mut self, text: &str) -> Vec<Result<Reply, PgError>> {
         self.tick();
         self.ensure_mirror().await;
-        let stmts = match sql::translate_with(text, &self.ctx, &*self.mirror) {
+        let mut stmts = match self.translate(text) {
             Ok(s) => s,
-            Err(e) => {
-                let err = PgError::from(e);
+            Err(err) => {
                 if let TxnState::Block(_) = self.txn {
                     self.txn = TxnState::Failed;
                 }
                 return vec![Err(err)];
             }
         };
+        // PostgreSQL runs the statements of one Query message as one implicit transaction
+        // unless they control transactions themselves. pgrq does so when they write and
+        // hold no DDL (uncommitted DDL is invisible to the schema mirror that translation
+        // relies on; strings with DDL run statement by statement).
+        let kinds = || stmts.iter().map(|t| &t.kind);
+        let implicit = stmts.len() > 1
+            && self.txn == TxnState::Idle
+            && kinds().any(|k| matches!(k, StatementKind::Write))
+            && !kinds().any(|k| matches!(k, StatementKind::Ddl | StatementKind::Transaction(_)));
+        if implicit {
+            self.txn = TxnState::Block(Vec::new());
+        }
         let mut out = Vec::with_capacity(stmts.len());
-        for t in stmts {
-            let r = self.run(&t, Vec::new()).await;
-            let stop = r.is_err();
+        let mut i = 0;
+        while i < stmts.len() {
+            let r = self.run(&stmts[i], Vec::new()).await;
+            let failed = r.is_err();
+            let ddl_done = !failed
+                && matches!(stmts[i].kind, StatementKind::Ddl)
+                && self.txn == TxnState::Idle;
             out.push(r);
-            if stop {
+            if failed {
                 break;
+            }
+            if ddl_done && i + 1 < stmts.len() {
+                // The mirror now knows the new schema: translate what follows against it.
+                match self.translate(text) {
+                    Ok(again) if again.len() == stmts.len() => stmts = again,
+                    Ok(_) => {}
+                    Err(e) => {
+                        out.push(Err(e));
+                        break;
+                    }
+                }
+            }
+            i += 1;
+        }
+        if implicit {
+            let failed = out.last().is_some_and(Result::is_err);
+            if failed {
+                // Nothing of the implicit transaction was sent for good.
+                self.txn = TxnState::Idle;
+                self.block_has_ddl = false;
+            } else if let Err(e) = self.transaction_control(&TxnControl::Commit).await {
+                out.push(Err(e));
             }
         }
         if out.is_empty() {
@@ -126,10 +163,14 @@ impl Session {
         out
     }
 
+    fn translate(&self, text: &str) -> Result<Vec<Translated>, PgError> {
+        Ok(sql::translate_with(text, &self.ctx, &*self.mirror)?)
+    }
+
     /// Translates one statement for the extended protocol (Parse).
     pub async fn prepare(&mut self, text: &str) -> Result<Option<Translated>, PgError> {
         self.ensure_mirror().await;
-        let mut stmts = sql::translate_with(text, &self.ctx, &*self.mirror)?;
+        let mut stmts = self.translate(text)?;
         match stmts.len() {
             0 => Ok(None),
             1 => Ok(stmts.pop()),

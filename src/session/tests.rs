@@ -284,6 +284,7 @@ async fn multi_statement_stops_at_first_error() {
     assert_eq!(r.len(), 2);
     assert_eq!(tag(&r[1]), "ERROR 42P01");
     assert_eq!(rec.batches().len(), 2);
+    assert!(!s.in_transaction());
 }
 
 #[tokio::test]
@@ -329,4 +330,69 @@ async fn empty_and_syntax_errors() {
     let (mut s, _) = session();
     assert_eq!(tag(&one(&mut s, "SELEC 1").await), "ERROR 42601");
     one(&mut s, "SELECT 1").await.unwrap();
+}
+
+#[tokio::test]
+async fn several_writes_in_one_query_commit_together() {
+    let (mut s, rec) = session();
+    let r = s
+        .simple_query("INSERT INTO t (a) VALUES (1); SELECT a FROM t; INSERT INTO t (a) VALUES (2)")
+        .await;
+    assert_eq!(r.len(), 3);
+    assert!(r.iter().all(Result::is_ok), "{r:?}");
+    assert!(!s.in_transaction());
+    let b = rec.batches();
+    assert_eq!(b.len(), 4, "three probes and one commit: {b:?}");
+    assert!(matches!(&b[1], Batch::Probe { stmts } if stmts.len() == 2));
+    match &b[3] {
+        Batch::Write {
+            stmts, transaction, ..
+        } => {
+            assert!(*transaction, "one atomic request");
+            assert_eq!(stmts.len(), 2, "the two writes");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_failure_in_one_query_commits_nothing() {
+    let (mut s, rec) = session();
+    rec.answer(Ok(vec![Ok(Output::default())]));
+    rec.answer(Ok(vec![
+        Ok(Output::default()),
+        Err("NOT NULL constraint failed: t.a".into()),
+    ]));
+    let r = s
+        .simple_query("INSERT INTO t (a) VALUES (1); INSERT INTO t (a) VALUES (NULL); INSERT INTO t (a) VALUES (3)")
+        .await;
+    assert_eq!(r.len(), 2);
+    assert_eq!(tag(&r[1]), "ERROR 23502");
+    assert!(
+        !s.in_transaction(),
+        "back to idle, as PostgreSQL after an implicit transaction"
+    );
+    let b = rec.batches();
+    assert!(
+        b.iter().all(|b| matches!(b, Batch::Probe { .. })),
+        "nothing committed: {b:?}"
+    );
+}
+
+#[tokio::test]
+async fn ddl_strings_run_statement_by_statement() {
+    let (mut s, rec) = session();
+    let r = s
+        .simple_query("CREATE TABLE u (id int); INSERT INTO u (id) VALUES (1)")
+        .await;
+    assert!(r.iter().all(Result::is_ok), "{r:?}");
+    let b = rec.batches();
+    assert_eq!(b.len(), 2);
+    assert!(b.iter().all(|b| matches!(
+        b,
+        Batch::Write {
+            transaction: false,
+            ..
+        }
+    )));
 }

@@ -48,13 +48,21 @@ pub(crate) fn translate_statement(
     // Names and types come from the PostgreSQL tree, before the rewrite
     // replaces e.g. `version()` with a literal.
     let column_types = infer::output_types(&stmt, schema);
+    let inferred = infer::param_types(&stmt, schema);
     names::name_outputs(&mut stmt);
     let outcome = rewrite_statement(&mut stmt, ctx, schema)?;
+    // A cast the rewrite found wins over what the context says.
+    let param_types = outcome
+        .param_types
+        .into_iter()
+        .enumerate()
+        .map(|(i, stated)| stated.or(inferred.get(i).copied().flatten()))
+        .collect();
     let touches_storage = matches!(shape.kind, StatementKind::Write | StatementKind::Ddl);
     Ok(Translated {
         sqlite: Some(stmt.to_string()),
         param_count: outcome.param_count,
-        param_types: outcome.param_types,
+        param_types,
         returning: shape.returning,
         tag: shape.tag,
         needs_database: touches_storage || outcome.needs_database,

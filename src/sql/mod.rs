@@ -125,7 +125,10 @@ pub struct Translated {
     /// Highest `$n` referenced (0 if none).
     pub param_count: usize,
     /// One entry per parameter; `Some` where the SQL states the type
-    /// (`$1::int8`, `CAST($2 AS text)`).
+    /// (`$1::int8`, `CAST($2 AS text)`, which wins wherever it stands) or
+    /// where PostgreSQL would infer it from the context and the schema
+    /// (`id = $1`, `VALUES ($1)` into a known column, `SET c = $1`,
+    /// `LIMIT $1`, `lower($1)`, …). `None` where nothing says (`SELECT $1`).
     pub param_types: Vec<Option<PgType>>,
     /// A write with a RETURNING clause.
     pub returning: bool,

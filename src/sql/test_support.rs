@@ -108,7 +108,11 @@ pub(crate) fn schema_from(ddl: &[&str]) -> TestSchema {
                 }
             })
             .collect();
-        tables.push((ct.name.to_string(), columns));
+        let name = match ct.name.0.last().and_then(|p| p.as_ident()) {
+            Some(ident) => ident.value.clone(),
+            None => ct.name.to_string(),
+        };
+        tables.push((name, columns));
     }
     TestSchema(tables)
 }

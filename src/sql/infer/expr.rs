@@ -134,7 +134,7 @@ fn known(t: T) -> Option<T> {
 }
 
 /// The unnamed argument expressions of a call (`*` is left out).
-fn plain_args(f: &Function) -> Vec<&Expr> {
+pub(super) fn plain_args(f: &Function) -> Vec<&Expr> {
     match &f.args {
         FunctionArguments::List(list) => list
             .args

@@ -7,14 +7,21 @@
 //! the caller uses what rqlite reports. Internally a string literal or NULL
 //! is [`PgType::Unknown`], so that `coalesce(NULL, 1)` or `CASE … 'a' …`
 //! resolve as in PostgreSQL; an output column left unknown is text.
+//!
+//! The same scopes give the types of uncast `$n` parameters from where
+//! they stand ([`params`], [`param_expr`]).
 
 mod expr;
+mod param_expr;
+mod params;
+#[cfg(test)]
+mod params_tests;
 mod scope;
 #[cfg(test)]
 mod tests;
 
 use sqlparser::ast::{
-    FromTable, Query, Select, SelectItem, SelectItemQualifiedWildcardKind, SetExpr, Statement,
+    Cte, FromTable, Query, Select, SelectItem, SelectItemQualifiedWildcardKind, SetExpr, Statement,
     TableObject, UpdateTableFromKind, Values,
 };
 
@@ -53,6 +60,14 @@ pub(crate) fn output_types(stmt: &Statement, schema: &dyn Schema) -> Vec<Option<
         .unwrap_or_default()
 }
 
+/// The types PostgreSQL would infer for the uncast parameters from where
+/// they stand (see [`params`]): entry `i` is for `$(i + 1)`, `None` where
+/// nothing says; the vector ends at the last parameter typed. The caller
+/// lets a cast anywhere in the statement win over these.
+pub(crate) fn param_types(stmt: &Statement, schema: &dyn Schema) -> Vec<Option<PgType>> {
+    params::infer(stmt, schema).into_vec()
+}
+
 fn statement_columns(stmt: &Statement, outer: &Scope) -> Option<Vec<OutCol>> {
     let mut scope = outer.child();
     let items = match stmt {
@@ -84,6 +99,14 @@ fn statement_columns(stmt: &Statement, outer: &Scope) -> Option<Vec<OutCol>> {
 
 /// The output columns of a query, with its CTEs in scope.
 fn query_columns(q: &Query, outer: &Scope) -> Option<Vec<OutCol>> {
+    let scope = with_ctes(q, outer, |_, _| {});
+    body_columns(&q.body, &scope)
+}
+
+/// The scope `q`'s body is read in: `outer` and `q`'s CTEs. `each` is
+/// shown every CTE with the scope its query is read in (which holds the
+/// CTE itself only when it may refer to itself).
+fn with_ctes<'a>(q: &Query, outer: &'a Scope<'a>, mut each: impl FnMut(&Cte, &Scope)) -> Scope<'a> {
     let mut scope = outer.child();
     if let Some(with) = &q.with {
         for cte in &with.cte_tables {
@@ -97,10 +120,16 @@ fn query_columns(q: &Query, outer: &Scope) -> Option<Vec<OutCol>> {
                     col.name = fold(&name.name);
                 }
             }
+            if !with.recursive {
+                each(cte, &scope);
+            }
             scope.add_cte(fold(&cte.alias.name), cols);
+            if with.recursive {
+                each(cte, &scope);
+            }
         }
     }
-    body_columns(&q.body, &scope)
+    scope
 }
 
 fn body_columns(body: &SetExpr, scope: &Scope) -> Option<Vec<OutCol>> {

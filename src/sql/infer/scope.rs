@@ -15,6 +15,8 @@ use crate::sql::schema::Schema;
 struct Binding {
     name: String,
     columns: Option<Vec<OutCol>>,
+    /// Only `name.column` reaches it (ON CONFLICT's `excluded`).
+    qualified_only: bool,
 }
 
 /// The names visible to one query level, with the enclosing levels behind
@@ -105,11 +107,16 @@ impl<'p> Scope<'p> {
                 self.bindings.push(Binding {
                     name: String::new(),
                     columns: None,
+                    qualified_only: false,
                 });
                 return;
             }
         };
-        let mut binding = Binding { name, columns };
+        let mut binding = Binding {
+            name,
+            columns,
+            qualified_only: false,
+        };
         if let Some(alias) = alias {
             binding.name = fold(&alias.name);
             if let Some(cols) = &mut binding.columns {
@@ -141,7 +148,23 @@ impl<'p> Scope<'p> {
         self.bindings.push(Binding {
             name: alias.map(fold).or(key).unwrap_or_default(),
             columns,
+            qualified_only: false,
         });
+    }
+
+    /// ON CONFLICT's `excluded`: the row proposed for insertion into
+    /// `name`, reached only as `excluded.column`.
+    pub(super) fn add_excluded(&mut self, name: &ObjectName) {
+        self.bindings.push(Binding {
+            name: "excluded".to_string(),
+            columns: self.table_columns(name),
+            qualified_only: true,
+        });
+    }
+
+    /// The columns of the table `name` (not a CTE), when the schema knows it.
+    pub(super) fn table_columns(&self, name: &ObjectName) -> Option<Vec<OutCol>> {
+        table_key(name).and_then(|k| self.table(&k))
     }
 
     /// The columns `*` stands for, when all are known.
@@ -150,7 +173,7 @@ impl<'p> Scope<'p> {
             return None;
         }
         let mut out = Vec::new();
-        for b in &self.bindings {
+        for b in self.bindings.iter().filter(|b| !b.qualified_only) {
             out.extend(b.columns.clone()?);
         }
         Some(out)
@@ -190,10 +213,10 @@ impl<'p> Scope<'p> {
     fn lookup(&self, qualifier: Option<&str>, name: &str) -> Lookup {
         let mut found = None;
         let mut unsure = false;
-        let bindings = self
-            .bindings
-            .iter()
-            .filter(|b| qualifier.is_none_or(|q| b.name.eq_ignore_ascii_case(q)));
+        let bindings = self.bindings.iter().filter(|b| match qualifier {
+            Some(q) => b.name.eq_ignore_ascii_case(q),
+            None => !b.qualified_only,
+        });
         for b in bindings {
             let Some(cols) = &b.columns else {
                 unsure = true;
@@ -225,7 +248,7 @@ fn table_key(name: &ObjectName) -> Option<String> {
     }
 }
 
-fn constraint(op: &JoinOperator) -> Option<&JoinConstraint> {
+pub(super) fn constraint(op: &JoinOperator) -> Option<&JoinConstraint> {
     match op {
         JoinOperator::Join(c)
         | JoinOperator::Inner(c)
