@@ -403,6 +403,22 @@ async fn extended_protocol_with_binary_parameters_and_results() {
         ("row6", 3.0, true, vec![0, 6], 6, 6)
     );
 
+    // Uncast parameters get their type from context, as in PostgreSQL.
+    let r = c
+        .query(
+            "SELECT name FROM m WHERE n = $1 AND ok = $2 LIMIT $3",
+            &[&6i32, &true, &5i64],
+        )
+        .await
+        .expect("inferred parameter types");
+    assert_eq!(r.len(), 1);
+    c.execute(
+        "UPDATE m SET score = $1 WHERE small = $2",
+        &[&9.5f64, &6i16],
+    )
+    .await
+    .expect("update with inferred types");
+
     // NULLs both ways.
     c.execute(
         &ins,
