@@ -500,6 +500,29 @@ async fn default_now_is_the_insert_time_on_every_replica() {
     let r = rows(&c, "SELECT at FROM e ORDER BY id").await;
     let (a, b) = (r[0][0].clone().expect("at"), r[1][0].clone().expect("at"));
     assert!(a < b, "each row gets its own insert time: {a} vs {b}");
+    // A prepared statement reused later gets the time of its own transaction.
+    let ins = c
+        .prepare("INSERT INTO e (v) VALUES ($1) RETURNING at")
+        .await
+        .expect("prepare");
+    // (tokio-postgres reads timestamptz in binary.)
+    let t1: std::time::SystemTime = c.query_one(&ins, &[&"p1"]).await.expect("p1").get(0);
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let t2: std::time::SystemTime = c.query_one(&ins, &[&"p2"]).await.expect("p2").get(0);
+    assert!(
+        t1 < t2,
+        "prepared once, fresh time each run: {t1:?} vs {t2:?}"
+    );
+    let age = std::time::SystemTime::now()
+        .duration_since(t1)
+        .unwrap_or_default();
+    assert!(
+        age < Duration::from_secs(600),
+        "binary timestamptz decodes to now: {t1:?}"
+    );
+    c.batch_execute("DELETE FROM e WHERE v IN ('p1', 'p2')")
+        .await
+        .expect("cleanup");
     // Every replica holds the same value (the time is fixed before Raft): ask each one
     // directly, reading its local copy once it has applied both rows (followers learn of
     // commits a heartbeat later).

@@ -31,14 +31,7 @@ impl Session {
         let translated = self.prepare(text).await?.ok_or_else(|| {
             PgError::new(codes::INTERNAL_ERROR, "empty statement has no translation")
         })?;
-        // Translate again one microsecond later: if the SQL changes, it embeds the time.
-        self.ctx.now_micros += 1;
-        let later = self.prepare(text).await;
-        self.ctx.now_micros -= 1;
-        let clock_source = match later {
-            Ok(Some(t)) if t.sqlite != translated.sqlite => Some(text.to_string()),
-            _ => None,
-        };
+        let clock_source = translated.uses_clock.then(|| text.to_string());
         let (columns, described_params) = self.describe(&translated).await?;
         let n = translated
             .param_count

@@ -68,6 +68,7 @@ pub(crate) fn translate_statement(
         needs_database: touches_storage || outcome.needs_database,
         kind: shape.kind,
         column_types,
+        uses_clock: outcome.uses_clock,
     })
 }
 

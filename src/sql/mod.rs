@@ -142,6 +142,10 @@ pub struct Translated {
     /// can be listed from the statement and the schema, otherwise empty.
     /// `None` where pgrq is not sure; use the type rqlite reports there.
     pub column_types: Vec<Option<PgType>>,
+    /// The SQLite text embeds the transaction time (`now()` and friends, or a time default
+    /// added to an INSERT): a statement prepared once must be translated again for each
+    /// transaction.
+    pub uses_clock: bool,
 }
 
 impl Translated {
@@ -157,6 +161,7 @@ impl Translated {
             tag: tag.into(),
             needs_database: false,
             column_types: Vec::new(),
+            uses_clock: false,
         }
     }
 }

@@ -9,6 +9,7 @@ use pgwire::api::Type;
 use pgwire::api::results::{DataRowEncoder, FieldFormat, FieldInfo, QueryResponse, Response, Tag};
 use pgwire::error::{ErrorInfo, PgWireError};
 
+use super::datetime;
 use crate::error::{PgError, codes};
 use crate::session::{Column, Reply, Value};
 use crate::sql::PgType;
@@ -224,6 +225,40 @@ fn encode_binary(
         PgType::Text | PgType::Varchar | PgType::Bpchar | PgType::Name | PgType::Unknown => {
             let s = text_value(v, t).unwrap_or_default();
             enc.encode_field_with_type_and_format(&s, ty, f, &o)
+        }
+        PgType::Date => {
+            let text = text_value(v, t).unwrap_or_default();
+            let d = datetime::parse_date(&text).ok_or_else(mismatch)?;
+            let d = i32::try_from(d).map_err(|_| mismatch())?;
+            enc.encode_field_with_type_and_format(&d, ty, f, &o)
+        }
+        PgType::Timestamp | PgType::Timestamptz => {
+            let text = text_value(v, t).unwrap_or_default();
+            let us = datetime::parse_timestamp(&text).ok_or_else(mismatch)?;
+            enc.encode_field_with_type_and_format(&us, ty, f, &o)
+        }
+        PgType::Uuid => {
+            let text = text_value(v, t).unwrap_or_default();
+            let hex: String = text.chars().filter(|c| *c != '-').collect();
+            let bytes = (0..hex.len())
+                .step_by(2)
+                .map(|i| {
+                    hex.get(i..i + 2)
+                        .and_then(|h| u8::from_str_radix(h, 16).ok())
+                })
+                .collect::<Option<Vec<u8>>>()
+                .filter(|b| b.len() == 16)
+                .ok_or_else(mismatch)?;
+            enc.encode_field_with_type_and_format(&bytes, ty, f, &o)
+        }
+        PgType::Json => {
+            let s = text_value(v, t).unwrap_or_default();
+            enc.encode_field_with_type_and_format(&s.into_bytes(), ty, f, &o)
+        }
+        PgType::Jsonb => {
+            let mut b = vec![1u8];
+            b.extend_from_slice(text_value(v, t).unwrap_or_default().as_bytes());
+            enc.encode_field_with_type_and_format(&b, ty, f, &o)
         }
         other => {
             return Err(PgError::new(

@@ -4,6 +4,7 @@
 //! database's replicas live: it hands statements to `session/`.
 
 mod conn;
+mod datetime;
 mod encode;
 mod extended;
 mod params;

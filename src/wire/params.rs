@@ -2,6 +2,7 @@
 //! pgrq binds in SQLite. Binary formats follow PostgreSQL's send/recv functions; dates and
 //! timestamps become PostgreSQL's text form (what pgrq stores).
 
+use super::datetime::civil;
 use crate::error::{PgError, codes};
 use crate::session::Value;
 use crate::sql::PgType;
@@ -151,21 +152,6 @@ fn uuid_text(b: &[u8; 16]) -> String {
         h[8..10].concat(),
         h[10..16].concat()
     )
-}
-
-/// Days since 2000-01-01 → `YYYY-MM-DD` (proleptic Gregorian; Howard Hinnant's
-/// civil-from-days).
-fn civil(days_since_2000: i64) -> (i64, u32, u32) {
-    let z = days_since_2000 + 10957 + 719_468; // → days since 0000-03-01
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }
 
 fn date_text(days: i32) -> Result<String, String> {

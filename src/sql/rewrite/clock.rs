@@ -57,6 +57,7 @@ pub(super) fn current(rw: &Rewriter<'_>, clock: Clock, precision: Option<u32>) -
     if rw.live_clock {
         return sqlite_now(clock);
     }
+    rw.clock_read.set(true);
     let micros = match precision {
         Some(p) => round_micros(rw.ctx.now_micros, p),
         None => rw.ctx.now_micros,

@@ -203,3 +203,20 @@ fn sqlite_forms() {
         "-0043-03-15 00:00:00"
     );
 }
+
+#[test]
+fn translations_that_embed_the_time_say_so() {
+    use crate::sql::test_support::{schema_from, tr, tr_with};
+    assert!(tr("SELECT now()").uses_clock);
+    assert!(tr("SELECT CURRENT_TIME(0)").uses_clock);
+    assert!(tr("INSERT INTO t (a) VALUES (CURRENT_DATE)").uses_clock);
+    assert!(!tr("SELECT 1").uses_clock);
+    assert!(!tr("SELECT a FROM t WHERE b = $1").uses_clock);
+    // A stored definition keeps reading the clock when used: nothing is embedded.
+    assert!(!tr("CREATE TABLE t (a timestamptz DEFAULT now())").uses_clock);
+    let schema = schema_from(&[
+        "CREATE TABLE e (id serial PRIMARY KEY, at timestamptz DEFAULT now(), v text)",
+    ]);
+    assert!(tr_with("INSERT INTO e (v) VALUES ('x')", &schema).uses_clock);
+    assert!(!tr_with("INSERT INTO e (v, at) VALUES ('x', '2020-01-01')", &schema).uses_clock);
+}

@@ -30,17 +30,40 @@ use crate::sql::parse;
 use crate::sql::schema::{ColumnInfo, Schema, find_column};
 
 /// Make the INSERT in `stmt` (if any) carry its defaults explicitly; time
-/// defaults are read at `now_micros` (the transaction time).
+/// defaults are read at `now_micros` (the transaction time). Returns whether
+/// the statement changed (then it may embed that time).
 pub(super) fn fill_insert(
+    stmt: &mut Statement,
+    schema: &dyn Schema,
+    now_micros: i64,
+) -> Result<bool, SqlError> {
+    if !is_insert(stmt) {
+        return Ok(false);
+    }
+    let before = stmt.to_string();
+    fill_statement(stmt, schema, now_micros)?;
+    Ok(stmt.to_string() != before)
+}
+
+fn is_insert(stmt: &Statement) -> bool {
+    match stmt {
+        Statement::Insert(_) => true,
+        Statement::Explain { statement, .. } => is_insert(statement),
+        Statement::Query(q) => matches!(q.body.as_ref(), SetExpr::Insert(_)),
+        _ => false,
+    }
+}
+
+fn fill_statement(
     stmt: &mut Statement,
     schema: &dyn Schema,
     now_micros: i64,
 ) -> Result<(), SqlError> {
     match stmt {
         Statement::Insert(insert) => fill(insert, schema, now_micros),
-        Statement::Explain { statement, .. } => fill_insert(statement, schema, now_micros),
+        Statement::Explain { statement, .. } => fill_statement(statement, schema, now_micros),
         Statement::Query(q) => match q.body.as_mut() {
-            SetExpr::Insert(inner) => fill_insert(inner, schema, now_micros),
+            SetExpr::Insert(inner) => fill_statement(inner, schema, now_micros),
             _ => Ok(()),
         },
         _ => Ok(()),

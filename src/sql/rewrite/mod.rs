@@ -41,6 +41,8 @@ pub(crate) struct Outcome {
     pub param_count: usize,
     pub param_types: Vec<Option<PgType>>,
     pub needs_database: bool,
+    /// The output embeds the transaction time.
+    pub uses_clock: bool,
 }
 
 /// Rewrite `stmt` in place for SQLite; `schema` supplies the column
@@ -57,11 +59,12 @@ pub(crate) fn rewrite_statement(
         return Err(e);
     }
     ddl::finish(stmt)?;
-    defaults::fill_insert(stmt, schema, ctx.now_micros)?;
+    let filled = defaults::fill_insert(stmt, schema, ctx.now_micros)?;
     Ok(Outcome {
         param_count: rw.params.count(),
         param_types: rw.params.types(),
         needs_database: rw.tables.touched,
+        uses_clock: rw.clock_read.get() || filled,
     })
 }
 
@@ -84,6 +87,8 @@ pub(crate) struct Rewriter<'a> {
     /// Clock functions keep SQLite's `'now'` forms (stored definitions)
     /// instead of becoming literals of the transaction time (see `clock`).
     live_clock: bool,
+    /// A literal of the transaction time was written (see `clock::current`).
+    clock_read: std::cell::Cell<bool>,
 }
 
 impl<'a> Rewriter<'a> {
@@ -93,6 +98,7 @@ impl<'a> Rewriter<'a> {
             params: params::Params::default(),
             tables: relations::Tables::default(),
             live_clock: false,
+            clock_read: std::cell::Cell::new(false),
         }
     }
 }

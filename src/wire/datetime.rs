@@ -1,0 +1,104 @@
+//! Calendar arithmetic for the binary wire formats of date and timestamp[tz]: days and
+//! microseconds since 2000-01-01 (PostgreSQL's epoch) ↔ the text pgrq stores.
+
+/// Days since 2000-01-01 → (year, month, day), proleptic Gregorian (Howard Hinnant's
+/// civil-from-days).
+pub fn civil(days_since_2000: i64) -> (i64, u32, u32) {
+    let z = days_since_2000 + 10957 + 719_468; // → days since 0000-03-01
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// (year, month, day) → days since 2000-01-01 (days-from-civil).
+pub fn days(year: i64, month: u32, day: u32) -> i64 {
+    let (m, d) = (i64::from(month), i64::from(day));
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468 - 10957
+}
+
+/// `YYYY-MM-DD` → days since 2000-01-01.
+pub fn parse_date(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let mut it = s.splitn(3, '-');
+    let y: i64 = it.next()?.parse().ok()?;
+    let m: u32 = it.next()?.parse().ok()?;
+    let d: u32 = it.next()?.get(..2)?.parse().ok()?;
+    ((1..=12).contains(&m) && (1..=31).contains(&d)).then(|| days(y, m, d))
+}
+
+/// `YYYY-MM-DD[ T]HH:MM:SS[.ffffff][Z|±HH[:MM]]` → microseconds since 2000-01-01 UTC
+/// (an offset, when present, is applied).
+pub fn parse_timestamp(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let (date, rest) = s.split_at_checked(10)?;
+    let day = parse_date(date)?;
+    let rest = rest.strip_prefix([' ', 'T']).unwrap_or(rest);
+    let (clock, offset) = match rest.find(['+', '-', 'Z']) {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, ""),
+    };
+    let mut hms = clock.splitn(3, ':');
+    let h: i64 = hms.next()?.parse().ok()?;
+    let mi: i64 = hms.next()?.parse().ok()?;
+    let sec = hms.next().unwrap_or("0");
+    let (whole, frac) = sec.split_once('.').unwrap_or((sec, ""));
+    let sec: i64 = whole.parse().ok()?;
+    let mut micros_frac: i64 = 0;
+    for (i, c) in frac.chars().take(6).enumerate() {
+        micros_frac += i64::from(c.to_digit(10)?) * 10_i64.pow(5 - i as u32);
+    }
+    let offset_secs = match offset {
+        "" | "Z" => 0,
+        o => {
+            let sign = if o.starts_with('-') { -1 } else { 1 };
+            let digits: String = o[1..].chars().filter(char::is_ascii_digit).collect();
+            let oh: i64 = digits.get(..2)?.parse().ok()?;
+            let om: i64 = digits.get(2..4).map_or(Some(0), |m| m.parse().ok())?;
+            sign * (oh * 3600 + om * 60)
+        }
+    };
+    Some((day * 86_400 + h * 3600 + mi * 60 + sec - offset_secs) * 1_000_000 + micros_frac)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_round_trip() {
+        for d in [-800_000, -1, 0, 1, 9821, 24_000, 2_900_000] {
+            let (y, m, day) = civil(d);
+            assert_eq!(days(y, m, day), d);
+        }
+        assert_eq!(civil(0), (2000, 1, 1));
+        assert_eq!(parse_date("2024-02-29"), Some(days(2024, 2, 29)));
+        assert_eq!(parse_date("2024-13-01"), None);
+    }
+
+    #[test]
+    fn timestamps_with_and_without_offsets() {
+        let base = (9821 * 86_400 + 22 * 3600 + 31 * 60 + 25) * 1_000_000;
+        assert_eq!(
+            parse_timestamp("2026-11-21 22:31:25.777368+00"),
+            Some(base + 777_368)
+        );
+        assert_eq!(
+            parse_timestamp("2026-11-21T22:31:25.5Z"),
+            Some(base + 500_000)
+        );
+        assert_eq!(parse_timestamp("2026-11-22 00:31:25+02:00"), Some(base));
+        assert_eq!(parse_timestamp("2026-11-21 17:01:25-0530"), Some(base));
+        assert_eq!(parse_timestamp("2026-11-21 22:31:25"), Some(base));
+        assert_eq!(parse_timestamp("not a time"), None);
+    }
+}
