@@ -287,7 +287,7 @@ fn psql_session_of_the_readme() {
         CREATE TABLE notes (id serial PRIMARY KEY, body text NOT NULL, done boolean DEFAULT false, \
           created timestamptz DEFAULT now(), price numeric(10,2));\n\
         INSERT INTO notes (body, price) VALUES ('first', 1.5) RETURNING id, done;\n\
-        SELECT id, body, done FROM notes;\n\
+        SELECT id, body, done, price FROM notes;\n\
         INSERT INTO notes (id, body) VALUES (1, 'dup');\n\
         SELECT 'alive' AS status;\n";
     let out = Command::new("psql")
@@ -314,6 +314,10 @@ fn psql_session_of_the_readme() {
     assert!(stdout.contains("CREATE TABLE"), "{stdout}\n{stderr}");
     assert!(stdout.contains("INSERT 0 1"), "{stdout}\n{stderr}");
     assert!(stdout.contains(" first"), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("1.50"),
+        "numeric(10,2) keeps its scale: {stdout}"
+    );
     assert!(
         stderr.contains("duplicate key value violates unique constraint"),
         "{stderr}"

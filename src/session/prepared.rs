@@ -127,9 +127,12 @@ impl Session {
                 .columns
                 .iter()
                 .enumerate()
-                .map(|(i, c)| Column {
-                    name: c.name.clone(),
-                    pg_type: column_type(from_sql, i, &c.decl_type),
+                .map(|(i, c)| {
+                    Column::declared(
+                        c.name.clone(),
+                        column_type(from_sql, i, &c.decl_type),
+                        &c.decl_type,
+                    )
                 })
                 .collect()
         } else {

@@ -8,6 +8,46 @@ use crate::sql::{PgType, StatementKind, Translated};
 pub struct Column {
     pub name: String,
     pub pg_type: PgType,
+    /// Digits after the point for a `numeric(p,s)` column (PostgreSQL prints them all).
+    pub scale: Option<u32>,
+}
+
+impl Column {
+    pub fn new(name: impl Into<String>, pg_type: PgType) -> Column {
+        Column {
+            name: name.into(),
+            pg_type,
+            scale: None,
+        }
+    }
+
+    /// With the scale of a declared `numeric(p,s)` / `decimal(p,s)` type, if any.
+    pub fn declared(name: impl Into<String>, pg_type: PgType, decl: &str) -> Column {
+        let scale = if pg_type == PgType::Numeric {
+            numeric_scale(decl)
+        } else {
+            None
+        };
+        Column {
+            scale,
+            ..Column::new(name, pg_type)
+        }
+    }
+}
+
+/// `numeric(10,2)` → 2, `NUMERIC(5)` → 0, `numeric` → none.
+pub fn numeric_scale(decl: &str) -> Option<u32> {
+    let lower = decl.trim().to_ascii_lowercase();
+    let args = lower
+        .strip_prefix("numeric")
+        .or_else(|| lower.strip_prefix("decimal"))?
+        .trim()
+        .strip_prefix('(')?
+        .strip_suffix(')')?;
+    match args.split_once(',') {
+        Some((_, s)) => s.trim().parse().ok(),
+        None => Some(0),
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -77,10 +117,7 @@ impl Reply {
 pub fn text_columns(names: &[&str]) -> Vec<Column> {
     names
         .iter()
-        .map(|n| Column {
-            name: (*n).to_string(),
-            pg_type: PgType::Text,
-        })
+        .map(|n| Column::new(*n, PgType::Text))
         .collect()
 }
 
@@ -126,10 +163,7 @@ fn columns_of(
             } else {
                 PgType::from_decl(declared)
             };
-            Column {
-                name: name.clone(),
-                pg_type,
-            }
+            Column::declared(name.clone(), pg_type, declared)
         })
         .collect()
 }
@@ -141,5 +175,19 @@ fn infer<'a>(mut vals: impl Iterator<Item = &'a Value>) -> PgType {
         Some(Value::Blob(_)) => PgType::Bytea,
         Some(Value::Bool(_)) => PgType::Bool,
         Some(Value::Text(_)) | Some(Value::Null) | None => PgType::Text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::numeric_scale;
+
+    #[test]
+    fn scales_of_declared_numerics() {
+        assert_eq!(numeric_scale("numeric(10,2)"), Some(2));
+        assert_eq!(numeric_scale("NUMERIC(10, 4)"), Some(4));
+        assert_eq!(numeric_scale("decimal(5)"), Some(0));
+        assert_eq!(numeric_scale("numeric"), None);
+        assert_eq!(numeric_scale("text"), None);
     }
 }

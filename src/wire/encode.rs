@@ -59,7 +59,7 @@ pub fn response(reply: Reply, format: impl Fn(usize) -> FieldFormat) -> Result<R
             for row in rows {
                 for (i, col) in columns.iter().enumerate() {
                     let v = row.get(i).unwrap_or(&Value::Null);
-                    encode_value(&mut encoder, v, col.pg_type, schema[i].format())?;
+                    encode_value(&mut encoder, v, col, schema[i].format())?;
                 }
                 out.push(Ok(encoder.take_row()));
             }
@@ -82,17 +82,39 @@ fn tag_verb(tag: &str) -> &str {
 fn encode_value(
     enc: &mut DataRowEncoder,
     v: &Value,
-    t: PgType,
+    col: &Column,
     format: FieldFormat,
 ) -> Result<(), PgError> {
+    let t = col.pg_type;
     let ty = pg_type(t);
     let r = if format == FieldFormat::Text {
-        let text = text_value(v, t);
+        let text = match col.scale {
+            Some(scale) => numeric_text(v, scale).or_else(|| text_value(v, t)),
+            None => text_value(v, t),
+        };
         enc.encode_field_with_type_and_format(&text, &ty, format, &Default::default())
     } else {
         encode_binary(enc, v, t, &ty)?
     };
     r.map_err(|e| PgError::new(codes::INTERNAL_ERROR, format!("cannot encode value: {e}")))
+}
+
+/// A number printed with exactly `scale` digits after the point, as PostgreSQL prints
+/// a `numeric(p,s)` value (`1.5` → `1.50`); `None` when `v` is not a number.
+fn numeric_text(v: &Value, scale: u32) -> Option<String> {
+    let s = scale as usize;
+    match v {
+        Value::Int(i) if s == 0 => Some(i.to_string()),
+        Value::Int(i) => Some(format!("{i}.{}", "0".repeat(s))),
+        Value::Real(f) if f.is_finite() => Some(format!("{f:.s$}")),
+        Value::Text(t) => t
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|f| f.is_finite())
+            .map(|f| format!("{f:.s$}")),
+        _ => None,
+    }
 }
 
 /// PostgreSQL's text output for a value of column type `t`.
@@ -308,6 +330,18 @@ mod tests {
     }
 
     #[test]
+    fn numerics_print_their_scale() {
+        assert_eq!(numeric_text(&Value::Real(1.5), 2).as_deref(), Some("1.50"));
+        assert_eq!(numeric_text(&Value::Int(3), 2).as_deref(), Some("3.00"));
+        assert_eq!(numeric_text(&Value::Int(3), 0).as_deref(), Some("3"));
+        assert_eq!(
+            numeric_text(&Value::Text("2.125".into()), 1).as_deref(),
+            Some("2.1")
+        );
+        assert_eq!(numeric_text(&Value::Null, 2), None);
+    }
+
+    #[test]
     fn tag_verbs() {
         assert_eq!(tag_verb("SELECT 3"), "SELECT");
         assert_eq!(tag_verb("INSERT 0 3"), "INSERT 0");
@@ -318,14 +352,8 @@ mod tests {
     #[test]
     fn rows_encode_in_both_formats() {
         let cols = vec![
-            Column {
-                name: "id".into(),
-                pg_type: PgType::Int4,
-            },
-            Column {
-                name: "ok".into(),
-                pg_type: PgType::Bool,
-            },
+            Column::new("id", PgType::Int4),
+            Column::new("ok", PgType::Bool),
         ];
         let reply = Reply::Rows {
             columns: cols.clone(),
@@ -344,10 +372,7 @@ mod tests {
             Ok(Response::Query(_))
         ));
         let too_big = Reply::Rows {
-            columns: vec![Column {
-                name: "n".into(),
-                pg_type: PgType::Int2,
-            }],
+            columns: vec![Column::new("n", PgType::Int2)],
             rows: vec![vec![Value::Int(70000)]],
             tag: "SELECT 1".into(),
         };
