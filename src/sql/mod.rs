@@ -13,6 +13,7 @@
 //! [`Context`] and get back [`Translated`] statements to act on. Mapping
 //! [`SqlError`] variants to SQLSTATE codes is also done by the caller.
 
+pub mod calendar;
 mod classify;
 mod error;
 mod infer;

@@ -1,29 +1,19 @@
 //! Calendar arithmetic for the binary wire formats of date and timestamp[tz]: days and
 //! microseconds since 2000-01-01 (PostgreSQL's epoch) ↔ the text pgrq stores.
 
-/// Days since 2000-01-01 → (year, month, day), proleptic Gregorian (Howard Hinnant's
-/// civil-from-days).
+use crate::sql::calendar::{civil_from_days, days_from_civil};
+
+/// Days from 1970-01-01 (the Unix epoch) to 2000-01-01 (PostgreSQL's).
+const PG_EPOCH_DAYS: i64 = 10_957;
+
+/// Days since 2000-01-01 → (year, month, day).
 pub fn civil(days_since_2000: i64) -> (i64, u32, u32) {
-    let z = days_since_2000 + 10957 + 719_468; // → days since 0000-03-01
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
+    civil_from_days(days_since_2000 + PG_EPOCH_DAYS)
 }
 
-/// (year, month, day) → days since 2000-01-01 (days-from-civil).
+/// (year, month, day) → days since 2000-01-01.
 pub fn days(year: i64, month: u32, day: u32) -> i64 {
-    let (m, d) = (i64::from(month), i64::from(day));
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468 - 10957
+    days_from_civil(year, month, day) - PG_EPOCH_DAYS
 }
 
 /// `YYYY-MM-DD` → days since 2000-01-01.

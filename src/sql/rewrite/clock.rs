@@ -188,7 +188,7 @@ impl Civil {
         let in_day = micros.rem_euclid(MICROS_PER_DAY);
         let part = |v: i64| u32::try_from(v).unwrap_or(0);
         let seconds = in_day / MICROS_PER_SECOND;
-        let (year, month, day) = civil_from_days(days);
+        let (year, month, day) = crate::sql::calendar::civil_from_days(days);
         Civil {
             year,
             month,
@@ -199,22 +199,6 @@ impl Civil {
             micros: part(in_day % MICROS_PER_SECOND),
         }
     }
-}
-
-/// Year, month (1–12) and day (1–31) of the day `days` after 1970-01-01
-/// (Howard Hinnant's `civil_from_days`).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097); // [0, 146096]
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365; // [0, 399]
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // [0, 365]
-    let mp = (5 * doy + 2) / 153; // [0, 11], March = 0
-    let day = doy - (153 * mp + 2) / 5 + 1; // [1, 31]
-    let month = if mp < 10 { mp + 3 } else { mp - 9 }; // [1, 12]
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    let small = |v: i64| u32::try_from(v).unwrap_or(1);
-    (year, small(month), small(day))
 }
 
 #[cfg(test)]

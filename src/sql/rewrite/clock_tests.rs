@@ -4,17 +4,7 @@ use super::*;
 
 const DAY: i64 = MICROS_PER_DAY;
 
-/// Days from 1970-01-01 to the given date (Howard Hinnant's
-/// `days_from_civil`), to build instants and check the inverse.
-fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-    let (m, d) = (i64::from(month), i64::from(day));
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
+use crate::sql::calendar::{civil_from_days, days_from_civil};
 
 fn at(y: i64, mo: u32, d: u32, h: i64, mi: i64, s: i64, us: i64) -> i64 {
     days_from_civil(y, mo, d) * DAY + ((h * 60 + mi) * 60 + s) * MICROS_PER_SECOND + us
