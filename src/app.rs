@@ -67,6 +67,9 @@ pub fn load_up_config(opts: &UpOptions) -> Result<Config, ConfigError> {
 
 /// Runs until SIGINT/SIGTERM.
 pub async fn run(cfg: Config) -> Result<(), AppError> {
+    // Handlers first: a signal arriving once anything has started must take the ordered
+    // shutdown path, never the default action (which would skip stopping the children).
+    let signals = Signals::install().map_err(AppError::Signal)?;
     let cfg = Arc::new(cfg);
     let backend = Arc::new(LocalBackend::new(cfg.clone())?);
     let tls = wire::tls_setup(&cfg.tls)?;
@@ -86,7 +89,7 @@ pub async fn run(cfg: Config) -> Result<(), AppError> {
 
     let shutdown = CancellationToken::new();
     let server = tokio::spawn(wire::serve(listener, front, tls, shutdown.clone()));
-    wait_for_signal().await.map_err(AppError::Signal)?;
+    signals.wait().await;
     tracing::info!("shutting down");
     shutdown.cancel();
     let _ = server.await;
@@ -123,13 +126,25 @@ fn print_banner(cfg: &Config, addr: std::net::SocketAddr) {
     let _ = out.flush();
 }
 
-async fn wait_for_signal() -> std::io::Result<()> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn install() -> std::io::Result<Signals> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Signals {
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+        })
     }
-    Ok(())
+
+    /// Until SIGTERM or SIGINT.
+    async fn wait(mut self) {
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+        }
+    }
 }
