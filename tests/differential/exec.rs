@@ -213,3 +213,34 @@ pub fn expectation(record: &Record, got: &Outcome, types: Option<String>) -> Exp
         Outcome::Rows(_) => Expect::Ok,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(r: &[&str]) -> Vec<String> {
+        r.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn errors_match_by_sqlstate_and_rows_exactly() {
+        let err = |code: &str| Outcome::Error {
+            code: code.into(),
+            message: "m".into(),
+        };
+        assert!(check(&Expect::Error("23505".into()), &err("23505")).is_ok());
+        assert!(check(&Expect::Error("23505".into()), &err("XX000")).is_err());
+        assert!(check(&Expect::Error("23505".into()), &Outcome::Ok).is_err());
+        assert!(check(&Expect::Ok, &err("0A000")).is_err());
+        assert!(check(&Expect::Ok, &Outcome::Rows(rows(&["1"]))).is_ok());
+        let want = |sort: bool| Expect::Rows {
+            types: "IT".into(),
+            rowsort: sort,
+            rows: rows(&["1 a", "2 b"]),
+        };
+        let swapped = Outcome::Rows(rows(&["2 b", "1 a  "]));
+        assert!(check(&want(false), &swapped).is_err());
+        assert!(check(&want(true), &swapped).is_ok());
+        assert!(check(&want(false), &Outcome::Rows(rows(&["1 a"]))).is_err());
+    }
+}

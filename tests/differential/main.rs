@@ -101,10 +101,22 @@ impl Target {
                     .unwrap_or_else(|e| panic!("connect to {db}: {e}"))
             }
             (_, Host::Pgrq(p)) => {
+                // Creating a database starts its replicas; on a loaded machine an election can
+                // miss the wake timeout (or a probed port be taken meanwhile): try again, a
+                // few times, before giving up.
                 let db = format!("demo_{name}");
-                connect(&p.conn_str("demo", "demo", &db))
-                    .await
-                    .unwrap_or_else(|e| panic!("connect to {db}: {e}\n{}", p.output()))
+                let conninfo = format!("{} connect_timeout=90", p.conn_str("demo", "demo", &db));
+                let mut attempt = 1;
+                loop {
+                    match connect(&conninfo).await {
+                        Ok(c) => break c,
+                        Err(e) if attempt < 3 => {
+                            println!("connect to {db} (attempt {attempt}): {e:?}; retrying");
+                            attempt += 1;
+                        }
+                        Err(e) => panic!("connect to {db}: {e:?}\n{}", p.output()),
+                    }
+                }
             }
             (Target::Pgrq { .. }, Host::Postgres) => unreachable!("pgrq target without pgrq"),
         }
@@ -121,6 +133,7 @@ fn start_pgrq(rqlited: &Path) -> Pgrq {
         ("PGRQ_LOG", "info".into()),
         ("PGRQ_DATABASE__REPLICATION_FACTOR", replicas),
         ("PGRQ_DATABASE__MAX_DATABASES", "4".into()),
+        ("PGRQ_DATABASE__WAKE_TIMEOUT_SECS", "60".into()),
         ("PGRQ_DATABASE__PORT_RANGE_HTTP_START", base.to_string()),
         (
             "PGRQ_DATABASE__PORT_RANGE_HTTP_END",

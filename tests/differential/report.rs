@@ -11,6 +11,9 @@ use std::path::Path;
 
 use crate::exec::Protocol;
 
+/// Joins the simple protocol's difference and a different one of the extended protocol.
+const EXTENDED_TOO: &str = "; extended: ";
+
 pub struct Failure {
     pub file: String,
     pub line: usize,
@@ -176,16 +179,64 @@ impl Reasons {
         r
     }
 
-    fn get(&self, key: &str, detail: &str) -> &str {
+    fn get(&self, key: &str, detail: &str) -> String {
         if let Some(r) = self.cases.get(key) {
-            return r;
+            return r.clone();
         }
-        self.families
-            .iter()
-            .find(|(text, _)| detail.contains(text.as_str()))
-            .map(|(_, r)| r.as_str())
-            .unwrap_or("")
+        let family = |d: &str| {
+            self.families
+                .iter()
+                .find(|(text, _)| d.contains(text.as_str()))
+                .map(|(_, r)| r.clone())
+        };
+        // When the protocols differ differently, each difference gets its own reason.
+        match detail.split_once(EXTENDED_TOO) {
+            None => family(detail).unwrap_or_default(),
+            Some((simple, extended)) => match (family(simple), family(extended)) {
+                (Some(a), Some(b)) if a == b => a,
+                (Some(a), Some(b)) => format!("{a}; extended: {b}"),
+                (Some(a), None) => a,
+                (None, Some(b)) => format!("simple: (no reason written); extended: {b}"),
+                (None, None) => String::new(),
+            },
+        }
     }
+}
+
+type Cases<'a> = BTreeMap<(String, usize), (Vec<&'a str>, String, String)>;
+
+/// Two summary tables: cases per reason, and cases per unsupported construct (the 0A000
+/// message), largest first, so the biggest families are seen first.
+fn families(cases: &Cases, reasons: &Reasons) -> String {
+    let mut by_reason: BTreeMap<String, usize> = BTreeMap::new();
+    let mut by_construct: BTreeMap<String, usize> = BTreeMap::new();
+    for ((file, line), (_, _, detail)) in cases {
+        let reason = reasons.get(&format!("{file}:{line}"), detail);
+        let reason = if reason.is_empty() {
+            "(no reason written)".to_string()
+        } else {
+            reason
+        };
+        *by_reason.entry(reason).or_default() += 1;
+        if let Some((_, rest)) = detail.split_once("got 0A000: ") {
+            let construct = rest.split(';').next().unwrap_or(rest).trim().to_string();
+            *by_construct.entry(construct).or_default() += 1;
+        }
+    }
+    let table = |title: &str, map: BTreeMap<String, usize>| {
+        let mut rows: Vec<(String, usize)> = map.into_iter().collect();
+        rows.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let mut out = format!("\n### {title}\n\n| cases | {title} |\n| ---: | --- |\n");
+        for (k, n) in rows {
+            let _ = writeln!(out, "| {n} | {} |", cell(&k, 200));
+        }
+        out
+    };
+    format!(
+        "\n## Families\n{}{}",
+        table("reason", by_reason),
+        table("unsupported construct (0A000)", by_construct)
+    )
 }
 
 pub fn write(root: &Path, results: &[FileResult], summary: &Summary) {
@@ -225,14 +276,14 @@ pub fn write(root: &Path, results: &[FileResult], summary: &Summary) {
 
     let reasons = Reasons::load(root);
     // (file, line) → (protocols, sql, detail of the first protocol that failed)
-    let mut cases: BTreeMap<(String, usize), (Vec<&str>, String, String)> = BTreeMap::new();
+    let mut cases: Cases = BTreeMap::new();
     for f in results.iter().flat_map(|r| &r.failures) {
         let entry = cases
             .entry((f.file.clone(), f.line))
             .or_insert_with(|| (Vec::new(), f.sql.clone(), f.detail.clone()));
         entry.0.push(f.protocol.name());
         if entry.2 != f.detail {
-            entry.2 = format!("{}; extended: {}", entry.2, f.detail);
+            entry.2 = format!("{}{EXTENDED_TOO}{}", entry.2, f.detail);
         }
     }
     let mut gaps = format!(
@@ -245,6 +296,7 @@ pub fn write(root: &Path, results: &[FileResult], summary: &Summary) {
         cases.len(),
         summary.total
     );
+    gaps.push_str(&families(&cases, &reasons));
     let mut current = String::new();
     for ((file, line), (protocols, sql, detail)) in &cases {
         if *file != current {
@@ -262,7 +314,7 @@ pub fn write(root: &Path, results: &[FileResult], summary: &Summary) {
             protocols.join(", "),
             cell(sql, 100).replace('`', "'"),
             cell(detail, 200),
-            cell(reason, 200)
+            cell(&reason, 200)
         );
     }
     let path = root.join("compat/KNOWN_GAPS.md");
