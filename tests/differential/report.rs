@@ -297,6 +297,19 @@ pub fn write(root: &Path, results: &[FileResult], summary: &Summary) {
         summary.total
     );
     gaps.push_str(&families(&cases, &reasons));
+    let mut stale: Vec<&String> = reasons
+        .cases
+        .keys()
+        .filter(|k| {
+            k.rsplit_once(':')
+                .and_then(|(f, l)| Some((f.to_string(), l.parse().ok()?)))
+                .is_none_or(|key| !cases.contains_key(&key))
+        })
+        .collect();
+    stale.sort();
+    for k in stale {
+        println!("gap_reasons.tsv: {k} no longer fails; remove its reason");
+    }
     let mut current = String::new();
     for ((file, line), (protocols, sql, detail)) in &cases {
         if *file != current {
