@@ -27,7 +27,7 @@ use tokio_postgres::{Client, NoTls};
 use common::Pgrq;
 use exec::Protocol;
 use pgrq::node::locate::{RQLITE_VERSION, default_cache_root, locate_rqlited};
-use report::{Failure, FileResult};
+use report::{Failure, FileResult, TypeDiff};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -167,7 +167,12 @@ async fn run_file(target: &Target, path: &Path) -> FileResult {
         for record in &records {
             let got = exec::run(&client, protocol, record).await;
             match exec::check(&record.expect, &got) {
-                Ok(()) => result.passed(protocol),
+                Ok(()) => {
+                    result.passed(protocol);
+                    if protocol == Protocol::Extended {
+                        type_check(&client, &name, record, &mut result).await;
+                    }
+                }
                 Err(detail) => result.failures.push(Failure {
                     file: format!("{name}.slt"),
                     line: record.line,
@@ -179,6 +184,25 @@ async fn run_file(target: &Target, path: &Path) -> FileResult {
         }
     }
     result
+}
+
+/// For a query whose values passed: the kinds of column types announced by Describe (the
+/// recorded I/R/T letters), which decide what a driver hands the application.
+async fn type_check(client: &Client, name: &str, record: &slt::Record, result: &mut FileResult) {
+    let slt::Expect::Rows { types: want, .. } = &record.expect else {
+        return;
+    };
+    if let Some(got) = exec::column_types(client, &record.sql).await
+        && got != *want
+    {
+        result.type_diffs.push(TypeDiff {
+            file: format!("{name}.slt"),
+            line: record.line,
+            sql: record.sql.clone(),
+            want: want.clone(),
+            got,
+        });
+    }
 }
 
 /// Rewrites `path`'s expectations from what PostgreSQL answers (simple protocol text,
@@ -239,6 +263,11 @@ async fn differential_corpus() {
         let failures: Vec<String> = results
             .iter()
             .flat_map(|r| r.failures.iter().map(Failure::line))
+            .chain(results.iter().flat_map(|r| {
+                r.type_diffs
+                    .iter()
+                    .map(|d| format!("TYPES {}:{} {} ≠ {}", d.file, d.line, d.want, d.got))
+            }))
             .collect();
         assert!(
             failures.is_empty(),
