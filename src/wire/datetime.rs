@@ -60,9 +60,112 @@ pub fn parse_timestamp(s: &str) -> Option<i64> {
     Some((day * 86_400 + h * 3600 + mi * 60 + sec - offset_secs) * 1_000_000 + micros_frac)
 }
 
+/// Microseconds since 2000-01-01 → PostgreSQL's text output (`2024-03-04 05:06:07.89`),
+/// with `+00` appended for a timestamptz (pgrq's sessions run in UTC). `None` for years
+/// PostgreSQL would print with `BC`, which pgrq does not store.
+pub fn format_timestamp(micros: i64, with_zone: bool) -> Option<String> {
+    let days = micros.div_euclid(86_400_000_000);
+    let in_day = micros.rem_euclid(86_400_000_000);
+    let (y, m, d) = civil(days);
+    if y < 1 {
+        return None;
+    }
+    let secs = in_day / 1_000_000;
+    let frac = in_day % 1_000_000;
+    let mut out = format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    );
+    if frac != 0 {
+        let digits = format!("{frac:06}");
+        out.push('.');
+        out.push_str(digits.trim_end_matches('0'));
+    }
+    if with_zone {
+        out.push_str("+00");
+    }
+    Some(out)
+}
+
+/// Days since 2000-01-01 → `YYYY-MM-DD`; `None` for BC years.
+pub fn format_date(days: i64) -> Option<String> {
+    let (y, m, d) = civil(days);
+    (y >= 1).then(|| format!("{y:04}-{m:02}-{d:02}"))
+}
+
+/// A stored date/time text in the form PostgreSQL prints for a column of that type:
+/// a date alone in a timestamp column gains `00:00:00`, a timestamptz written with another
+/// offset is shown in UTC. Text that is not a recognisable date/time is left as it is.
+pub fn normalize(text: &str, kind: Kind) -> Option<String> {
+    let has_clock = text.trim().len() > 10;
+    match kind {
+        Kind::Date => parse_date(text)
+            .filter(|_| !has_clock)
+            .and_then(format_date),
+        Kind::Timestamp => {
+            let clock = text.trim().get(10..).unwrap_or("");
+            // An offset in a timestamp (without time zone) column is not PostgreSQL's
+            // doing; leave such text alone rather than shift it.
+            if clock.contains(['+', 'Z']) || clock.rfind('-').is_some() {
+                return None;
+            }
+            parse_timestamp(text)
+                .or_else(|| {
+                    (!has_clock)
+                        .then(|| parse_date(text))
+                        .flatten()
+                        .map(|d| d * 86_400_000_000)
+                })
+                .and_then(|us| format_timestamp(us, false))
+        }
+        Kind::Timestamptz => parse_timestamp(text)
+            .or_else(|| {
+                (!has_clock)
+                    .then(|| parse_date(text))
+                    .flatten()
+                    .map(|d| d * 86_400_000_000)
+            })
+            .and_then(|us| format_timestamp(us, true)),
+    }
+}
+
+/// Which date/time type [`normalize`] prints for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Date,
+    Timestamp,
+    Timestamptz,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stored_text_is_printed_as_postgres_prints_it() {
+        let n = |s: &str, k| normalize(s, k);
+        assert_eq!(
+            n("2024-03-04", Kind::Timestamp).as_deref(),
+            Some("2024-03-04 00:00:00")
+        );
+        assert_eq!(
+            n("2024-03-04 05:06:07.890000", Kind::Timestamp).as_deref(),
+            Some("2024-03-04 05:06:07.89")
+        );
+        assert_eq!(
+            n("2024-03-04 05:06:07.89+01", Kind::Timestamptz).as_deref(),
+            Some("2024-03-04 04:06:07.89+00")
+        );
+        assert_eq!(
+            n("2024-03-04T00:00:00Z", Kind::Timestamptz).as_deref(),
+            Some("2024-03-04 00:00:00+00")
+        );
+        assert_eq!(n("2024-03-04 05:06:07+01", Kind::Timestamp), None);
+        assert_eq!(n("2024-03-05", Kind::Date).as_deref(), Some("2024-03-05"));
+        assert_eq!(n("not a date", Kind::Date), None);
+    }
 
     #[test]
     fn days_round_trip() {

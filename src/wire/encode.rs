@@ -9,7 +9,7 @@ use pgwire::api::Type;
 use pgwire::api::results::{DataRowEncoder, FieldFormat, FieldInfo, QueryResponse, Response, Tag};
 use pgwire::error::{ErrorInfo, PgWireError};
 
-use super::datetime;
+use super::{datetime, numeric};
 use crate::error::{PgError, codes};
 use crate::session::{Column, Reply, Value};
 use crate::sql::PgType;
@@ -93,6 +93,28 @@ fn encode_value(
             None => text_value(v, t),
         };
         enc.encode_field_with_type_and_format(&text, &ty, format, &Default::default())
+    } else if t == PgType::Numeric {
+        let text = match col.scale {
+            Some(scale) => numeric_text(v, scale).or_else(|| text_value(v, t)),
+            None => text_value(v, t),
+        };
+        match text {
+            None => enc.encode_field_with_type_and_format(
+                &None::<i64>,
+                &ty,
+                format,
+                &Default::default(),
+            ),
+            Some(text) => {
+                let bytes = numeric::encode(&text).ok_or_else(|| {
+                    PgError::new(
+                        codes::DATATYPE_MISMATCH,
+                        format!("value {text:?} cannot be sent in binary as numeric"),
+                    )
+                })?;
+                enc.encode_field_with_type_and_format(&bytes, &ty, format, &Default::default())
+            }
+        }
     } else {
         encode_binary(enc, v, t, &ty)?
     };
@@ -125,12 +147,22 @@ pub fn text_value(v: &Value, t: PgType) -> Option<String> {
         (Value::Int(i), PgType::Bool) => bool_text(*i != 0),
         (Value::Int(i), PgType::Float4 | PgType::Float8) => float_text(*i as f64),
         (Value::Int(i), _) => i.to_string(),
+        // numeric never prints an exponent: Rust's shortest form without one.
+        (Value::Real(f), PgType::Numeric) if f.is_finite() => format!("{f}"),
         (Value::Real(f), _) => float_text(*f),
         (Value::Text(s), PgType::Bool) => match s.as_str() {
             "1" | "t" | "true" => "t".into(),
             "0" | "f" | "false" => "f".into(),
             other => other.to_string(),
         },
+        (Value::Text(s), PgType::Date | PgType::Timestamp | PgType::Timestamptz) => {
+            let kind = match t {
+                PgType::Date => datetime::Kind::Date,
+                PgType::Timestamp => datetime::Kind::Timestamp,
+                _ => datetime::Kind::Timestamptz,
+            };
+            datetime::normalize(s, kind).unwrap_or_else(|| s.clone())
+        }
         (Value::Text(s), _) => s.clone(),
         (Value::Blob(b), PgType::Bytea) => bytea_hex(b),
         (Value::Blob(b), _) => match String::from_utf8(b.clone()) {
@@ -256,7 +288,10 @@ fn encode_binary(
         }
         PgType::Timestamp | PgType::Timestamptz => {
             let text = text_value(v, t).unwrap_or_default();
-            let us = datetime::parse_timestamp(&text).ok_or_else(mismatch)?;
+            // A date alone (a value stored before the column held timestamps) is midnight.
+            let us = datetime::parse_timestamp(&text)
+                .or_else(|| datetime::parse_date(&text).map(|d| d * 86_400_000_000))
+                .ok_or_else(mismatch)?;
             enc.encode_field_with_type_and_format(&us, ty, f, &o)
         }
         PgType::Uuid => {
@@ -297,6 +332,18 @@ fn encode_binary(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numeric_text_never_uses_an_exponent() {
+        let t = |f: f64| text_value(&Value::Real(f), PgType::Numeric);
+        assert_eq!(t(-0.00000001).as_deref(), Some("-0.00000001"));
+        assert_eq!(t(1e22).as_deref(), Some("10000000000000000000000"));
+        assert_eq!(t(2.5).as_deref(), Some("2.5"));
+        assert_eq!(
+            text_value(&Value::Real(1e22), PgType::Float8).as_deref(),
+            Some("1e+22")
+        );
+    }
 
     #[test]
     fn text_output_matches_postgres() {
