@@ -6,8 +6,13 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Deserialize;
+
+mod values;
+pub use values::parse_duration;
+use values::{check_multiaddrs, duration};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -30,6 +35,8 @@ pub struct Config {
     pub database: DatabaseConfig,
     #[serde(default)]
     pub rqlite: RqliteConfig,
+    #[serde(default)]
+    pub discovery: DiscoveryConfig,
     /// Applications: each owns the databases named `<app>_<db>` and logs in as user `<app>`.
     #[serde(default)]
     pub apps: Vec<AppConfig>,
@@ -38,14 +45,21 @@ pub struct Config {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct NodeConfig {
-    /// Root of everything this node stores: `<data_dir>/<app>_<db>/rqlite`, logs, secrets.
+    /// Root of everything this node stores: `<data_dir>/<app>_<db>/rqlite`, logs, secrets,
+    /// the node's identity (`node.key`).
     pub data_dir: PathBuf,
+    /// libp2p multiaddrs the gossip layer listens on (`/ip4/0.0.0.0/tcp/7480`).
+    pub listen_addresses: Vec<String>,
+    /// Gossip peer connections this node keeps at once; more are closed.
+    pub max_connections: usize,
 }
 
 impl Default for NodeConfig {
     fn default() -> Self {
         Self {
             data_dir: PathBuf::from("pgrq-data"),
+            listen_addresses: vec!["/ip4/127.0.0.1/tcp/7480".into()],
+            max_connections: 256,
         }
     }
 }
@@ -106,6 +120,9 @@ pub struct DatabaseConfig {
     pub max_databases: u32,
     /// How long a connecting client may wait for its database to be created or woken.
     pub wake_timeout_secs: u64,
+    /// A database idle this long (no session, no query) is hibernated; 0 never.
+    #[serde(with = "duration")]
+    pub hibernation_timeout: Duration,
     pub port_range_http_start: u16,
     pub port_range_http_end: u16,
     pub port_range_raft_start: u16,
@@ -118,6 +135,7 @@ impl Default for DatabaseConfig {
             replication_factor: 3,
             max_databases: 100,
             wake_timeout_secs: 30,
+            hibernation_timeout: Duration::from_secs(600),
             port_range_http_start: 14001,
             port_range_http_end: 14999,
             port_range_raft_start: 15001,
@@ -132,6 +150,35 @@ pub struct RqliteConfig {
     /// Path of the rqlited binary; when unset: `PGRQ_RQLITED`, the install script's cache,
     /// then `PATH`.
     pub binary: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DiscoveryConfig {
+    /// Multiaddrs of nodes to join through (`/ip4/10.0.0.1/tcp/7480`); empty for the first
+    /// node of a cluster.
+    pub bootstrap_peers: Vec<String>,
+    /// Whether to find peers on the local network by mDNS (off for loopback tests and in
+    /// clouds, where bootstrap peers do the job).
+    pub mdns: bool,
+    /// How often unconnected bootstrap and known peers are dialled again.
+    #[serde(with = "duration")]
+    pub discovery_interval: Duration,
+    /// How often this node publishes its heartbeat; a peer silent for 3 intervals is
+    /// unhealthy.
+    #[serde(with = "duration")]
+    pub health_check_interval: Duration,
+}
+
+impl Default for DiscoveryConfig {
+    fn default() -> Self {
+        Self {
+            bootstrap_peers: Vec::new(),
+            mdns: true,
+            discovery_interval: Duration::from_secs(30),
+            health_check_interval: Duration::from_secs(2),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -166,6 +213,8 @@ impl Config {
         if let Some(file) = file {
             builder = builder.add_source(config::File::from(file).required(true));
         }
+        // Lists from the environment are comma-separated:
+        // PGRQ_DISCOVERY__BOOTSTRAP_PEERS=/ip4/10.0.0.1/tcp/7480,/ip4/10.0.0.2/tcp/7480
         // Only PGRQ_<SECTION>__<KEY>: other PGRQ_* variables (PGRQ_LOG, PGRQ_RQLITED,
         // PGRQ_CACHE_DIR) are not configuration keys.
         let vars: config::Map<String, String> = std::env::vars()
@@ -179,6 +228,9 @@ impl Config {
                 .prefix_separator("_")
                 .separator("__")
                 .try_parsing(true)
+                .list_separator(",")
+                .with_list_parse_key("node.listen_addresses")
+                .with_list_parse_key("discovery.bootstrap_peers")
                 .source(Some(vars)),
         );
         Ok(builder.build()?.try_deserialize()?)
@@ -218,14 +270,15 @@ impl Config {
             db.port_range_raft_end,
             &mut errs,
         );
-        // A single node in `pgrq up` hosts every replica of a database.
-        let needed = u64::from(db.max_databases) * u64::from(db.replication_factor.max(1));
+        let needed = u64::from(db.max_databases) * u64::from(self.replicas_per_database_here());
         for (name, size) in [("http", http), ("raft", raft)] {
             if let Some(size) = size
                 && size < needed
             {
                 errs.push(format!(
-                    "database.port_range_{name} holds {size} ports but max_databases × replication_factor needs {needed}"
+                    "database.port_range_{name} holds {size} ports but max_databases ({}) × replicas of a database on this node ({}) needs {needed}",
+                    db.max_databases,
+                    self.replicas_per_database_here()
                 ));
             }
         }
@@ -260,6 +313,29 @@ impl Config {
                 }
             }
         }
+        if self.node.listen_addresses.is_empty() {
+            errs.push("node.listen_addresses is empty: peers could not reach this node".into());
+        }
+        check_multiaddrs(
+            "node.listen_addresses",
+            &self.node.listen_addresses,
+            &mut errs,
+        );
+        check_multiaddrs(
+            "discovery.bootstrap_peers",
+            &self.discovery.bootstrap_peers,
+            &mut errs,
+        );
+        if self.node.max_connections == 0 {
+            errs.push("node.max_connections must be at least 1".into());
+        }
+        let disc = &self.discovery;
+        if disc.discovery_interval < Duration::from_millis(10) {
+            errs.push("discovery.discovery_interval must be at least 10ms".into());
+        }
+        if disc.health_check_interval < Duration::from_millis(10) {
+            errs.push("discovery.health_check_interval must be at least 10ms".into());
+        }
         if self.apps.is_empty() {
             errs.push("no [[apps]] configured: nobody could log in".into());
         }
@@ -282,6 +358,13 @@ impl Config {
         } else {
             Err(ConfigError::Invalid(errs))
         }
+    }
+
+    /// How many replicas of one database this node may host: every one of them while the
+    /// backend runs a database's replicas on the local host (`backend::LocalBackend`).
+    /// Once placement spreads replicas over nodes this becomes 1.
+    pub fn replicas_per_database_here(&self) -> u32 {
+        self.database.replication_factor.max(1)
     }
 
     pub fn app(&self, name: &str) -> Option<&AppConfig> {
@@ -318,6 +401,7 @@ mod tests {
             tls: TlsConfig::default(),
             database: DatabaseConfig::default(),
             rqlite: RqliteConfig::default(),
+            discovery: DiscoveryConfig::default(),
             apps: vec![AppConfig {
                 name: "demo".into(),
                 password: "pw".into(),
@@ -351,7 +435,7 @@ mod tests {
         for needle in [
             "proxy.listen_address",
             "replication_factor",
-            "port_range_http holds 11 ports",
+            "port_range_http holds 11 ports but max_databases (100) × replicas of a database on this node (1) needs 100",
             "tls.cert_file is required",
             "tls.key_file is required",
             "apps[1].name",
@@ -388,6 +472,121 @@ mod tests {
         std::fs::write(&file, "[proxy]\nlisten_adress = \"x\"\n").unwrap();
         let err = Config::load(Some(&file)).unwrap_err().to_string();
         assert!(err.contains("listen_adress"), "{err}");
+    }
+
+    #[test]
+    fn node_and_discovery_keys_from_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("node.toml");
+        std::fs::write(
+            &file,
+            r#"
+[node]
+data_dir = "/var/lib/pgrq"
+listen_addresses = ["/ip4/0.0.0.0/tcp/7480", "/ip6/::/tcp/7480"]
+max_connections = 64
+[database]
+replication_factor = 3
+hibernation_timeout = "15m"
+max_databases = 10
+[discovery]
+bootstrap_peers = ["/ip4/10.0.0.1/tcp/7480"]
+mdns = false
+discovery_interval = 5
+health_check_interval = "250ms"
+[[apps]]
+name = "shop"
+password = "pw"
+"#,
+        )
+        .unwrap();
+        let cfg = Config::load(Some(&file)).unwrap();
+        assert_eq!(cfg.node.listen_addresses.len(), 2);
+        assert_eq!(cfg.node.max_connections, 64);
+        assert_eq!(cfg.database.hibernation_timeout, Duration::from_secs(900));
+        assert_eq!(cfg.discovery.bootstrap_peers, ["/ip4/10.0.0.1/tcp/7480"]);
+        assert!(!cfg.discovery.mdns);
+        assert_eq!(cfg.discovery.discovery_interval, Duration::from_secs(5));
+        assert_eq!(
+            cfg.discovery.health_check_interval,
+            Duration::from_millis(250)
+        );
+
+        std::fs::write(
+            &file,
+            "[discovery]\nhealth_check_interval = \"soon\"\n[[apps]]\nname = \"a\"\npassword = \"p\"\n",
+        )
+        .unwrap();
+        let err = Config::load(Some(&file)).unwrap_err().to_string();
+        assert!(err.contains("\"soon\" is not a duration"), "{err}");
+    }
+
+    #[test]
+    fn node_problems_are_all_listed() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = base();
+        c.database.replication_factor = 0;
+        c.database.max_databases = 1000;
+        c.database.port_range_raft_start = 14990;
+        c.node.listen_addresses = vec!["0.0.0.0:7480".into()];
+        c.node.max_connections = 0;
+        c.discovery.bootstrap_peers = vec!["/dns4/seed/tcp/7480".into()];
+        c.discovery.health_check_interval = Duration::ZERO;
+        c.tls.mode = TlsMode::Files;
+        c.tls.cert_file = Some(dir.path().join("server.crt"));
+        std::fs::write(dir.path().join("server.crt"), "pem").unwrap();
+        c.tls.key_file = Some(dir.path().join("missing.key"));
+        let ConfigError::Invalid(errs) = c.validate().unwrap_err() else {
+            panic!("expected Invalid");
+        };
+        let all = errs.join("\n");
+        for needle in [
+            "database.replication_factor must be at least 1",
+            "port_range_http holds 999 ports but max_databases (1000)",
+            "port_range_http and port_range_raft overlap",
+            "node.listen_addresses[0] \"0.0.0.0:7480\" is not a multiaddr",
+            "node.max_connections must be at least 1",
+            "discovery.bootstrap_peers[0] \"/dns4/seed/tcp/7480\" must start /ip4/",
+            "discovery.health_check_interval must be at least 10ms",
+            "tls.key_file",
+        ] {
+            assert!(all.contains(needle), "missing {needle:?} in:\n{all}");
+        }
+        assert!(!all.contains("tls.cert_file"), "{all}");
+    }
+
+    #[test]
+    fn replicas_multiply_the_ports_needed() {
+        let mut c = base();
+        c.database.replication_factor = 3;
+        c.database.max_databases = 10;
+        c.database.port_range_http_start = 20000;
+        c.database.port_range_http_end = 20028;
+        c.database.port_range_raft_start = 21000;
+        c.database.port_range_raft_end = 21029;
+        let err = c.validate().unwrap_err().to_string();
+        assert!(err.contains("port_range_http holds 29 ports"), "{err}");
+        assert!(!err.contains("port_range_raft holds"), "{err}");
+    }
+
+    #[test]
+    fn shipped_examples_are_valid() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+        let mut files = Vec::new();
+        for dir in [root.clone(), root.join("cluster")] {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.extension().is_some_and(|e| e == "toml") {
+                    files.push(path);
+                }
+            }
+        }
+        assert!(files.len() >= 5, "{files:?}");
+        for f in files {
+            if let Err(e) = Config::load(Some(&f)) {
+                panic!("{}: {e}", f.display());
+            }
+        }
     }
 
     #[test]
