@@ -3,4 +3,5 @@
 //! and must not know SQL or the wire protocol.
 
 pub mod locate;
+pub mod placement;
 pub mod supervisor;
