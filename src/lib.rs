@@ -16,6 +16,7 @@ pub mod app;
 pub mod backend;
 pub mod config;
 pub mod error;
+pub mod gossip;
 pub mod mirror;
 pub mod node;
 pub mod rqlite;
