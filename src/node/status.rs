@@ -154,7 +154,7 @@ impl StatusFile {
             ));
         }
         out.push_str(&format!(
-            "{:<54} {:<22} {:<9} {:>14} {:>9} {:>10}\n",
+            "{:<60} {:<22} {:<9} {:>14} {:>9} {:>10}\n",
             "NODE", "PROXY", "HEALTH", "LAST HEARTBEAT", "DATABASES", "FREE PORTS"
         ));
         for n in &self.nodes {
@@ -173,7 +173,7 @@ impl StatusFile {
                 )
             };
             out.push_str(&format!(
-                "{:<54} {:<22} {:<9} {:>14} {:>9} {:>10}\n",
+                "{:<60} {:<22} {:<9} {:>14} {:>9} {:>10}\n",
                 id,
                 h.proxy_addr,
                 if n.healthy { "healthy" } else { "unhealthy" },
