@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # The test command README.md gives: formatting, lints, unit tests, the front-door
-# integration tests (real pgrq binary, real psql and tokio-postgres), and — when an
+# integration tests (real pgrq binary, real psql and tokio-postgres), three gossiping
+# `pgrq node` processes, and — when an
 # rqlited binary is available — the engine tests (real 3-replica rqlite clusters).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/pgrq/target}
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
-cargo test --locked --lib --bins --test frontdoor -- --test-threads=2
+cargo test --locked --lib --bins --test frontdoor --test cluster -- --test-threads=2
 
 # Same lookup order as pgrq itself: PGRQ_RQLITED, the install script's cache, PATH.
 version=$(awk '/github.com\/rqlite\/rqlite\/v10 v/ {print $NF; exit}' tools/rqlite/go.mod)
