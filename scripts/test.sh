@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The test command README.md gives: formatting, lints, unit tests, the front-door
 # integration tests (real pgrq binary, real psql and tokio-postgres), three gossiping
-# `pgrq node` processes, and — when an
-# rqlited binary is available — the engine tests (real 3-replica rqlite clusters).
+# `pgrq node` processes, and — when an rqlited binary is available — the engine tests
+# (real 3-replica rqlite clusters).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/pgrq/target}
