@@ -22,4 +22,5 @@ pub mod node;
 pub mod rqlite;
 pub mod session;
 pub mod sql;
+pub mod syscatalog;
 pub mod wire;
