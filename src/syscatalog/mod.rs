@@ -5,8 +5,9 @@
 //! and statements that depend on a guard in the same atomic request check the guard's
 //! `claim` token, so of two racing writers exactly one applies, without clocks or gossip.
 //! Pure: it builds `rqlite::Stmt`s and reads `rqlite::Rows`; sending them (one
-//! `/db/execute?transaction` request per decision) is its caller's job. Distinct from the
-//! PostgreSQL `pg_catalog` emulation.
+//! `/db/execute?transaction` request per decision) is its caller's job; the system rqlite
+//! cluster runs with `-fk` so the references hold. Distinct from the PostgreSQL
+//! `pg_catalog` emulation.
 
 mod records;
 
