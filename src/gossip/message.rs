@@ -27,6 +27,10 @@ pub struct Heartbeat {
     pub free_ports: u32,
     /// 1-minute load average divided by the number of CPUs (0 when unknown).
     pub load: f32,
+    /// The sender's heartbeat period in milliseconds (0: not announced), so peers
+    /// configured with a shorter period do not call it unhealthy between two beats.
+    #[serde(default)]
+    pub interval_ms: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,6 +91,7 @@ mod tests {
             },
             free_ports: 279,
             load: 0.25,
+            interval_ms: 2000,
         }
     }
 
@@ -113,12 +118,14 @@ mod tests {
         let mut v: serde_json::Value = serde_json::from_slice(&beat().encode()).unwrap();
         v["zone"] = "eu-west-1a".into();
         v.as_object_mut().unwrap().remove("gossip_addrs");
+        v.as_object_mut().unwrap().remove("interval_ms");
         let bytes = serde_json::to_vec(&v).unwrap();
         let Decoded::Heartbeat(h) = Heartbeat::decode(&bytes) else {
             panic!("not decoded");
         };
         assert_eq!(h.node_id, "12D3KooWabc");
         assert!(h.gossip_addrs.is_empty());
+        assert_eq!(h.interval_ms, 0);
     }
 
     #[test]

@@ -54,10 +54,14 @@ impl PeerTable {
         self.peers.insert(id, entry).is_none()
     }
 
+    /// Heard within 3 periods: its own announced period, or ours if longer.
     pub fn healthy(&self, node_id: &str, now: Instant) -> bool {
-        self.peers
-            .get(node_id)
-            .is_some_and(|e| now.saturating_duration_since(e.at) < self.interval * MISSED_BEATS)
+        self.peers.get(node_id).is_some_and(|e| {
+            let period = self
+                .interval
+                .max(Duration::from_millis(e.heartbeat.interval_ms));
+            now.saturating_duration_since(e.at) < period * MISSED_BEATS
+        })
     }
 
     /// The gossip addresses of every node heard of, to dial the ones not connected.
@@ -107,6 +111,7 @@ mod tests {
             },
             free_ports: 30,
             load: 0.0,
+            interval_ms: 0,
         }
     }
 
@@ -125,6 +130,17 @@ mod tests {
         // A new heartbeat makes it healthy again.
         table.record(beat("b"), t0 + 10 * s, wall);
         assert!(table.healthy("b", t0 + 11 * s));
+    }
+
+    #[test]
+    fn a_slower_peer_is_judged_by_its_own_period() {
+        let t0 = Instant::now();
+        let mut table = PeerTable::new(Duration::from_millis(200));
+        let mut slow = beat("slow");
+        slow.interval_ms = 2000;
+        table.record(slow, t0, SystemTime::now());
+        assert!(table.healthy("slow", t0 + Duration::from_millis(5900)));
+        assert!(!table.healthy("slow", t0 + Duration::from_secs(6)));
     }
 
     #[test]

@@ -106,7 +106,7 @@ impl Runner {
                 .listen_on(addr.clone())
                 .map_err(|e| GossipError::Address {
                     addr: addr.to_string(),
-                    reason: e.to_string(),
+                    reason: error_chain(&e),
                 })?;
         }
         let table = PeerTable::new(settings.health_check_interval);
@@ -149,6 +149,7 @@ impl Runner {
             capacity: r.capacity,
             free_ports: r.free_ports,
             load: r.load,
+            interval_ms: self.settings.health_check_interval.as_millis() as u64,
         }
     }
 
@@ -326,4 +327,17 @@ impl Runner {
             }
         }
     }
+}
+
+/// An error with its sources: libp2p's transport errors print nothing themselves.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        parts.push(s.to_string());
+        cur = s.source();
+    }
+    parts.retain(|p| !p.is_empty());
+    parts.dedup();
+    parts.join(": ")
 }

@@ -216,6 +216,7 @@ mod tests {
                 },
                 free_ports: 287,
                 load: 0.1,
+                interval_ms: 1000,
             },
             last_seen: seen,
             healthy,
