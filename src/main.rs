@@ -60,6 +60,10 @@ enum Command {
         /// Print the status as JSON.
         #[arg(long)]
         json: bool,
+        /// Also print where a new database of this name would be placed, as computed from
+        /// the nodes this node knows (every node computes the same from the same view).
+        #[arg(long, value_name = "DATABASE", conflicts_with = "json")]
+        place: Option<String>,
     },
 }
 
@@ -100,7 +104,8 @@ fn main() -> ExitCode {
             config,
             data_dir,
             json,
-        } => return status(config, data_dir, json),
+            place,
+        } => return status(config, data_dir, json, place),
     };
     let cfg = match app::load_up_config(&opts) {
         Ok(c) => c,
@@ -128,21 +133,26 @@ fn main() -> ExitCode {
     }
 }
 
-/// `pgrq status`: exit 0 with the table, 1 when no node runs on the data dir or its status
-/// is stale, 2 on a configuration error.
-fn status(config: Option<PathBuf>, data_dir: Option<PathBuf>, json: bool) -> ExitCode {
+/// `pgrq status`: exit 0 with the table, 1 when no node runs on the data dir, its status
+/// is stale or the asked placement is impossible, 2 on a configuration error.
+fn status(
+    config: Option<PathBuf>,
+    data_dir: Option<PathBuf>,
+    json: bool,
+    place: Option<String>,
+) -> ExitCode {
     use std::io::Write;
-    let data_dir = match data_dir {
-        Some(d) => d,
-        None => match Config::load_unvalidated(config.as_deref()) {
-            Ok(c) => c.node.data_dir,
-            Err(e) => {
-                eprintln!("pgrq: {e}");
-                return ExitCode::from(2);
-            }
-        },
+    let mut cfg = match Config::load_unvalidated(config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("pgrq: {e}");
+            return ExitCode::from(2);
+        }
     };
-    let st = match read_status(&data_dir) {
+    if let Some(d) = data_dir {
+        cfg.node.data_dir = d;
+    }
+    let st = match read_status(&cfg.node.data_dir) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("pgrq: {e}");
@@ -150,15 +160,27 @@ fn status(config: Option<PathBuf>, data_dir: Option<PathBuf>, json: bool) -> Exi
         }
     };
     let now = std::time::SystemTime::now();
-    let text = if json {
+    let mut text = if json {
         serde_json::to_string_pretty(&st).unwrap_or_default() + "\n"
     } else {
         st.render(now)
     };
+    let mut placed = true;
+    if let Some(db) = place {
+        let inventory = pgrq::node::inventory::from_peers(&st.nodes);
+        let rf = cfg.database.replication_factor as usize;
+        match pgrq::node::placement::place(&inventory, rf, &db) {
+            Ok(nodes) => text.push_str(&format!("placement of {db}: {}\n", nodes.join(" "))),
+            Err(e) => {
+                placed = false;
+                text.push_str(&format!("placement of {db}: {e}\n"));
+            }
+        }
+    }
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(text.as_bytes());
     let _ = out.flush();
-    if st.stale(now).is_some() {
+    if st.stale(now).is_some() || !placed {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS

@@ -228,6 +228,33 @@ fn three_nodes_learn_each_other_and_see_a_dead_one() {
     }
     assert_eq!(text.matches(" healthy ").count(), 3, "{text}");
 
+    // Every node computes the same placement from the same gossip view.
+    let placements: Vec<String> = all
+        .iter()
+        .map(|n| {
+            let out = Command::new(env!("CARGO_BIN_EXE_pgrq"))
+                .args(["status", "--place", "demo_orders", "--data-dir"])
+                .arg(&n.data_dir)
+                .output()
+                .expect("pgrq status --place");
+            let text = String::from_utf8_lossy(&out.stdout).to_string();
+            assert!(out.status.success(), "{text}");
+            text.lines()
+                .find_map(|l| l.strip_prefix("placement of demo_orders: "))
+                .unwrap_or_else(|| panic!("no placement line in:\n{text}"))
+                .to_string()
+        })
+        .collect();
+    let mut chosen: Vec<&str> = placements[0].split(' ').collect();
+    chosen.sort_unstable();
+    let mut expected: Vec<&str> = ids.iter().map(String::as_str).collect();
+    expected.sort_unstable();
+    assert_eq!(chosen, expected, "three nodes, replication factor 3");
+    assert!(
+        placements.iter().all(|p| *p == placements[0]),
+        "{placements:?}"
+    );
+
     // Kill -9 the bootstrap node: the others, directly connected, keep seeing each other.
     let mut n1 = n1;
     n1.child.kill().expect("kill n1");

@@ -4,6 +4,7 @@
 //! must not know SQL or the wire protocol; placement decisions are pure functions of an
 //! inventory its callers pass in.
 
+pub mod inventory;
 pub mod locate;
 pub mod placement;
 pub mod status;
