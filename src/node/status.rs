@@ -75,22 +75,26 @@ pub fn status_path(data_dir: &Path) -> PathBuf {
     data_dir.join("status.json")
 }
 
-/// Rewrites the status file at every change of the peer table until `shutdown`, then
-/// removes it (a missing file means no node is running on this data dir).
+/// Rewrites the status file when the peer table changed (at most twice per heartbeat
+/// period, however many peers report) until `shutdown`, then removes it (a missing file
+/// means no node is running on this data dir).
 pub async fn keep_status_file(
     path: PathBuf,
     mut peers: watch::Receiver<Vec<PeerView>>,
     interval: Duration,
     shutdown: CancellationToken,
 ) {
+    let mut tick = tokio::time::interval(interval / 2);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             () = shutdown.cancelled() => break,
-            changed = peers.changed() => {
-                if changed.is_err() {
-                    break;
-                }
-            }
+            _ = tick.tick() => {}
+        }
+        match peers.has_changed() {
+            Ok(true) => {}
+            Ok(false) => continue,
+            Err(_) => break,
         }
         let file = StatusFile {
             written_at: SystemTime::now(),
@@ -247,7 +251,7 @@ mod tests {
                 break s;
             }
             assert!(std::time::Instant::now() < deadline, "status never written");
-            tokio::task::yield_now().await;
+            tokio::time::sleep(Duration::from_millis(10)).await;
         };
         assert_eq!(status.nodes.len(), 2);
         assert!(status.stale(status.written_at).is_none());
