@@ -11,6 +11,7 @@ pub mod peers;
 mod swarm;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use libp2p::Multiaddr;
@@ -82,6 +83,7 @@ impl GossipSettings {
 pub struct Gossip {
     pub node_id: String,
     peers: watch::Receiver<Vec<PeerView>>,
+    unknown_versions: Arc<AtomicU64>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -96,13 +98,20 @@ impl Gossip {
     ) -> Result<Gossip, GossipError> {
         let node_id = key.public().to_peer_id().to_string();
         let (tx, rx) = watch::channel(Vec::new());
-        let runner = swarm::Runner::new(settings, key, status, tx)?;
+        let unknown_versions = Arc::new(AtomicU64::new(0));
+        let runner = swarm::Runner::new(settings, key, status, tx, unknown_versions.clone())?;
         let task = tokio::spawn(runner.run(shutdown));
         Ok(Gossip {
             node_id,
             peers: rx,
+            unknown_versions,
             task,
         })
+    }
+
+    /// Messages received in a version this build does not know (ignored) since start.
+    pub fn unknown_versions(&self) -> u64 {
+        self.unknown_versions.load(Ordering::Relaxed)
     }
 
     /// Every node known, this one first; updated at each heartbeat and on each message.

@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Instant, SystemTime};
 
 use futures::StreamExt;
@@ -39,6 +40,8 @@ pub(super) struct Runner {
     listen_addrs: Vec<Multiaddr>,
     /// Which peer answered at each bootstrap address (to skip dialling it while connected).
     bootstrap_peer: HashMap<Multiaddr, PeerId>,
+    /// Messages of a version this build does not know, ignored.
+    unknown_versions: Arc<AtomicU64>,
 }
 
 impl Runner {
@@ -47,6 +50,7 @@ impl Runner {
         key: Keypair,
         status: Arc<dyn LocalStatus>,
         tx: watch::Sender<Vec<PeerView>>,
+        unknown_versions: Arc<AtomicU64>,
     ) -> Result<Runner, GossipError> {
         let start = |e: String| GossipError::Start(e);
         let me = key.public().to_peer_id();
@@ -120,6 +124,7 @@ impl Runner {
             table,
             listen_addrs: Vec::new(),
             bootstrap_peer: HashMap::new(),
+            unknown_versions,
         })
     }
 
@@ -314,6 +319,7 @@ impl Runner {
                 self.publish_table(&me);
             }
             Decoded::UnknownVersion(v) => {
+                self.unknown_versions.fetch_add(1, Ordering::Relaxed);
                 tracing::debug!(
                     "ignoring a heartbeat of version {v} from {:?}",
                     message.source
@@ -341,3 +347,7 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     parts.dedup();
     parts.join(": ")
 }
+
+#[cfg(test)]
+#[path = "swarm_tests.rs"]
+mod tests;
