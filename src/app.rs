@@ -97,15 +97,15 @@ pub async fn run(cfg: Config, role: Role) -> Result<(), AppError> {
     })?;
     let mirrors = Arc::new(crate::mirror::Mirrors::default());
     let front = Frontend::new(cfg.clone(), backend.clone(), mirrors);
-    print_banner(&cfg, addr);
-
-    let shutdown = CancellationToken::new();
     // Gossip stops last: peers keep seeing this node while its sessions drain.
     let gossip_stop = CancellationToken::new();
     let gossip = match role {
         Role::Standalone => None,
         Role::Node => Some(start_gossip(&cfg, &backend, addr, &gossip_stop)?),
     };
+    print_banner(&cfg, addr);
+
+    let shutdown = CancellationToken::new();
     let server = tokio::spawn(wire::serve(listener, front, tls, shutdown.clone()));
     signals.wait().await;
     tracing::info!("shutting down");

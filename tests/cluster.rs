@@ -297,3 +297,62 @@ fn three_nodes_learn_each_other_and_see_a_dead_one() {
     assert_eq!(id_of(&again), ids[2], "node id changed across a restart");
     n2.wait_for("n3 back", |s| health(s, &ids[2]) == Some(true));
 }
+
+#[test]
+fn a_bad_node_config_lists_every_problem_and_starts_nothing() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let file = root.path().join("bad.toml");
+    let data = root.path().join("data");
+    std::fs::write(
+        &file,
+        format!(
+            r#"
+[node]
+data_dir = "{}"
+listen_addresses = ["127.0.0.1:7480"]
+[database]
+replication_factor = 0
+max_databases = 50
+port_range_http_start = 20000
+port_range_http_end = 20010
+port_range_raft_start = 20005
+port_range_raft_end = 20100
+[discovery]
+bootstrap_peers = ["/ip4/10.0.0.1/udp/7480"]
+health_check_interval = "0s"
+[tls]
+mode = "files"
+key_file = "/nonexistent/server.key"
+cert_file = "/nonexistent/server.crt"
+[[apps]]
+name = "demo"
+password = "demo"
+"#,
+            data.display()
+        ),
+    )
+    .expect("config");
+    let out = Command::new(env!("CARGO_BIN_EXE_pgrq"))
+        .args(["node", "--config"])
+        .arg(&file)
+        .output()
+        .expect("run pgrq node");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    for needle in [
+        "database.replication_factor must be at least 1",
+        "database.port_range_http holds 11 ports",
+        "port_range_http and port_range_raft overlap",
+        "node.listen_addresses[0]",
+        "discovery.bootstrap_peers[0]",
+        "discovery.health_check_interval",
+        "tls.key_file /nonexistent/server.key",
+        "tls.cert_file /nonexistent/server.crt",
+    ] {
+        assert!(err.contains(needle), "missing {needle:?} in:\n{err}");
+    }
+    assert!(
+        !data.exists(),
+        "nothing may start on an invalid configuration"
+    );
+}
