@@ -133,7 +133,10 @@ fn start_gossip(
     let usage_of = backend.clone();
     let reporter = Reporter::new(
         cfg.clone(),
-        proxy.to_string(),
+        cfg.proxy
+            .advertise_address
+            .clone()
+            .unwrap_or_else(|| proxy.to_string()),
         Box::new(move || {
             let u = usage_of.usage();
             (u.databases, u.replicas)
