@@ -100,3 +100,56 @@ async fn a_newer_version_on_the_topic_is_ignored_and_the_peer_still_counts() {
     stop.cancel();
     a.stopped().await;
 }
+
+#[tokio::test]
+async fn connections_over_the_cap_are_closed() {
+    // A, driven by hand, accepts one peer; B and C both join through it.
+    let (tx, _rx) = watch::channel(Vec::new());
+    let mut cap = settings(vec![]);
+    cap.max_connections = 1;
+    let mut a = Runner::new(
+        cap,
+        Keypair::generate_ed25519(),
+        Arc::new(Fixed),
+        tx,
+        Arc::new(AtomicU64::new(0)),
+    )
+    .unwrap();
+    let addr = loop {
+        if let SwarmEvent::NewListenAddr { address, .. } = a.swarm.select_next_some().await {
+            break address;
+        }
+    };
+    let stop = CancellationToken::new();
+    let mut others = Vec::new();
+    for _ in 0..2 {
+        others.push(
+            Gossip::start(
+                settings(vec![addr.clone()]),
+                Keypair::generate_ed25519(),
+                Arc::new(Fixed),
+                stop.clone(),
+            )
+            .unwrap(),
+        );
+    }
+    let (mut established, mut closed) = (0, 0);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while established < 2 || closed < 1 {
+        let event = tokio::time::timeout_at(deadline, a.swarm.select_next_some())
+            .await
+            .expect("both peers connect and one is turned away");
+        match &event {
+            SwarmEvent::ConnectionEstablished { .. } => established += 1,
+            SwarmEvent::ConnectionClosed { .. } => closed += 1,
+            _ => {}
+        }
+        a.on_event(event);
+        assert!(a.swarm.connected_peers().count() <= 2);
+    }
+    assert_eq!(a.swarm.connected_peers().count(), 1);
+    stop.cancel();
+    for g in others {
+        g.stopped().await;
+    }
+}
