@@ -8,7 +8,10 @@
 //! - `backend`: implements `session::Backend` over `rqlite/` and `node/`.
 //! - `mirror/`: per-database in-memory copy of the schema (Describe, defaults).
 //! - `rqlite/`: HTTP client of one rqlite cluster.
-//! - `node/`: locating, starting and supervising `rqlited` processes.
+//! - `node/`: locating, starting and supervising `rqlited` processes; placement; what this
+//!   node reports (`pgrq status`).
+//! - `gossip/`: libp2p discovery and heartbeats between pgrq nodes.
+//! - `syscatalog/`: the system catalog's schema and conditional writes.
 //! - `config`, `error`: typed configuration; the single SQLSTATE mapping.
 //! - `app`: composition root and ordered shutdown.
 
