@@ -42,6 +42,9 @@ pub(super) struct Runner {
     bootstrap_peer: HashMap<Multiaddr, PeerId>,
     /// Messages of a version this build does not know, ignored.
     unknown_versions: Arc<AtomicU64>,
+    /// This node's latest heartbeat: `LocalStatus::report` reads the disk, so it is asked
+    /// once per period (and when the listen addresses change), not per message received.
+    last_beat: Option<Heartbeat>,
 }
 
 impl Runner {
@@ -125,6 +128,7 @@ impl Runner {
             listen_addrs: Vec::new(),
             bootstrap_peer: HashMap::new(),
             unknown_versions,
+            last_beat: None,
         })
     }
 
@@ -144,9 +148,17 @@ impl Runner {
         tracing::debug!("gossip stopped");
     }
 
-    fn my_heartbeat(&self) -> Heartbeat {
+    /// The cached heartbeat, computed if there is none yet.
+    fn cached_heartbeat(&mut self) -> Heartbeat {
+        match &self.last_beat {
+            Some(b) => b.clone(),
+            None => self.refresh_heartbeat(),
+        }
+    }
+
+    fn refresh_heartbeat(&mut self) -> Heartbeat {
         let r = self.status.report();
-        Heartbeat {
+        let beat = Heartbeat {
             version: HEARTBEAT_VERSION,
             node_id: self.me.to_string(),
             proxy_addr: r.proxy_addr,
@@ -155,11 +167,13 @@ impl Runner {
             free_ports: r.free_ports,
             load: r.load,
             interval_ms: self.settings.health_check_interval.as_millis() as u64,
-        }
+        };
+        self.last_beat = Some(beat.clone());
+        beat
     }
 
     fn heartbeat(&mut self) {
-        let me = self.my_heartbeat();
+        let me = self.refresh_heartbeat();
         match self
             .swarm
             .behaviour_mut()
@@ -226,7 +240,7 @@ impl Runner {
                     self.listen_addrs.push(address);
                 }
                 // Announce the address at once (a status reader may be waiting for it).
-                let me = self.my_heartbeat();
+                let me = self.refresh_heartbeat();
                 self.publish_table(&me);
             }
             SwarmEvent::ExpiredListenAddr { address, .. } => {
@@ -315,7 +329,7 @@ impl Runner {
                 // Connect directly to every node heard of (through a relay so far): the
                 // cluster stays connected when the relaying node goes away.
                 self.dial_peer(source, addrs);
-                let me = self.my_heartbeat();
+                let me = self.cached_heartbeat();
                 self.publish_table(&me);
             }
             Decoded::UnknownVersion(v) => {
