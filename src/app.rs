@@ -1,6 +1,7 @@
 //! Composition root: builds the pieces in data-path order (config → backend → front end →
-//! listener), runs until a signal, and shuts down in reverse (stop accepting, let sessions
-//! end, stop every rqlited child). Holds no logic of its own.
+//! listener → gossip for `pgrq node`), runs until a signal, and shuts down in reverse (stop
+//! accepting, let sessions end, stop every rqlited child, then stop gossiping). Holds no
+//! logic of its own.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -11,6 +12,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::backend::LocalBackend;
 use crate::config::{AppConfig, Config, ConfigError};
+use crate::gossip::{Gossip, GossipError, GossipSettings};
+use crate::node::status::{Reporter, keep_status_file, status_path};
 use crate::wire::{self, Frontend};
 
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +31,15 @@ pub enum AppError {
     Backend(#[from] crate::session::BackendError),
     #[error("cannot install signal handler: {0}")]
     Signal(std::io::Error),
+    #[error(transparent)]
+    Gossip(#[from] GossipError),
+}
+
+/// Whether this process joins a cluster (`pgrq node`) or stands alone (`pgrq up`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Standalone,
+    Node,
 }
 
 /// `pgrq up`: a local setup with a development app when none is configured.
@@ -66,7 +78,7 @@ pub fn load_up_config(opts: &UpOptions) -> Result<Config, ConfigError> {
 }
 
 /// Runs until SIGINT/SIGTERM.
-pub async fn run(cfg: Config) -> Result<(), AppError> {
+pub async fn run(cfg: Config, role: Role) -> Result<(), AppError> {
     // Handlers first: a signal arriving once anything has started must take the ordered
     // shutdown path, never the default action (which would skip stopping the children).
     let signals = Signals::install().map_err(AppError::Signal)?;
@@ -85,6 +97,12 @@ pub async fn run(cfg: Config) -> Result<(), AppError> {
     })?;
     let mirrors = Arc::new(crate::mirror::Mirrors::default());
     let front = Frontend::new(cfg.clone(), backend.clone(), mirrors);
+    // Gossip stops last: peers keep seeing this node while its sessions drain.
+    let gossip_stop = CancellationToken::new();
+    let gossip = match role {
+        Role::Standalone => None,
+        Role::Node => Some(start_gossip(&cfg, &backend, addr, &gossip_stop)?),
+    };
     print_banner(&cfg, addr);
 
     let shutdown = CancellationToken::new();
@@ -94,8 +112,50 @@ pub async fn run(cfg: Config) -> Result<(), AppError> {
     shutdown.cancel();
     let _ = server.await;
     backend.shutdown(Duration::from_secs(10)).await;
+    gossip_stop.cancel();
+    if let Some((gossip, status_file)) = gossip {
+        gossip.stopped().await;
+        let _ = status_file.await;
+    }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The gossip swarm, announcing this node's proxy address and capacity, and the status file
+/// `pgrq status` reads.
+fn start_gossip(
+    cfg: &Arc<Config>,
+    backend: &Arc<LocalBackend>,
+    proxy: std::net::SocketAddr,
+    stop: &CancellationToken,
+) -> Result<(Gossip, tokio::task::JoinHandle<()>), AppError> {
+    let key = crate::gossip::identity::load_or_create(&cfg.node.data_dir.join("node.key"))?;
+    let usage_of = backend.clone();
+    let reporter = Reporter::new(
+        cfg.clone(),
+        cfg.proxy
+            .advertise_address
+            .clone()
+            .unwrap_or_else(|| proxy.to_string()),
+        Box::new(move || {
+            let u = usage_of.usage();
+            (u.databases, u.replicas)
+        }),
+    );
+    let gossip = Gossip::start(
+        GossipSettings::from_config(cfg)?,
+        key,
+        Arc::new(reporter),
+        stop.clone(),
+    )?;
+    tracing::info!("node id {}", gossip.node_id);
+    let status_file = tokio::spawn(keep_status_file(
+        status_path(&cfg.node.data_dir),
+        gossip.peers(),
+        cfg.discovery.health_check_interval,
+        stop.clone(),
+    ));
+    Ok((gossip, status_file))
 }
 
 /// The banner on stdout. Write errors are ignored: a closed stdout (e.g. `pgrq up | head`)

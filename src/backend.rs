@@ -35,6 +35,14 @@ struct Placement {
     raft: Vec<u16>,
 }
 
+/// Capacity in use on this node.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Usage {
+    pub databases: u32,
+    /// Replicas, each holding one HTTP and one Raft port of the configured ranges.
+    pub replicas: u32,
+}
+
 pub struct LocalBackend {
     config: Arc<Config>,
     http: reqwest::Client,
@@ -254,6 +262,22 @@ impl LocalBackend {
             http: pick(d.port_range_http_start, d.port_range_http_end, "http")?,
             raft: pick(d.port_range_raft_start, d.port_range_raft_end, "raft")?,
         })
+    }
+
+    /// Databases placed on this node (created, running or not) and the replicas they hold,
+    /// read from the data dir: what the node announces as its used capacity.
+    pub fn usage(&self) -> Usage {
+        let Ok(entries) = std::fs::read_dir(&self.config.node.data_dir) else {
+            return Usage::default();
+        };
+        entries
+            .flatten()
+            .filter_map(|e| std::fs::read(e.path().join("placement.json")).ok())
+            .filter_map(|b| serde_json::from_slice::<Placement>(&b).ok())
+            .fold(Usage::default(), |u, p| Usage {
+                databases: u.databases + 1,
+                replicas: u.replicas + p.http.len().max(p.raft.len()) as u32,
+            })
     }
 
     /// Ports recorded by every database under the data dir (sticky across restarts).

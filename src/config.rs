@@ -6,8 +6,13 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Deserialize;
+
+mod values;
+pub use values::parse_duration;
+use values::{check_multiaddrs, duration};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -30,6 +35,8 @@ pub struct Config {
     pub database: DatabaseConfig,
     #[serde(default)]
     pub rqlite: RqliteConfig,
+    #[serde(default)]
+    pub discovery: DiscoveryConfig,
     /// Applications: each owns the databases named `<app>_<db>` and logs in as user `<app>`.
     #[serde(default)]
     pub apps: Vec<AppConfig>,
@@ -38,14 +45,21 @@ pub struct Config {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct NodeConfig {
-    /// Root of everything this node stores: `<data_dir>/<app>_<db>/rqlite`, logs, secrets.
+    /// Root of everything this node stores: `<data_dir>/<app>_<db>/rqlite`, logs, secrets,
+    /// the node's identity (`node.key`).
     pub data_dir: PathBuf,
+    /// libp2p multiaddrs the gossip layer listens on (`/ip4/0.0.0.0/tcp/7480`).
+    pub listen_addresses: Vec<String>,
+    /// Gossip peer connections this node keeps at once; more are closed.
+    pub max_connections: usize,
 }
 
 impl Default for NodeConfig {
     fn default() -> Self {
         Self {
             data_dir: PathBuf::from("pgrq-data"),
+            listen_addresses: vec!["/ip4/127.0.0.1/tcp/7480".into()],
+            max_connections: 256,
         }
     }
 }
@@ -57,6 +71,9 @@ pub struct ProxyConfig {
     pub listen_address: String,
     /// Connections beyond this number are refused with SQLSTATE 53300.
     pub max_connections: usize,
+    /// `host:port` other nodes and `pgrq status` show for this node's front end; unset:
+    /// the bound listen address (useless to others when it is 0.0.0.0).
+    pub advertise_address: Option<String>,
 }
 
 impl Default for ProxyConfig {
@@ -64,6 +81,7 @@ impl Default for ProxyConfig {
         Self {
             listen_address: "127.0.0.1:5432".into(),
             max_connections: 1000,
+            advertise_address: None,
         }
     }
 }
@@ -106,6 +124,9 @@ pub struct DatabaseConfig {
     pub max_databases: u32,
     /// How long a connecting client may wait for its database to be created or woken.
     pub wake_timeout_secs: u64,
+    /// A database idle this long (no session, no query) is hibernated; 0 never.
+    #[serde(with = "duration")]
+    pub hibernation_timeout: Duration,
     pub port_range_http_start: u16,
     pub port_range_http_end: u16,
     pub port_range_raft_start: u16,
@@ -118,6 +139,7 @@ impl Default for DatabaseConfig {
             replication_factor: 3,
             max_databases: 100,
             wake_timeout_secs: 30,
+            hibernation_timeout: Duration::from_secs(600),
             port_range_http_start: 14001,
             port_range_http_end: 14999,
             port_range_raft_start: 15001,
@@ -132,6 +154,35 @@ pub struct RqliteConfig {
     /// Path of the rqlited binary; when unset: `PGRQ_RQLITED`, the install script's cache,
     /// then `PATH`.
     pub binary: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DiscoveryConfig {
+    /// Multiaddrs of nodes to join through (`/ip4/10.0.0.1/tcp/7480`); empty for the first
+    /// node of a cluster.
+    pub bootstrap_peers: Vec<String>,
+    /// Whether to find peers on the local network by mDNS (off for loopback tests and in
+    /// clouds, where bootstrap peers do the job).
+    pub mdns: bool,
+    /// How often unconnected bootstrap and known peers are dialled again.
+    #[serde(with = "duration")]
+    pub discovery_interval: Duration,
+    /// How often this node publishes its heartbeat; a peer silent for 3 intervals is
+    /// unhealthy.
+    #[serde(with = "duration")]
+    pub health_check_interval: Duration,
+}
+
+impl Default for DiscoveryConfig {
+    fn default() -> Self {
+        Self {
+            bootstrap_peers: Vec::new(),
+            mdns: true,
+            discovery_interval: Duration::from_secs(30),
+            health_check_interval: Duration::from_secs(2),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -166,6 +217,8 @@ impl Config {
         if let Some(file) = file {
             builder = builder.add_source(config::File::from(file).required(true));
         }
+        // Lists from the environment are comma-separated:
+        // PGRQ_DISCOVERY__BOOTSTRAP_PEERS=/ip4/10.0.0.1/tcp/7480,/ip4/10.0.0.2/tcp/7480
         // Only PGRQ_<SECTION>__<KEY>: other PGRQ_* variables (PGRQ_LOG, PGRQ_RQLITED,
         // PGRQ_CACHE_DIR) are not configuration keys.
         let vars: config::Map<String, String> = std::env::vars()
@@ -179,6 +232,9 @@ impl Config {
                 .prefix_separator("_")
                 .separator("__")
                 .try_parsing(true)
+                .list_separator(",")
+                .with_list_parse_key("node.listen_addresses")
+                .with_list_parse_key("discovery.bootstrap_peers")
                 .source(Some(vars)),
         );
         Ok(builder.build()?.try_deserialize()?)
@@ -191,6 +247,13 @@ impl Config {
             errs.push(format!(
                 "proxy.listen_address {:?} is not an IP:port address",
                 self.proxy.listen_address
+            ));
+        }
+        if let Some(a) = &self.proxy.advertise_address
+            && !valid_host_port(a)
+        {
+            errs.push(format!(
+                "proxy.advertise_address {a:?} must be host:port (a name or an IP, and a port)"
             ));
         }
         if self.proxy.max_connections == 0 {
@@ -218,14 +281,15 @@ impl Config {
             db.port_range_raft_end,
             &mut errs,
         );
-        // A single node in `pgrq up` hosts every replica of a database.
-        let needed = u64::from(db.max_databases) * u64::from(db.replication_factor.max(1));
+        let needed = u64::from(db.max_databases) * u64::from(self.replicas_per_database_here());
         for (name, size) in [("http", http), ("raft", raft)] {
             if let Some(size) = size
                 && size < needed
             {
                 errs.push(format!(
-                    "database.port_range_{name} holds {size} ports but max_databases × replication_factor needs {needed}"
+                    "database.port_range_{name} holds {size} ports but max_databases ({}) × replicas of a database on this node ({}) needs {needed}",
+                    db.max_databases,
+                    self.replicas_per_database_here()
                 ));
             }
         }
@@ -260,6 +324,29 @@ impl Config {
                 }
             }
         }
+        if self.node.listen_addresses.is_empty() {
+            errs.push("node.listen_addresses is empty: peers could not reach this node".into());
+        }
+        check_multiaddrs(
+            "node.listen_addresses",
+            &self.node.listen_addresses,
+            &mut errs,
+        );
+        check_multiaddrs(
+            "discovery.bootstrap_peers",
+            &self.discovery.bootstrap_peers,
+            &mut errs,
+        );
+        if self.node.max_connections == 0 {
+            errs.push("node.max_connections must be at least 1".into());
+        }
+        let disc = &self.discovery;
+        if disc.discovery_interval < Duration::from_millis(10) {
+            errs.push("discovery.discovery_interval must be at least 10ms".into());
+        }
+        if disc.health_check_interval < Duration::from_millis(10) {
+            errs.push("discovery.health_check_interval must be at least 10ms".into());
+        }
         if self.apps.is_empty() {
             errs.push("no [[apps]] configured: nobody could log in".into());
         }
@@ -284,6 +371,13 @@ impl Config {
         }
     }
 
+    /// How many replicas of one database this node may host: every one of them while the
+    /// backend runs a database's replicas on the local host (`backend::LocalBackend`).
+    /// Once placement spreads replicas over nodes this becomes 1.
+    pub fn replicas_per_database_here(&self) -> u32 {
+        self.database.replication_factor.max(1)
+    }
+
     pub fn app(&self, name: &str) -> Option<&AppConfig> {
         self.apps.iter().find(|a| a.name == name)
     }
@@ -300,6 +394,22 @@ fn check_range(name: &str, start: u16, end: u16, errs: &mut Vec<String>) -> Opti
     }
 }
 
+fn valid_host_port(text: &str) -> bool {
+    if text.parse::<SocketAddr>().is_ok() {
+        return true;
+    }
+    match text.rsplit_once(':') {
+        Some((host, port)) => {
+            !host.is_empty()
+                && port.parse::<u16>().is_ok_and(|p| p > 0)
+                && host
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        }
+        None => false,
+    }
+}
+
 pub fn valid_app_name(name: &str) -> bool {
     (1..=30).contains(&name.len())
         && name
@@ -308,16 +418,20 @@ pub fn valid_app_name(name: &str) -> bool {
 }
 
 #[cfg(test)]
+mod node_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
-    fn base() -> Config {
+    pub(super) fn base() -> Config {
         Config {
             node: NodeConfig::default(),
             proxy: ProxyConfig::default(),
             tls: TlsConfig::default(),
             database: DatabaseConfig::default(),
             rqlite: RqliteConfig::default(),
+            discovery: DiscoveryConfig::default(),
             apps: vec![AppConfig {
                 name: "demo".into(),
                 password: "pw".into(),
@@ -351,7 +465,7 @@ mod tests {
         for needle in [
             "proxy.listen_address",
             "replication_factor",
-            "port_range_http holds 11 ports",
+            "port_range_http holds 11 ports but max_databases (100) × replicas of a database on this node (1) needs 100",
             "tls.cert_file is required",
             "tls.key_file is required",
             "apps[1].name",

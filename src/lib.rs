@@ -8,7 +8,10 @@
 //! - `backend`: implements `session::Backend` over `rqlite/` and `node/`.
 //! - `mirror/`: per-database in-memory copy of the schema (Describe, defaults).
 //! - `rqlite/`: HTTP client of one rqlite cluster.
-//! - `node/`: locating, starting and supervising `rqlited` processes.
+//! - `node/`: locating, starting and supervising `rqlited` processes; placement; what this
+//!   node reports (`pgrq status`).
+//! - `gossip/`: libp2p discovery and heartbeats between pgrq nodes.
+//! - `syscatalog/`: the system catalog's schema and conditional writes.
 //! - `config`, `error`: typed configuration; the single SQLSTATE mapping.
 //! - `app`: composition root and ordered shutdown.
 
@@ -16,9 +19,11 @@ pub mod app;
 pub mod backend;
 pub mod config;
 pub mod error;
+pub mod gossip;
 pub mod mirror;
 pub mod node;
 pub mod rqlite;
 pub mod session;
 pub mod sql;
+pub mod syscatalog;
 pub mod wire;

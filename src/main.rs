@@ -5,7 +5,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use pgrq::app::{self, UpOptions};
+use pgrq::app::{self, Role, UpOptions};
+use pgrq::config::Config;
+use pgrq::node::status::read_status;
 
 #[derive(Parser)]
 #[command(
@@ -33,6 +35,36 @@ enum Command {
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
+    /// Run one node of a pgrq cluster: the proxy as `up` does, plus the gossip layer that
+    /// finds the other nodes (node.listen_addresses, discovery.*; see config/cluster/).
+    Node {
+        /// TOML configuration file (PGRQ_* env overrides).
+        #[arg(long, short)]
+        config: PathBuf,
+        /// Address to listen on (overrides proxy.listen_address).
+        #[arg(long)]
+        listen: Option<String>,
+        /// Where databases live (overrides node.data_dir).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// Print the nodes the node running on this data dir knows: id, proxy address, health,
+    /// last heartbeat, databases.
+    Status {
+        /// The node's configuration file (for node.data_dir).
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// The node's data dir (overrides the configuration).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Print the status as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Also print where a new database of this name would be placed, as computed from
+        /// the nodes this node knows (every node computes the same from the same view).
+        #[arg(long, value_name = "DATABASE", conflicts_with = "json")]
+        place: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -43,16 +75,37 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
-    let Command::Up {
-        config,
-        listen,
-        data_dir,
-    } = cli.command;
-    let opts = UpOptions {
-        config,
-        listen,
-        data_dir,
+    let (opts, role) = match Cli::parse().command {
+        Command::Up {
+            config,
+            listen,
+            data_dir,
+        } => (
+            UpOptions {
+                config,
+                listen,
+                data_dir,
+            },
+            Role::Standalone,
+        ),
+        Command::Node {
+            config,
+            listen,
+            data_dir,
+        } => (
+            UpOptions {
+                config: Some(config),
+                listen,
+                data_dir,
+            },
+            Role::Node,
+        ),
+        Command::Status {
+            config,
+            data_dir,
+            json,
+            place,
+        } => return status(config, data_dir, json, place),
     };
     let cfg = match app::load_up_config(&opts) {
         Ok(c) => c,
@@ -71,11 +124,65 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match rt.block_on(app::run(cfg)) {
+    match rt.block_on(app::run(cfg, role)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("pgrq: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// `pgrq status`: exit 0 with the table, 1 when no node runs on the data dir, its status
+/// is stale or the asked placement is impossible, 2 on a configuration error.
+fn status(
+    config: Option<PathBuf>,
+    data_dir: Option<PathBuf>,
+    json: bool,
+    place: Option<String>,
+) -> ExitCode {
+    use std::io::Write;
+    let mut cfg = match Config::load_unvalidated(config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("pgrq: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(d) = data_dir {
+        cfg.node.data_dir = d;
+    }
+    let st = match read_status(&cfg.node.data_dir) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("pgrq: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let now = std::time::SystemTime::now();
+    let mut text = if json {
+        serde_json::to_string_pretty(&st).unwrap_or_default() + "\n"
+    } else {
+        st.render(now)
+    };
+    let mut placed = true;
+    if let Some(db) = place {
+        let inventory = pgrq::node::inventory::from_peers(&st.nodes);
+        let rf = cfg.database.replication_factor as usize;
+        match pgrq::node::placement::place(&inventory, rf, &db) {
+            Ok(nodes) => text.push_str(&format!("placement of {db}: {}\n", nodes.join(" "))),
+            Err(e) => {
+                placed = false;
+                text.push_str(&format!("placement of {db}: {e}\n"));
+            }
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+    if st.stale(now).is_some() || !placed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
     }
 }

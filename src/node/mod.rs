@@ -1,6 +1,11 @@
-//! The node layer on this host. For now: finding the `rqlited` binary and supervising the
-//! replica processes. It must not decide placement from anything but the catalog (later)
-//! and must not know SQL or the wire protocol.
+//! The node layer on this host: finding the `rqlited` binary and supervising the replica
+//! processes (`locate`, `supervisor`), the pure placement function (`placement`), and what
+//! this node reports about itself to the gossip layer and to `pgrq status` (`status`). It
+//! must not know SQL or the wire protocol; placement decisions are pure functions of an
+//! inventory its callers pass in.
 
+pub mod inventory;
 pub mod locate;
+pub mod placement;
+pub mod status;
 pub mod supervisor;

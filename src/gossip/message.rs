@@ -1,0 +1,142 @@
+//! The messages nodes gossip, versioned so nodes of different releases coexist: every
+//! message is a JSON object with a `version`; a node decodes the versions it knows and
+//! ignores the others (reported, never an error). Within a version, fields may only be
+//! added, and decoders ignore fields they do not know.
+
+use serde::{Deserialize, Serialize};
+
+/// The heartbeat version this build publishes.
+pub const HEARTBEAT_VERSION: u32 = 1;
+
+/// Gossipsub topic of heartbeats (all versions share it).
+pub const HEARTBEAT_TOPIC: &str = "pgrq/heartbeat";
+
+/// A node's periodic announcement of itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Heartbeat {
+    pub version: u32,
+    /// The node's libp2p peer id (base58), its stable identity.
+    pub node_id: String,
+    /// Where the node's PostgreSQL front end accepts clients (`ip:port`).
+    pub proxy_addr: String,
+    /// Gossip multiaddrs the node listens on, so peers can dial it directly.
+    #[serde(default)]
+    pub gossip_addrs: Vec<String>,
+    pub capacity: Capacity,
+    /// Replicas the node's port ranges can still take.
+    pub free_ports: u32,
+    /// 1-minute load average divided by the number of CPUs (0 when unknown).
+    pub load: f32,
+    /// The sender's heartbeat period in milliseconds (0: not announced), so peers
+    /// configured with a shorter period do not call it unhealthy between two beats.
+    #[serde(default)]
+    pub interval_ms: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Capacity {
+    pub max_databases: u32,
+    pub current_databases: u32,
+}
+
+/// What a received payload turned out to be.
+#[derive(Debug, PartialEq)]
+pub enum Decoded {
+    Heartbeat(Heartbeat),
+    /// A version this build does not know (a newer or retired release): ignored.
+    UnknownVersion(u32),
+    /// Not a message of ours.
+    Invalid(String),
+}
+
+#[derive(Deserialize)]
+struct Envelope {
+    version: u32,
+}
+
+impl Heartbeat {
+    pub fn encode(&self) -> Vec<u8> {
+        // A struct of strings and numbers always serialises.
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    pub fn decode(bytes: &[u8]) -> Decoded {
+        let version = match serde_json::from_slice::<Envelope>(bytes) {
+            Ok(e) => e.version,
+            Err(e) => return Decoded::Invalid(e.to_string()),
+        };
+        if version != HEARTBEAT_VERSION {
+            return Decoded::UnknownVersion(version);
+        }
+        match serde_json::from_slice::<Heartbeat>(bytes) {
+            Ok(h) => Decoded::Heartbeat(h),
+            Err(e) => Decoded::Invalid(e.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn beat() -> Heartbeat {
+        Heartbeat {
+            version: HEARTBEAT_VERSION,
+            node_id: "12D3KooWabc".into(),
+            proxy_addr: "127.0.0.1:5432".into(),
+            gossip_addrs: vec!["/ip4/127.0.0.1/tcp/7480".into()],
+            capacity: Capacity {
+                max_databases: 100,
+                current_databases: 7,
+            },
+            free_ports: 279,
+            load: 0.25,
+            interval_ms: 2000,
+        }
+    }
+
+    #[test]
+    fn round_trip() {
+        assert_eq!(
+            Heartbeat::decode(&beat().encode()),
+            Decoded::Heartbeat(beat())
+        );
+    }
+
+    #[test]
+    fn other_versions_are_ignored_not_errors() {
+        let newer = br#"{"version":2,"node_id":"x","shape":"unknown to v1"}"#;
+        assert_eq!(Heartbeat::decode(newer), Decoded::UnknownVersion(2));
+        assert_eq!(
+            Heartbeat::decode(br#"{"version":0}"#),
+            Decoded::UnknownVersion(0)
+        );
+    }
+
+    #[test]
+    fn fields_added_within_a_version_are_ignored() {
+        let mut v: serde_json::Value = serde_json::from_slice(&beat().encode()).unwrap();
+        v["zone"] = "eu-west-1a".into();
+        v.as_object_mut().unwrap().remove("gossip_addrs");
+        v.as_object_mut().unwrap().remove("interval_ms");
+        let bytes = serde_json::to_vec(&v).unwrap();
+        let Decoded::Heartbeat(h) = Heartbeat::decode(&bytes) else {
+            panic!("not decoded");
+        };
+        assert_eq!(h.node_id, "12D3KooWabc");
+        assert!(h.gossip_addrs.is_empty());
+        assert_eq!(h.interval_ms, 0);
+    }
+
+    #[test]
+    fn garbage_is_invalid() {
+        assert!(matches!(
+            Heartbeat::decode(b"\x00\x01"),
+            Decoded::Invalid(_)
+        ));
+        assert!(matches!(
+            Heartbeat::decode(br#"{"version":1,"node_id":3}"#),
+            Decoded::Invalid(_)
+        ));
+    }
+}
