@@ -139,6 +139,7 @@ impl From<&SqlError> for PgError {
             SqlError::Unsupported { .. } => codes::FEATURE_NOT_SUPPORTED,
             SqlError::UndefinedFunction { .. } => codes::UNDEFINED_FUNCTION,
             SqlError::InvalidParameterRef { .. } => codes::UNDEFINED_PARAMETER,
+            SqlError::InvalidText { .. } => codes::INVALID_TEXT_REPRESENTATION,
         };
         PgError::new(code, e.to_string())
     }

@@ -27,6 +27,11 @@ pub enum SqlError {
     /// A bad `$n` parameter reference, e.g. `$0` (SQLSTATE 42P02).
     #[error("{message}")]
     InvalidParameterRef { message: String },
+
+    /// A literal that cannot be read as the type its context gives it, e.g. `'maybe'`
+    /// stored into a boolean column (SQLSTATE 22P02).
+    #[error("{message}")]
+    InvalidText { message: String },
 }
 
 impl SqlError {

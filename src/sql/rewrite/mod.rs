@@ -8,6 +8,7 @@
 
 mod casts;
 mod clock;
+mod coerce;
 mod columns;
 mod ddl;
 mod defaults;
@@ -60,6 +61,7 @@ pub(crate) fn rewrite_statement(
     }
     ddl::finish(stmt)?;
     let filled = defaults::fill_insert(stmt, schema, ctx.now_micros)?;
+    coerce::coerce_literals(stmt, schema)?;
     Ok(Outcome {
         param_count: rw.params.count(),
         param_types: rw.params.types(),
