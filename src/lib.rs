@@ -7,6 +7,7 @@
 //! - `sql/`: pure translation of PostgreSQL statements into SQLite.
 //! - `backend`: implements `session::Backend` over `rqlite/` and `node/`.
 //! - `mirror/`: per-database in-memory copy of the schema (Describe, defaults).
+//! - `catalog/`: the emulated pg_catalog / information_schema built from a mirror's schema.
 //! - `rqlite/`: HTTP client of one rqlite cluster.
 //! - `node/`: locating, starting and supervising `rqlited` processes.
 //! - `config`, `error`: typed configuration; the single SQLSTATE mapping.
@@ -14,6 +15,7 @@
 
 pub mod app;
 pub mod backend;
+pub mod catalog;
 pub mod config;
 pub mod error;
 pub mod mirror;

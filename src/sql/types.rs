@@ -27,10 +27,12 @@ pub enum PgType {
     Json,
     Jsonb,
     Oid,
+    /// `"char"`: one byte (catalog columns such as `pg_class.relkind`).
+    Char,
     Unknown,
 }
 
-const ALL: [PgType; 22] = [
+const ALL: [PgType; 23] = [
     PgType::Bool,
     PgType::Int2,
     PgType::Int4,
@@ -52,6 +54,7 @@ const ALL: [PgType; 22] = [
     PgType::Json,
     PgType::Jsonb,
     PgType::Oid,
+    PgType::Char,
     PgType::Unknown,
 ];
 
@@ -61,6 +64,7 @@ impl PgType {
         match self {
             PgType::Bool => 16,
             PgType::Bytea => 17,
+            PgType::Char => 18,
             PgType::Name => 19,
             PgType::Int8 => 20,
             PgType::Int2 => 21,
@@ -113,6 +117,7 @@ impl PgType {
             PgType::Json => "json",
             PgType::Jsonb => "jsonb",
             PgType::Oid => "oid",
+            PgType::Char => "char",
             PgType::Unknown => "unknown",
         }
     }

@@ -244,6 +244,12 @@ fn encode_binary(
             }
             _ => return Err(mismatch()),
         },
+        PgType::Char => {
+            // One byte: the first of the text (PostgreSQL's `"char"` wire format).
+            let text = text_value(v, t).unwrap_or_default();
+            let b = text.bytes().next().map_or(0, |b| b as i8);
+            enc.encode_field_with_type_and_format(&b, ty, f, &o)
+        }
         PgType::Text | PgType::Varchar | PgType::Bpchar | PgType::Name | PgType::Unknown => {
             let s = text_value(v, t).unwrap_or_default();
             enc.encode_field_with_type_and_format(&s, ty, f, &o)

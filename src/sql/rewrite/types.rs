@@ -72,6 +72,7 @@ pub(super) fn cast_target(dt: &DataType) -> Result<(DataType, PgType), SqlError>
         | PgType::Varchar
         | PgType::Bpchar
         | PgType::Name
+        | PgType::Char
         | PgType::Date
         | PgType::Time
         | PgType::Timestamp

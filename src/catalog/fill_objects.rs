@@ -1,0 +1,671 @@
+//! Catalog rows for one user object: a table or view (pg_class, pg_type rowtype,
+//! pg_attribute, pg_attrdef, pg_constraint, pg_tables/pg_views and the
+//! information_schema tables), an index (pg_class, pg_index, pg_indexes), a sequence
+//! (pg_class, pg_sequence, pg_depend, pg_sequences, information_schema.sequences).
+
+use rusqlite::types::Value;
+
+use super::fill::{Cx, N, NSP_PUBLIC, ROLE_USER, attribute_row, b, class_row, i, t, type_row};
+use super::model::{Column, ConstraintKind, Index, Sequence, Table, quote_ident};
+use super::pgtypes::{self, ColType};
+
+fn cols_list(cols: &[String]) -> String {
+    cols.iter()
+        .map(|c| quote_ident(c))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn attnums(tb: &Table, cols: &[String]) -> Vec<i64> {
+    cols.iter()
+        .map(|c| {
+            tb.columns
+                .iter()
+                .position(|x| x.name == *c)
+                .map_or(0, |p| p as i64 + 1)
+        })
+        .collect()
+}
+
+fn int_array(v: &[i64]) -> Value {
+    let items: Vec<String> = v.iter().map(i64::to_string).collect();
+    t(&format!("{{{}}}", items.join(",")))
+}
+
+fn yes_no(v: bool) -> Value {
+    t(if v { "YES" } else { "NO" })
+}
+
+fn rule(c: char) -> &'static str {
+    match c {
+        'c' => "CASCADE",
+        'r' => "RESTRICT",
+        'n' => "SET NULL",
+        'd' => "SET DEFAULT",
+        _ => "NO ACTION",
+    }
+}
+
+pub(super) fn table(cx: &mut Cx<'_>, tb: &Table) {
+    let oid = cx.rel_oids[&tb.name];
+    let rowtype = cx.oids.get("type", &tb.name);
+    let arr = cx.oids.get("arraytype", &tb.name);
+    type_row(
+        cx.rows, rowtype, &tb.name, NSP_PUBLIC, -1, false, 'C', 'c', arr, 0, oid,
+    );
+    type_row(
+        cx.rows,
+        arr,
+        &format!("_{}", tb.name),
+        NSP_PUBLIC,
+        -1,
+        false,
+        'A',
+        'b',
+        0,
+        rowtype,
+        0,
+    );
+    cx.lk.type_name.insert(rowtype, quote_ident(&tb.name));
+    cx.lk.type_oid.insert(tb.name.to_lowercase(), rowtype);
+    let checks = tb
+        .constraints
+        .iter()
+        .filter(|c| matches!(c.kind, ConstraintKind::Check(_)))
+        .count() as i64;
+    let has_index = cx.model.indexes.iter().any(|x| x.table == tb.name);
+    let kind = tb.kind.to_string();
+    class_row(
+        cx.rows,
+        oid,
+        &tb.name,
+        NSP_PUBLIC,
+        rowtype,
+        &kind,
+        tb.columns.len() as i64,
+        checks,
+        has_index,
+        ROLE_USER,
+    );
+    for (k, col) in tb.columns.iter().enumerate() {
+        let num = k as i64 + 1;
+        attribute_row(
+            cx.rows,
+            oid,
+            &col.name,
+            i64::from(col.ty.oid),
+            i64::from(col.ty.typmod),
+            num,
+            col.not_null,
+            col.default.is_some(),
+        );
+        if let Some(d) = &col.default {
+            let o = cx.oids.get("attrdef", &format!("{}.{}", tb.name, col.name));
+            cx.rows.push("pg_attrdef", vec![i(o), i(oid), i(num), t(d)]);
+        }
+        info_column(cx, tb, col, num);
+    }
+    for c in &tb.constraints {
+        constraint(cx, tb, oid, c);
+    }
+    let db = cx.database.to_string();
+    let user = cx.user.to_string();
+    match &tb.view_sql {
+        Some(def) => {
+            cx.lk.view_def.insert(oid, format!(" {def};"));
+            cx.rows.push(
+                "pg_views",
+                vec![t("public"), t(&tb.name), t(&user), t(&format!(" {def};"))],
+            );
+            cx.rows.push(
+                "views",
+                vec![
+                    t(&db),
+                    t("public"),
+                    t(&tb.name),
+                    t(def),
+                    t("NONE"),
+                    t("NO"),
+                    t("NO"),
+                    t("NO"),
+                    t("NO"),
+                    t("NO"),
+                ],
+            );
+        }
+        None => cx.rows.push(
+            "pg_tables",
+            vec![
+                t("public"),
+                t(&tb.name),
+                t(&user),
+                N,
+                b(has_index),
+                b(false),
+                b(false),
+                b(false),
+            ],
+        ),
+    }
+    let table_type = if tb.kind == 'v' { "VIEW" } else { "BASE TABLE" };
+    cx.rows.push(
+        "tables",
+        vec![
+            t(&db),
+            t("public"),
+            t(&tb.name),
+            t(table_type),
+            N,
+            N,
+            N,
+            N,
+            N,
+            yes_no(tb.kind == 'r'),
+            t("NO"),
+            N,
+        ],
+    );
+}
+
+/// `information_schema.columns` for one column.
+fn info_column(cx: &mut Cx<'_>, tb: &Table, col: &Column, num: i64) {
+    let ColType { oid, typmod } = col.ty;
+    let m = (typmod >= 0).then_some(i64::from(typmod));
+    let data_type = match oid {
+        1042 => "character".to_string(),
+        1043 => "character varying".to_string(),
+        1700 => "numeric".to_string(),
+        1083 => "time without time zone".to_string(),
+        1266 => "time with time zone".to_string(),
+        1114 => "timestamp without time zone".to_string(),
+        1184 => "timestamp with time zone".to_string(),
+        o => match pgtypes::builtin(o) {
+            Some(_) => pgtypes::format_builtin(o, None).unwrap_or_default(),
+            None if pgtypes::array_element(o).is_some() => "ARRAY".to_string(),
+            None => "USER-DEFINED".to_string(),
+        },
+    };
+    let udt = pgtypes::builtin(oid)
+        .map(|b| b.1.to_string())
+        .or_else(|| cx.lk.type_name.get(&i64::from(oid)).cloned())
+        .unwrap_or_default();
+    let char_len = matches!(oid, 1042 | 1043)
+        .then(|| m.map(|m| m - 4))
+        .flatten();
+    let octets = match oid {
+        25 | 1042 | 1043 => Some(char_len.map_or(1_073_741_824, |n| n * 4)),
+        _ => None,
+    };
+    let (precision, radix, scale) = match oid {
+        21 => (Some(16), Some(2), Some(0)),
+        23 => (Some(32), Some(2), Some(0)),
+        20 => (Some(64), Some(2), Some(0)),
+        700 => (Some(24), Some(2), None),
+        701 => (Some(53), Some(2), None),
+        1700 => (
+            m.map(|m| ((m - 4) >> 16) & 0xffff),
+            Some(10),
+            m.map(|m| (m - 4) & 0xffff),
+        ),
+        _ => (None, None, None),
+    };
+    let dt_precision = match oid {
+        1082 => Some(0),
+        1083 | 1114 | 1184 | 1266 => Some(m.unwrap_or(6)),
+        _ => None,
+    };
+    let opt = |v: Option<i64>| v.map_or(N, i);
+    let db = cx.database.to_string();
+    cx.rows.push(
+        "columns",
+        vec![
+            t(&db),
+            t("public"),
+            t(&tb.name),
+            t(&col.name),
+            i(num),
+            col.default.as_deref().map_or(N, t),
+            yes_no(!col.not_null),
+            t(&data_type),
+            opt(char_len),
+            opt(octets),
+            opt(precision),
+            opt(radix),
+            opt(scale),
+            opt(dt_precision),
+            N,
+            N,
+            N,
+            N,
+            N,
+            N,
+            N,
+            N,
+            N,
+            N,
+            N,
+            t(&db),
+            t(if pgtypes::builtin(oid).is_some() {
+                "pg_catalog"
+            } else {
+                "public"
+            }),
+            t(&udt),
+            N,
+            N,
+            N,
+            N,
+            t(&num.to_string()),
+            t("NO"),
+            t("NO"),
+            N,
+            N,
+            N,
+            N,
+            N,
+            t("NO"),
+            t("NEVER"),
+            N,
+            yes_no(tb.kind == 'r'),
+        ],
+    );
+}
+
+fn constraint(cx: &mut Cx<'_>, tb: &Table, rel: i64, c: &super::model::Constraint) {
+    let oid = cx
+        .oids
+        .get("constraint", &format!("{}.{}", tb.name, c.name));
+    let db = cx.database.to_string();
+    let (contype, keys, def) = match &c.kind {
+        ConstraintKind::Primary(k) => ('p', k.clone(), format!("PRIMARY KEY ({})", cols_list(k))),
+        ConstraintKind::Unique(k) => ('u', k.clone(), format!("UNIQUE ({})", cols_list(k))),
+        ConstraintKind::Foreign {
+            columns,
+            table,
+            refs,
+            on_update,
+            on_delete,
+        } => {
+            let mut d = format!(
+                "FOREIGN KEY ({}) REFERENCES {}({})",
+                cols_list(columns),
+                quote_ident(table),
+                cols_list(refs)
+            );
+            if *on_update != 'a' {
+                d.push_str(&format!(" ON UPDATE {}", rule(*on_update)));
+            }
+            if *on_delete != 'a' {
+                d.push_str(&format!(" ON DELETE {}", rule(*on_delete)));
+            }
+            ('f', columns.clone(), d)
+        }
+        ConstraintKind::Check(e) => ('c', Vec::new(), format!("CHECK ({e})")),
+    };
+    let conkey = attnums(tb, &keys);
+    let (mut confrelid, mut confkey, mut conindid) = (0, Vec::new(), 0);
+    let (mut upd, mut del) = (' ', ' ');
+    let mut unique_name = None;
+    if matches!(contype, 'p' | 'u') {
+        conindid = cx.oids.get("index", &c.name);
+    }
+    if let ConstraintKind::Foreign {
+        table,
+        refs,
+        on_update,
+        on_delete,
+        ..
+    } = &c.kind
+    {
+        upd = *on_update;
+        del = *on_delete;
+        confrelid = cx.rel_oids.get(table).copied().unwrap_or(0);
+        if let Some(rt) = cx.model.tables.iter().find(|x| x.name == *table) {
+            // The referenced key: the PRIMARY KEY, or the UNIQUE constraint on exactly `refs`.
+            let target = rt.constraints.iter().find(|k| match &k.kind {
+                ConstraintKind::Primary(cols) => refs.is_empty() || cols == refs,
+                ConstraintKind::Unique(cols) => cols == refs,
+                _ => false,
+            });
+            if let Some(k) = target {
+                let cols = match &k.kind {
+                    ConstraintKind::Primary(cols) | ConstraintKind::Unique(cols) => cols.clone(),
+                    _ => Vec::new(),
+                };
+                confkey = attnums(rt, &cols);
+                conindid = cx.oids.get("index", &k.name);
+                unique_name = Some(k.name.clone());
+            }
+        }
+    }
+    let ch = |c: char| t(&c.to_string());
+    cx.rows.push(
+        "pg_constraint",
+        vec![
+            i(oid),
+            t(&c.name),
+            i(NSP_PUBLIC),
+            ch(contype),
+            b(false),
+            b(false),
+            b(true),
+            i(rel),
+            i(0),
+            i(conindid),
+            i(0),
+            i(confrelid),
+            ch(upd),
+            ch(del),
+            ch(if contype == 'f' { 's' } else { ' ' }),
+            b(true),
+            i(0),
+            b(false),
+            if conkey.is_empty() {
+                N
+            } else {
+                int_array(&conkey)
+            },
+            if confkey.is_empty() {
+                N
+            } else {
+                int_array(&confkey)
+            },
+            N,
+            N,
+            N,
+            N,
+            N,
+            match &c.kind {
+                ConstraintKind::Check(e) => t(e),
+                _ => N,
+            },
+        ],
+    );
+    cx.lk.constraint_def.insert(oid, def.clone());
+    let kind_name = match contype {
+        'p' => "PRIMARY KEY",
+        'u' => "UNIQUE",
+        'f' => "FOREIGN KEY",
+        _ => "CHECK",
+    };
+    cx.rows.push(
+        "table_constraints",
+        vec![
+            t(&db),
+            t("public"),
+            t(&c.name),
+            t(&db),
+            t("public"),
+            t(&tb.name),
+            t(kind_name),
+            t("NO"),
+            t("NO"),
+            t("YES"),
+            if contype == 'u' { t("YES") } else { N },
+        ],
+    );
+    for (k, col) in keys.iter().enumerate() {
+        let pos_in_unique = (contype == 'f').then_some(k as i64 + 1);
+        cx.rows.push(
+            "key_column_usage",
+            vec![
+                t(&db),
+                t("public"),
+                t(&c.name),
+                t(&db),
+                t("public"),
+                t(&tb.name),
+                t(col),
+                i(k as i64 + 1),
+                pos_in_unique.map_or(N, i),
+            ],
+        );
+    }
+    match &c.kind {
+        ConstraintKind::Foreign { table, refs, .. } => {
+            cx.rows.push(
+                "referential_constraints",
+                vec![
+                    t(&db),
+                    t("public"),
+                    t(&c.name),
+                    t(&db),
+                    t("public"),
+                    unique_name.as_deref().map_or(N, t),
+                    t("NONE"),
+                    t(rule(upd)),
+                    t(rule(del)),
+                ],
+            );
+            for col in refs {
+                cx.rows.push(
+                    "constraint_column_usage",
+                    vec![
+                        t(&db),
+                        t("public"),
+                        t(table),
+                        t(col),
+                        t(&db),
+                        t("public"),
+                        t(&c.name),
+                    ],
+                );
+            }
+        }
+        ConstraintKind::Check(_) => {
+            let clause = def.strip_prefix("CHECK ").unwrap_or(&def).to_string();
+            cx.rows.push(
+                "check_constraints",
+                vec![t(&db), t("public"), t(&c.name), t(&clause)],
+            );
+        }
+        ConstraintKind::Primary(k) | ConstraintKind::Unique(k) => {
+            for col in k {
+                cx.rows.push(
+                    "constraint_column_usage",
+                    vec![
+                        t(&db),
+                        t("public"),
+                        t(&tb.name),
+                        t(col),
+                        t(&db),
+                        t("public"),
+                        t(&c.name),
+                    ],
+                );
+            }
+        }
+    }
+}
+
+/// An index key as `pg_get_indexdef` prints it.
+fn key_text(tb: &Table, key: &str) -> String {
+    if tb.columns.iter().any(|c| c.name == key) {
+        return quote_ident(key);
+    }
+    let call = key
+        .split_once('(')
+        .is_some_and(|(f, _)| !f.is_empty() && f.chars().all(|c| c.is_alphanumeric() || c == '_'))
+        && key.ends_with(')');
+    if call {
+        key.to_string()
+    } else {
+        format!("({key})")
+    }
+}
+
+pub(super) fn index(cx: &mut Cx<'_>, ix: &Index) {
+    let Some(&rel) = cx.rel_oids.get(&ix.table) else {
+        return;
+    };
+    let Some(tb) = cx.model.tables.iter().find(|x| x.name == ix.table) else {
+        return;
+    };
+    let oid = cx.oids.get("index", &ix.name);
+    let n = ix.keys.len() as i64;
+    class_row(
+        cx.rows, oid, &ix.name, NSP_PUBLIC, 0, "i", n, 0, false, ROLE_USER,
+    );
+    let mut indkey = Vec::new();
+    let mut exprs = Vec::new();
+    let mut keys = Vec::new();
+    for (k, key) in ix.keys.iter().enumerate() {
+        let col = tb.columns.iter().position(|c| c.name == *key);
+        let (name, ty) = match col {
+            Some(p) => (key.clone(), tb.columns[p].ty),
+            None => {
+                exprs.push(key.clone());
+                (
+                    "expr".to_string(),
+                    ColType {
+                        oid: 25,
+                        typmod: -1,
+                    },
+                )
+            }
+        };
+        indkey.push(col.map_or(0, |p| p as i64 + 1));
+        keys.push(key_text(tb, key));
+        attribute_row(
+            cx.rows,
+            oid,
+            &name,
+            i64::from(ty.oid),
+            i64::from(ty.typmod),
+            k as i64 + 1,
+            false,
+            false,
+        );
+    }
+    let vector = |v: &[i64]| t(&v.iter().map(i64::to_string).collect::<Vec<_>>().join(" "));
+    let zeros = vec![0i64; ix.keys.len()];
+    cx.rows.push(
+        "pg_index",
+        vec![
+            i(oid),
+            i(rel),
+            i(n),
+            i(n),
+            b(ix.unique),
+            b(false),
+            b(ix.primary),
+            b(false),
+            b(true),
+            b(false),
+            b(true),
+            b(false),
+            b(true),
+            b(true),
+            b(false),
+            vector(&indkey),
+            vector(&zeros),
+            vector(&zeros),
+            vector(&zeros),
+            if exprs.is_empty() {
+                N
+            } else {
+                t(&exprs.join(", "))
+            },
+            ix.predicate.as_deref().map_or(N, t),
+        ],
+    );
+    let mut def = format!(
+        "CREATE {}INDEX {} ON public.{} USING btree ({})",
+        if ix.unique { "UNIQUE " } else { "" },
+        quote_ident(&ix.name),
+        quote_ident(&ix.table),
+        keys.join(", ")
+    );
+    if let Some(p) = &ix.predicate {
+        def.push_str(&format!(" WHERE ({p})"));
+    }
+    cx.rows.push(
+        "pg_indexes",
+        vec![t("public"), t(&ix.table), t(&ix.name), N, t(&def)],
+    );
+    cx.lk.index_def.insert(oid, (def, keys));
+    cx.lk.rel_oid.insert(ix.name.to_lowercase(), oid);
+    cx.lk.rel_name.insert(oid, quote_ident(&ix.name));
+}
+
+pub(super) fn sequence(cx: &mut Cx<'_>, s: &Sequence) {
+    let oid = cx.oids.get("rel", &s.name);
+    class_row(
+        cx.rows, oid, &s.name, NSP_PUBLIC, 0, "S", 3, 0, false, ROLE_USER,
+    );
+    let ty = i64::from(s.type_oid);
+    cx.rows.push(
+        "pg_sequence",
+        vec![
+            i(oid),
+            i(ty),
+            i(s.start),
+            i(s.increment),
+            i(s.max),
+            i(s.min),
+            i(1),
+            b(s.cycle),
+        ],
+    );
+    let type_name = pgtypes::format_builtin(s.type_oid, None).unwrap_or_else(|| "bigint".into());
+    let user = cx.user.to_string();
+    let db = cx.database.to_string();
+    cx.rows.push(
+        "pg_sequences",
+        vec![
+            t("public"),
+            t(&s.name),
+            t(&user),
+            t(&type_name),
+            i(s.start),
+            i(s.min),
+            i(s.max),
+            i(s.increment),
+            b(s.cycle),
+            i(1),
+            N,
+        ],
+    );
+    let bits = match s.type_oid {
+        21 => 16,
+        23 => 32,
+        _ => 64,
+    };
+    cx.rows.push(
+        "sequences",
+        vec![
+            t(&db),
+            t("public"),
+            t(&s.name),
+            t(&type_name),
+            i(bits),
+            i(2),
+            i(0),
+            t(&s.start.to_string()),
+            t(&s.min.to_string()),
+            t(&s.max.to_string()),
+            t(&s.increment.to_string()),
+            yes_no(s.cycle),
+        ],
+    );
+    if let Some((table, column)) = &s.owned_by {
+        let rel = cx.rel_oids.get(table).copied().unwrap_or(0);
+        let attnum = cx
+            .model
+            .tables
+            .iter()
+            .find(|x| x.name == *table)
+            .and_then(|tb| tb.columns.iter().position(|c| c.name == *column))
+            .map_or(0, |p| p as i64 + 1);
+        cx.rows.push(
+            "pg_depend",
+            vec![i(1259), i(oid), i(0), i(1259), i(rel), i(attnum), t("a")],
+        );
+        cx.lk.serial_seq.insert(
+            (table.to_lowercase(), column.clone()),
+            format!("public.{}", quote_ident(&s.name)),
+        );
+    }
+    cx.lk.rel_oid.insert(s.name.to_lowercase(), oid);
+    cx.lk.rel_name.insert(oid, quote_ident(&s.name));
+}
