@@ -393,7 +393,7 @@ fn catalog_relations(rows: &mut Rows, lk: &mut Lookup, oids: &mut Oids, database
             cols.len() as i64,
             0,
             false,
-            ROLE_USER,
+            false,
         );
         for (k, (name, ty)) in cols.iter().enumerate() {
             let type_oid = BUILTINS
@@ -518,7 +518,7 @@ pub(super) fn class_row(
     natts: i64,
     checks: i64,
     has_index: bool,
-    owner: i64,
+    has_triggers: bool,
 ) {
     let am = match kind {
         "r" => AM_HEAP,
@@ -534,7 +534,7 @@ pub(super) fn class_row(
             i(nsp),
             i(reltype),
             i(0),
-            i(owner),
+            i(ROLE_USER),
             i(am),
             i(oid),
             i(0),
@@ -549,7 +549,7 @@ pub(super) fn class_row(
             i(natts),
             i(checks),
             b(false),
-            b(false),
+            b(has_triggers),
             b(false),
             b(false),
             b(false),

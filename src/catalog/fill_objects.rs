@@ -5,7 +5,7 @@
 
 use rusqlite::types::Value;
 
-use super::fill::{Cx, N, NSP_PUBLIC, ROLE_USER, attribute_row, b, class_row, i, t, type_row};
+use super::fill::{Cx, N, NSP_PUBLIC, attribute_row, b, class_row, i, t, type_row};
 use super::model::{Column, ConstraintKind, Index, Sequence, Table, quote_ident};
 use super::pgtypes::{self, ColType};
 
@@ -74,6 +74,18 @@ pub(super) fn table(cx: &mut Cx<'_>, tb: &Table) {
         .filter(|c| matches!(c.kind, ConstraintKind::Check(_)))
         .count() as i64;
     let has_index = cx.model.indexes.iter().any(|x| x.table == tb.name);
+    // PostgreSQL enforces foreign keys with triggers on both tables (psql shows the
+    // foreign keys and "Referenced by" only when relhastriggers is set).
+    let is_fk = |c: &super::model::Constraint, target: Option<&str>| match &c.kind {
+        ConstraintKind::Foreign { table, .. } => target.is_none_or(|t| t == table),
+        _ => false,
+    };
+    let has_triggers = tb.constraints.iter().any(|c| is_fk(c, None))
+        || cx
+            .model
+            .tables
+            .iter()
+            .any(|o| o.constraints.iter().any(|c| is_fk(c, Some(&tb.name))));
     let kind = tb.kind.to_string();
     class_row(
         cx.rows,
@@ -85,7 +97,7 @@ pub(super) fn table(cx: &mut Cx<'_>, tb: &Table) {
         tb.columns.len() as i64,
         checks,
         has_index,
-        ROLE_USER,
+        has_triggers,
     );
     for (k, col) in tb.columns.iter().enumerate() {
         let num = k as i64 + 1;
@@ -504,7 +516,7 @@ pub(super) fn index(cx: &mut Cx<'_>, ix: &Index) {
     let oid = cx.oids.get("index", &ix.name);
     let n = ix.keys.len() as i64;
     class_row(
-        cx.rows, oid, &ix.name, NSP_PUBLIC, 0, "i", n, 0, false, ROLE_USER,
+        cx.rows, oid, &ix.name, NSP_PUBLIC, 0, "i", n, 0, false, false,
     );
     let mut indkey = Vec::new();
     let mut exprs = Vec::new();
@@ -591,7 +603,7 @@ pub(super) fn index(cx: &mut Cx<'_>, ix: &Index) {
 pub(super) fn sequence(cx: &mut Cx<'_>, s: &Sequence) {
     let oid = cx.oids.get("rel", &s.name);
     class_row(
-        cx.rows, oid, &s.name, NSP_PUBLIC, 0, "S", 3, 0, false, ROLE_USER,
+        cx.rows, oid, &s.name, NSP_PUBLIC, 0, "S", 3, 0, false, false,
     );
     let ty = i64::from(s.type_oid);
     cx.rows.push(

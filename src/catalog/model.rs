@@ -185,7 +185,7 @@ impl Model {
                         let n = given.unwrap_or_else(|| format!("{table}_{cname}_check"));
                         constraints.push(Constraint {
                             name: names.take(n),
-                            kind: ConstraintKind::Check(c.expr.to_string()),
+                            kind: ConstraintKind::Check(pg_text(&c.expr)),
                         });
                     }
                     _ => {}
@@ -326,9 +326,9 @@ impl Model {
             keys: ci
                 .columns
                 .iter()
-                .map(|c| unquote(&c.column.expr.to_string()))
+                .map(|c| key_text(&c.column.expr))
                 .collect(),
-            predicate: ci.predicate.as_ref().map(|p| p.to_string()),
+            predicate: ci.predicate.as_ref().map(pg_text),
             constraint: None,
         });
     }
@@ -394,6 +394,34 @@ fn first_column(e: &Expr) -> Option<String> {
         ControlFlow::Continue(())
     });
     found
+}
+
+/// An expression as PostgreSQL prints it: identifiers quoted only where needed.
+fn pg_text(e: &Expr) -> String {
+    use std::ops::ControlFlow;
+    let mut e = e.clone();
+    let _ = sqlparser::ast::visit_expressions_mut(&mut e, |x| {
+        let idents: &mut [sqlparser::ast::Ident] = match x {
+            Expr::Identifier(i) => std::slice::from_mut(i),
+            Expr::CompoundIdentifier(v) => v.as_mut_slice(),
+            _ => return ControlFlow::<()>::Continue(()),
+        };
+        for i in idents {
+            if quote_ident(&i.value) == i.value {
+                i.quote_style = None;
+            }
+        }
+        ControlFlow::Continue(())
+    });
+    e.to_string()
+}
+
+/// An index key: a column's name, or an expression's PostgreSQL text.
+fn key_text(e: &Expr) -> String {
+    match e {
+        Expr::Identifier(i) => i.value.clone(),
+        other => pg_text(other),
+    }
 }
 
 /// An identifier as stored (`"t"`, `[t]`, `` `t` ``) → its name.

@@ -200,6 +200,11 @@ fn psql_describe_table() {
     assert_eq!(rs[0].types[1], PgType::Char);
     assert_eq!(col(&rs[0], 0, 2), "t");
     assert_eq!(col(&rs[0], 0, 0), "1", "one CHECK constraint");
+    assert_eq!(
+        col(&rs[0], 0, 4),
+        "t",
+        "relhastriggers: psql lists foreign keys only then"
+    );
     // Columns: name, type, default, not null.
     let cols: Vec<(&str, &str, &str, &str)> = rs[1]
         .rows
@@ -454,4 +459,30 @@ fn catalog_functions_and_casts() {
     assert_eq!(r.rows, [["authors"], ["books"], ["long_books"]]);
     let t = sql::translate_with("SELECT * FROM pg_class c JOIN books b ON true", &ctx(), &m);
     assert!(t.is_err(), "mixing catalog and user tables is refused");
+}
+
+#[test]
+fn stored_quoting_is_not_shown() {
+    // How rqlite keeps a CREATE TABLE that pgrq translated with the schema known.
+    let rows = vec![(
+        "table".to_string(),
+        "books".to_string(),
+        "books".to_string(),
+        "CREATE TABLE \"books\" (\"id\" INTEGER PRIMARY KEY AUTOINCREMENT, \"Pages\" INT \
+         CHECK (\"Pages\" > 0), \"n\" INT CHECK (\"n\" > 1))"
+            .to_string(),
+    )];
+    let m = crate::catalog::Model::from_schema(&rows, &|_| Vec::new());
+    let checks: Vec<String> = m.tables[0]
+        .constraints
+        .iter()
+        .filter_map(|c| match &c.kind {
+            crate::catalog::model::ConstraintKind::Check(e) => Some(format!("{} {e}", c.name)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        checks,
+        ["books_Pages_check \"Pages\" > 0", "books_n_check n > 1"]
+    );
 }
