@@ -14,6 +14,8 @@ version=$(awk '/github.com\/rqlite\/rqlite\/v10 v/ {print $NF; exit}' tools/rqli
 cached="${PGRQ_CACHE_DIR:-$HOME/.cache/pgrq}/rqlite/$version/rqlited"
 if [ -n "${PGRQ_RQLITED:-}" ] || [ -x "$cached" ] || command -v rqlited >/dev/null 2>&1; then
   cargo test --locked --test engine -- --test-threads=2
+  # psql's \d family against pgrq and a real PostgreSQL (skips when no server binaries).
+  cargo test --locked --test psql_catalog -- --nocapture
 else
   echo "engine tests: NOT RUN — no rqlited binary (scripts/install-rqlited.sh could not build one; see README)"
 fi

@@ -81,8 +81,7 @@ fn run_with(m: &Mirror, query: &str, params: &[Value]) -> Result {
         .collect();
     let rows = rows
         .iter()
-        .enumerate()
-        .map(|(_, r)| {
+        .map(|r| {
             r.iter()
                 .zip(&types)
                 .map(|(v, ty)| match (v, *ty) {
