@@ -405,6 +405,8 @@ fn catalog_relations(rows: &mut Rows, lk: &mut Lookup, oids: &mut Oids, database
         }
         if nsp == "pg_catalog" {
             lk.rel_oid.insert(def.1.to_string(), oid);
+        } else {
+            lk.hidden_rels.insert(oid);
         }
         lk.rel_name.insert(oid, format!("{nsp}.{}", def.1));
         let table_type = if kind == "r" { "BASE TABLE" } else { "VIEW" };

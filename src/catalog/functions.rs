@@ -34,6 +34,8 @@ pub struct Lookup {
     pub view_def: HashMap<i64, String>,
     /// (table, column) → qualified sequence name of a serial column.
     pub serial_seq: HashMap<(String, String), String>,
+    /// Relations outside the search path (information_schema).
+    pub hidden_rels: std::collections::HashSet<i64>,
     /// The running session's settings (`current_setting`), set before each query.
     pub settings: Mutex<HashMap<String, String>>,
 }
@@ -197,12 +199,12 @@ pub fn register(conn: &Connection, lk: Arc<Lookup>) -> Result<()> {
             "set_config() is not supported by pgrq; use SET instead",
         ))
     })?;
-    // Every object lives in a schema on the search path (public, pg_catalog).
-    for name in [
-        "pg_table_is_visible",
-        "pg_type_is_visible",
-        "pg_function_is_visible",
-    ] {
+    // The search path is public and pg_catalog: only information_schema is not on it.
+    let l = lk.clone();
+    conn.create_scalar_function("pg_table_is_visible", 1, det, move |ctx| {
+        Ok(int_arg(ctx, 0).map(|o| !l.hidden_rels.contains(&o)))
+    })?;
+    for name in ["pg_type_is_visible", "pg_function_is_visible"] {
         conn.create_scalar_function(name, 1, det, |_| Ok(1))?;
     }
     // The connected user owns every object of its database.

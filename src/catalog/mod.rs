@@ -8,6 +8,7 @@
 
 mod arrays;
 mod fill;
+mod fill_constraints;
 mod fill_objects;
 mod functions;
 pub mod model;

@@ -485,3 +485,121 @@ fn stored_quoting_is_not_shown() {
         ["books_Pages_check \"Pages\" > 0", "books_n_check n > 1"]
     );
 }
+
+#[test]
+fn django_introspection() {
+    let m = mirror();
+    // DatabaseIntrospection.get_table_list (Django 4.2/5.x).
+    let r = run(
+        &m,
+        "SELECT c.relname, CASE WHEN c.relispartition THEN 'p' WHEN c.relkind IN ('m', 'v') \
+         THEN 'v' ELSE 't' END, obj_description(c.oid, 'pg_class') \
+         FROM pg_catalog.pg_class c LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relkind IN ('f', 'm', 'p', 'r', 'v') AND n.nspname NOT IN ('pg_catalog', 'pg_toast') \
+         AND pg_catalog.pg_table_is_visible(c.oid)",
+    );
+    let mut names: Vec<(&str, &str)> = r
+        .rows
+        .iter()
+        .map(|x| (x[0].as_str(), x[1].as_str()))
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [("authors", "t"), ("books", "t"), ("long_books", "v")]
+    );
+    // get_sequences.
+    let r = run(
+        &m,
+        "SELECT s.relname AS sequence_name, a.attname AS colname FROM pg_class s \
+         JOIN pg_depend d ON d.objid = s.oid AND d.classid = 'pg_catalog.pg_class'::regclass \
+         AND d.refclassid = 'pg_catalog.pg_class'::regclass \
+         JOIN pg_attribute a ON d.refobjid = a.attrelid AND d.refobjsubid = a.attnum \
+         JOIN pg_class tbl ON tbl.oid = d.refobjid AND tbl.relname = 'books' \
+         AND pg_catalog.pg_table_is_visible(tbl.oid) WHERE s.relkind = 'S'",
+    );
+    assert_eq!(r.rows, [["books_id_seq", "id"]]);
+    // get_constraints.
+    let r = run(
+        &m,
+        "SELECT c.conname, array(SELECT attname FROM unnest(c.conkey) WITH ORDINALITY \
+         cols(colid, arridx) JOIN pg_attribute AS ca ON cols.colid = ca.attnum \
+         WHERE ca.attrelid = c.conrelid ORDER BY cols.arridx), c.contype, \
+         (SELECT fkc.relname || '.' || fka.attname FROM pg_attribute AS fka \
+          JOIN pg_class AS fkc ON fka.attrelid = fkc.oid \
+          WHERE fka.attrelid = c.confrelid AND fka.attnum = c.confkey[1]), cl.reloptions \
+         FROM pg_constraint AS c JOIN pg_class AS cl ON c.conrelid = cl.oid \
+         WHERE cl.relname = 'books' AND pg_catalog.pg_table_is_visible(cl.oid) ORDER BY 1",
+    );
+    assert_eq!(
+        r.rows,
+        [
+            ["books_author_id_fkey", "{author_id}", "f", "authors.id", ""],
+            ["books_pages_check", "{}", "c", "", ""],
+            ["books_pkey", "{id}", "p", "", ""],
+        ]
+    );
+    // get_table_description's column query.
+    let r = run(
+        &m,
+        "SELECT a.attname AS column_name, NOT (a.attnotnull OR (t.typtype = 'd' AND t.typnotnull)) \
+         AS is_nullable, pg_get_expr(ad.adbin, ad.adrelid) AS column_default, \
+         CASE WHEN collname = 'default' THEN NULL ELSE collname END AS collation, \
+         a.attidentity != '' AS is_autofield, col_description(a.attrelid, a.attnum) AS column_comment \
+         FROM pg_attribute a LEFT JOIN pg_attrdef ad ON a.attrelid = ad.adrelid AND a.attnum = ad.adnum \
+         JOIN pg_type t ON a.atttypid = t.oid JOIN pg_class c ON a.attrelid = c.oid \
+         JOIN pg_namespace n ON c.relnamespace = n.oid LEFT JOIN pg_collation co ON a.attcollation = co.oid \
+         WHERE c.relkind IN ('f', 'm', 'p', 'r', 'v') AND c.relname = 'authors' \
+         AND n.nspname NOT IN ('pg_catalog', 'pg_toast') AND pg_catalog.pg_table_is_visible(c.oid) \
+         ORDER BY a.attnum",
+    );
+    assert_eq!(r.rows.len(), 4);
+    assert_eq!(
+        r.rows[0][..3],
+        ["id", "f", "nextval('authors_id_seq'::regclass)"]
+    );
+    assert_eq!(r.types[1], PgType::Bool);
+}
+
+#[test]
+fn sqlalchemy_reflection() {
+    let m = mirror();
+    // PGDialect.get_table_names / has_table (SQLAlchemy 2.0, fully qualified columns).
+    let r = run(
+        &m,
+        "SELECT pg_catalog.pg_class.relname FROM pg_catalog.pg_class JOIN pg_catalog.pg_namespace \
+         ON pg_catalog.pg_namespace.oid = pg_catalog.pg_class.relnamespace \
+         WHERE pg_catalog.pg_class.relkind = ANY (ARRAY['r', 'p']) \
+         AND pg_catalog.pg_class.relpersistence != 't' \
+         AND pg_catalog.pg_table_is_visible(pg_catalog.pg_class.oid) \
+         AND pg_catalog.pg_namespace.nspname != 'pg_catalog' ORDER BY 1",
+    );
+    assert_eq!(r.rows, [["authors"], ["books"]]);
+    // get_columns (the parts SQLite can run: format_type, defaults, identity as JSON).
+    let r = run(
+        &m,
+        "SELECT pg_catalog.pg_attribute.attname AS name, \
+         pg_catalog.format_type(pg_catalog.pg_attribute.atttypid, pg_catalog.pg_attribute.atttypmod) AS format_type, \
+         (SELECT pg_catalog.pg_get_expr(pg_catalog.pg_attrdef.adbin, pg_catalog.pg_attrdef.adrelid) \
+          FROM pg_catalog.pg_attrdef WHERE pg_catalog.pg_attrdef.adrelid = pg_catalog.pg_attribute.attrelid \
+          AND pg_catalog.pg_attrdef.adnum = pg_catalog.pg_attribute.attnum \
+          AND pg_catalog.pg_attribute.atthasdef) AS \"default\", \
+         pg_catalog.pg_attribute.attnotnull AS not_null, pg_catalog.pg_class.relname AS table_name, \
+         pg_catalog.pg_description.description AS comment, \
+         json_build_object('always', pg_catalog.pg_attribute.attidentity = 'a') AS identity_options \
+         FROM pg_catalog.pg_class LEFT OUTER JOIN pg_catalog.pg_attribute ON \
+         pg_catalog.pg_class.oid = pg_catalog.pg_attribute.attrelid AND pg_catalog.pg_attribute.attnum > 0 \
+         AND NOT pg_catalog.pg_attribute.attisdropped \
+         LEFT OUTER JOIN pg_catalog.pg_description ON pg_catalog.pg_description.objoid = pg_catalog.pg_attribute.attrelid \
+         AND pg_catalog.pg_description.objsubid = pg_catalog.pg_attribute.attnum \
+         JOIN pg_catalog.pg_namespace ON pg_catalog.pg_namespace.oid = pg_catalog.pg_class.relnamespace \
+         WHERE pg_catalog.pg_class.relkind = ANY (ARRAY['r', 'p', 'f', 'v', 'm']) \
+         AND pg_catalog.pg_table_is_visible(pg_catalog.pg_class.oid) \
+         AND pg_catalog.pg_namespace.nspname != 'pg_catalog' \
+         AND pg_catalog.pg_class.relname IN ('authors') \
+         ORDER BY pg_catalog.pg_class.relname, pg_catalog.pg_attribute.attnum",
+    );
+    assert_eq!(r.rows.len(), 4);
+    assert_eq!(r.rows[1][..4], ["name", "character varying(40)", "", "t"]);
+    assert_eq!(r.rows[1][6], "{\"always\":0}");
+}

@@ -307,6 +307,23 @@ impl Exprs<'_> {
                         AccessExpr::Subscript(Subscript::Index { index }) => {
                             out = func("pgrq_array_get", vec![out, index.clone()]);
                         }
+                        // `c.confkey[1]` arrives as `c` . `confkey` [1].
+                        AccessExpr::Dot(Expr::Identifier(field)) => {
+                            out = match out {
+                                Expr::Identifier(first) => {
+                                    Expr::CompoundIdentifier(vec![first, field.clone()])
+                                }
+                                Expr::CompoundIdentifier(mut parts) => {
+                                    parts.push(field.clone());
+                                    Expr::CompoundIdentifier(parts)
+                                }
+                                other => {
+                                    return Err(SqlError::unsupported(format!(
+                                        "field access on {other} in a catalog query"
+                                    )));
+                                }
+                            };
+                        }
                         other => {
                             return Err(SqlError::unsupported(format!(
                                 "array access {other} in a catalog query"
@@ -364,6 +381,10 @@ impl Exprs<'_> {
             "version" => return Ok(Some(text(&self.ctx.version))),
             "string_agg" => rename(f, "group_concat"),
             "array_agg" => rename(f, "pgrq_array_agg"),
+            "json_build_object" | "jsonb_build_object" => rename(f, "json_object"),
+            "json_build_array" | "jsonb_build_array" => rename(f, "json_array"),
+            "json_agg" | "jsonb_agg" => rename(f, "json_group_array"),
+            "substring" => rename(f, "substr"),
             _ => rename(f, &name),
         }
         Ok(None)
