@@ -310,3 +310,89 @@ fn psql_describe_commands_match_postgresql() {
         }
     }
 }
+
+/// tokio-postgres decodes strictly: the catalog's "char", oid and name columns must be
+/// announced and sent in binary as PostgreSQL does (its own type lookup reads typtype as
+/// i8 and typelem as u32).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokio_postgres_reads_catalog_types() {
+    let Some(rqlited) = rqlited() else {
+        println!("tokio_postgres_reads_catalog_types: SKIPPED — no rqlited binary");
+        return;
+    };
+    let base = 40000 + (std::process::id() % 200) as u16 * 100;
+    let env = [
+        ("PGRQ_RQLITED", rqlited),
+        ("PGRQ_DATABASE__MAX_DATABASES", "10".to_string()),
+        ("PGRQ_DATABASE__PORT_RANGE_HTTP_START", base.to_string()),
+        (
+            "PGRQ_DATABASE__PORT_RANGE_HTTP_END",
+            (base + 39).to_string(),
+        ),
+        (
+            "PGRQ_DATABASE__PORT_RANGE_RAFT_START",
+            (base + 50).to_string(),
+        ),
+        (
+            "PGRQ_DATABASE__PORT_RANGE_RAFT_END",
+            (base + 89).to_string(),
+        ),
+        ("PGRQ_TLS__MODE", "off".to_string()),
+    ];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let p = Pgrq::start_with(
+        tempfile::tempdir().expect("tempdir"),
+        &env,
+        Some("[[apps]]\nname = \"demo\"\npassword = \"demo\"\nallow_create = true\n"),
+    );
+    let (c, conn) = tokio_postgres::connect(
+        &p.conn_str("demo", "demo", "demo_types"),
+        tokio_postgres::NoTls,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("connect: {e}\n{}", p.output()));
+    tokio::spawn(conn);
+    c.batch_execute(SCHEMA).await.expect("schema");
+    let row = c
+        .query_one(
+            "SELECT t.typname, t.typtype, t.typelem, r.rngsubtype, t.typbasetype, n.nspname, \
+             t.typrelid FROM pg_catalog.pg_type t LEFT OUTER JOIN pg_catalog.pg_range r ON \
+             r.rngtypid = t.oid INNER JOIN pg_catalog.pg_namespace n ON t.typnamespace = n.oid \
+             WHERE t.oid = $1",
+            &[&1007u32],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("type lookup: {e}\n{}", p.output()));
+    assert_eq!(row.get::<_, String>(0), "_int4");
+    assert_eq!(row.get::<_, i8>(1), b'b' as i8);
+    assert_eq!(row.get::<_, u32>(2), 23);
+    assert_eq!(row.get::<_, Option<u32>>(3), None);
+    assert_eq!(row.get::<_, String>(5), "pg_catalog");
+    // A table's row type, as a composite lookup would see it.
+    let books: u32 = c
+        .query_one(
+            "SELECT oid FROM pg_catalog.pg_class WHERE relname = $1",
+            &[&"books"],
+        )
+        .await
+        .expect("pg_class")
+        .get(0);
+    let cols = c
+        .query(
+            "SELECT attname, atttypid FROM pg_catalog.pg_attribute WHERE attrelid = $1 \
+             AND NOT attisdropped AND attnum > 0 ORDER BY attnum",
+            &[&books],
+        )
+        .await
+        .expect("pg_attribute");
+    let cols: Vec<(String, u32)> = cols.iter().map(|r| (r.get(0), r.get(1))).collect();
+    assert_eq!(cols[0], ("id".to_string(), 23));
+    assert_eq!(cols[1], ("author_id".to_string(), 20));
+    assert_eq!(cols.len(), 5);
+    // A catalog query joined with a user table is refused, not answered wrongly.
+    let e = c
+        .simple_query("SELECT * FROM books JOIN pg_catalog.pg_class c ON c.relname = 'books'")
+        .await
+        .expect_err("mixed query");
+    assert_eq!(e.code().map(|c| c.code()), Some("0A000"));
+}
