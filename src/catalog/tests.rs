@@ -603,3 +603,72 @@ fn sqlalchemy_reflection() {
     assert_eq!(r.rows[1][..4], ["name", "character varying(40)", "", "t"]);
     assert_eq!(r.rows[1][6], "{\"always\":0}");
 }
+
+#[test]
+fn orm_existence_and_listing_queries() {
+    let m = mirror();
+    let one = |q: &str, params: &[Value]| run_with(&m, q, params).rows;
+    // Knex hasTable.
+    assert_eq!(
+        one(
+            "select * from information_schema.tables where table_name = $1 \
+             and table_schema = current_schema()",
+            &[Value::Text("books".into())]
+        )
+        .len(),
+        1
+    );
+    // GORM Migrator.HasTable.
+    assert_eq!(
+        one(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = CURRENT_SCHEMA() \
+             AND table_name = $1 AND table_type = $2",
+            &[Value::Text("authors".into()), Value::Text("BASE TABLE".into())]
+        ),
+        [["1"]]
+    );
+    // TypeORM's table existence check.
+    assert_eq!(
+        one(
+            "SELECT * FROM \"information_schema\".\"tables\" WHERE \"table_schema\" = 'public' \
+             AND \"table_name\" = 'migrations'",
+            &[]
+        )
+        .len(),
+        0
+    );
+    // Sequelize showAllTables.
+    assert_eq!(
+        one(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' \
+             AND table_type LIKE '%TABLE' AND table_name != 'spatial_ref_sys' ORDER BY 1",
+            &[]
+        ),
+        [["authors"], ["books"]]
+    );
+    // Hibernate reads the sequences it may use.
+    assert_eq!(
+        one(
+            "select sequence_name, increment, minimum_value from information_schema.sequences \
+             where sequence_schema = 'public' order by 1",
+            &[]
+        ),
+        [["authors_id_seq", "1", "1"], ["books_id_seq", "1", "1"]]
+    );
+    // pg_tables / pg_indexes / pg_views.
+    assert_eq!(
+        one("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1", &[]),
+        [["authors"], ["books"]]
+    );
+    assert_eq!(
+        one(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'authors_name_key'",
+            &[]
+        ),
+        [["CREATE UNIQUE INDEX authors_name_key ON public.authors USING btree (name)"]]
+    );
+    assert_eq!(
+        one("SELECT viewname FROM pg_views WHERE schemaname = 'public'", &[]),
+        [["long_books"]]
+    );
+}
