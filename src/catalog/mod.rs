@@ -91,9 +91,11 @@ impl Catalog {
     /// The catalog of `model` for database `database` as seen by `user`.
     pub fn build(model: &Model, database: &str, user: &str) -> Result<Catalog, CatalogError> {
         let conn = Connection::open_in_memory()?;
+        // PostgreSQL's LIKE is case-sensitive.
         conn.execute_batch(
             "ATTACH DATABASE ':memory:' AS pg_catalog; \
-             ATTACH DATABASE ':memory:' AS information_schema;",
+             ATTACH DATABASE ':memory:' AS information_schema; \
+             PRAGMA case_sensitive_like = ON;",
         )?;
         for def in defs::RELATIONS {
             let cols: Vec<String> = defs::columns(def)

@@ -623,7 +623,10 @@ fn orm_existence_and_listing_queries() {
         one(
             "SELECT count(*) FROM information_schema.tables WHERE table_schema = CURRENT_SCHEMA() \
              AND table_name = $1 AND table_type = $2",
-            &[Value::Text("authors".into()), Value::Text("BASE TABLE".into())]
+            &[
+                Value::Text("authors".into()),
+                Value::Text("BASE TABLE".into())
+            ]
         ),
         [["1"]]
     );
@@ -657,7 +660,10 @@ fn orm_existence_and_listing_queries() {
     );
     // pg_tables / pg_indexes / pg_views.
     assert_eq!(
-        one("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1", &[]),
+        one(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1",
+            &[]
+        ),
         [["authors"], ["books"]]
     );
     assert_eq!(
@@ -668,7 +674,44 @@ fn orm_existence_and_listing_queries() {
         [["CREATE UNIQUE INDEX authors_name_key ON public.authors USING btree (name)"]]
     );
     assert_eq!(
-        one("SELECT viewname FROM pg_views WHERE schemaname = 'public'", &[]),
+        one(
+            "SELECT viewname FROM pg_views WHERE schemaname = 'public'",
+            &[]
+        ),
         [["long_books"]]
     );
+}
+
+#[test]
+fn psql_tab_completion() {
+    let m = mirror();
+    let qs = fixture("tab_completion", "");
+    assert_eq!(run(&m, &qs[0]).rows, [["books", ""], ["books_id_seq", ""]]);
+    let mut names: Vec<String> = run(&m, &qs[1])
+        .rows
+        .into_iter()
+        .map(|r| r[0].clone())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "authors",
+            "authors_id_seq",
+            "authors_name_key",
+            "authors_pkey"
+        ]
+    );
+    assert_eq!(run(&m, &qs[2]).rows, [["title", ""]]);
+    // LIKE is case-sensitive and `\` escapes, as in PostgreSQL.
+    let r = run(
+        &m,
+        "SELECT relname FROM pg_class WHERE relname LIKE 'BOOKS' OR relname LIKE 'book\\_s'",
+    );
+    assert!(r.rows.is_empty(), "{:?}", r.rows);
+    let r = run(
+        &m,
+        "SELECT relname FROM pg_class WHERE relname ILIKE 'BOOKS'",
+    );
+    assert_eq!(r.rows, [["books"]]);
 }

@@ -257,6 +257,15 @@ impl Exprs<'_> {
                     call
                 }
             }
+            // The catalog connection's LIKE is case-sensitive; PostgreSQL's default escape
+            // character is `\`.
+            Expr::Like {
+                escape_char: escape_char @ None,
+                ..
+            } => {
+                *escape_char = Some(Box::new(text("\\")));
+                return Ok(None);
+            }
             Expr::ILike {
                 negated,
                 any,
@@ -266,9 +275,9 @@ impl Exprs<'_> {
             } => Expr::Like {
                 negated: *negated,
                 any: *any,
-                expr: expr.clone(),
-                pattern: pattern.clone(),
-                escape_char: escape_char.clone(),
+                expr: Box::new(func("lower", vec![(**expr).clone()])),
+                pattern: Box::new(func("lower", vec![(**pattern).clone()])),
+                escape_char: escape_char.clone().or(Some(Box::new(text("\\")))),
             },
             Expr::AnyOp {
                 left,
