@@ -63,6 +63,17 @@ pub(super) fn table(cx: &mut Cx<'_>, tb: &Table) {
     );
     for (k, col) in tb.columns.iter().enumerate() {
         let num = k as i64 + 1;
+        // A column of an enum type (named by its type marker).
+        let mut col = col.clone();
+        if let Some(oid) = col
+            .type_name
+            .as_ref()
+            .and_then(|n| cx.lk.type_oid.get(&n.to_lowercase()))
+            .and_then(|o| u32::try_from(*o).ok())
+        {
+            col.ty = ColType { oid, typmod: -1 };
+        }
+        let col = &col;
         attribute_row(
             cx.rows,
             oid,

@@ -40,6 +40,9 @@ pub struct Column {
     pub not_null: bool,
     /// The default as PostgreSQL prints it (`now()`, `0`, `nextval('t_id_seq'::regclass)`).
     pub default: Option<String>,
+    /// The type name a `pgrq_type_<name>` marker records, when it names no built-in type
+    /// (an enum of [`Model::enums`]).
+    pub type_name: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -140,6 +143,10 @@ impl Model {
                 {
                     marker = Some(t.to_string());
                 }
+                let marker_named = opt
+                    .name
+                    .as_ref()
+                    .is_some_and(|n| n.value.starts_with(crate::sql::TYPE_MARKER_PREFIX));
                 let given = opt
                     .name
                     .as_ref()
@@ -181,6 +188,9 @@ impl Model {
                             },
                         });
                     }
+                    // A type marker on a CHECK is the domain of an enum column, not a
+                    // constraint of the table.
+                    ColumnOption::Check(_) if marker_named => {}
                     ColumnOption::Check(c) => {
                         let n = given.unwrap_or_else(|| format!("{table}_{cname}_check"));
                         constraints.push(Constraint {
@@ -202,11 +212,13 @@ impl Model {
             } else {
                 default.map(|e| pgtypes::default_text(&e, &ty))
             };
+            let type_name = marker.filter(|m| pgtypes::builtin_named(m).is_none());
             columns.push(Column {
                 name: cname,
                 ty,
                 not_null,
                 default,
+                type_name,
             });
         }
         for c in &ct.constraints {
@@ -303,6 +315,7 @@ impl Model {
                 ty: pgtypes::from_decl(&decl),
                 not_null: false,
                 default: None,
+                type_name: None,
             })
             .collect();
         self.tables.push(Table {

@@ -90,6 +90,12 @@ pub fn collation(oid: u32) -> u32 {
     }
 }
 
+/// The built-in type called `name` (`int8`, `text` …).
+pub fn builtin_named(name: &str) -> Option<&'static Builtin> {
+    let n = name.to_ascii_lowercase();
+    BUILTINS.iter().find(|b| b.1 == n)
+}
+
 pub fn builtin(oid: u32) -> Option<&'static Builtin> {
     BUILTINS.iter().find(|b| b.0 == oid)
 }

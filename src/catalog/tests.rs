@@ -26,7 +26,8 @@ fn ctx() -> Context {
     }
 }
 
-fn mirror() -> Mirror {
+/// The mirror of `SCHEMA`, and the SQLite DDL it holds.
+fn mirror_and_ddl() -> (Mirror, Vec<String>) {
     let m = Mirror::new().unwrap();
     let mut ddl = Vec::new();
     for stmt in SCHEMA {
@@ -34,7 +35,11 @@ fn mirror() -> Mirror {
         ddl.push(t.sqlite.unwrap());
         m.load(&ddl).unwrap();
     }
-    m
+    (m, ddl)
+}
+
+fn mirror() -> Mirror {
+    mirror_and_ddl().0
 }
 
 struct Result {
@@ -55,11 +60,14 @@ fn text(v: &Value) -> String {
 }
 
 fn run_with(m: &Mirror, query: &str, params: &[Value]) -> Result {
+    run_on(m, &m.catalog("demo_app", "alice").unwrap(), query, params)
+}
+
+fn run_on(m: &Mirror, cat: &crate::catalog::Catalog, query: &str, params: &[Value]) -> Result {
     let t = sql::translate_with(query, &ctx(), m)
         .unwrap_or_else(|e| panic!("translate failed: {e}\n{query}"))
         .remove(0);
     assert_eq!(t.kind, StatementKind::Catalog, "{query}");
-    let cat = m.catalog("demo_app", "alice").unwrap();
     let sqlite = t.sqlite.clone().unwrap();
     let (cols, rows) = cat
         .query(&sqlite, params, &[("DateStyle".into(), "ISO, MDY".into())])
@@ -714,4 +722,71 @@ fn psql_tab_completion() {
         "SELECT relname FROM pg_class WHERE relname ILIKE 'BOOKS'",
     );
     assert_eq!(r.rows, [["books"]]);
+}
+
+/// Explicit sequences and enums are rows fed to the model: an enum column carries its type
+/// in a `pgrq_type_<enum>` marker on the CHECK that holds its labels.
+#[test]
+fn sequences_and_enums_fed_to_the_model() {
+    use crate::catalog::model::{EnumType, Sequence};
+    let (m, mut ddl) = mirror_and_ddl();
+    ddl.push(
+        "CREATE TABLE moods (id INTEGER PRIMARY KEY AUTOINCREMENT, \
+         m TEXT CONSTRAINT \"pgrq_type_mood\" CHECK (m IN ('sad', 'ok', 'happy')))"
+            .to_string(),
+    );
+    m.load(&ddl).unwrap();
+    let mut model = m.model().unwrap();
+    model.enums.push(EnumType {
+        name: "mood".into(),
+        labels: vec!["sad".into(), "ok".into(), "happy".into()],
+    });
+    model.sequences.push(Sequence {
+        name: "ticket_seq".into(),
+        type_oid: 20,
+        start: 1,
+        increment: 1,
+        min: 1,
+        max: i64::MAX,
+        cycle: false,
+        owned_by: None,
+    });
+    let cat = crate::catalog::Catalog::build(&model, "demo_app", "alice").unwrap();
+    let r = run_on(&m, &cat, &fixture("dT", "")[0], &[]);
+    assert_eq!(r.rows, [["public", "mood", ""]]);
+    let r = run_on(&m, &cat, &fixture("ds", "")[0], &[]);
+    let seqs: Vec<&str> = r.rows.iter().map(|x| x[1].as_str()).collect();
+    assert_eq!(
+        seqs,
+        [
+            "authors_id_seq",
+            "books_id_seq",
+            "moods_id_seq",
+            "ticket_seq"
+        ]
+    );
+    let oid = run_on(&m, &cat, "SELECT 'moods'::regclass::oid", &[]).rows[0][0].clone();
+    let q = &fixture("d_books", &oid)[2];
+    let r = run_on(&m, &cat, q, &[]);
+    assert_eq!(r.rows[1][..2], ["m", "mood"]);
+    let q = &fixture("d_books", &oid)[4];
+    assert!(
+        run_on(&m, &cat, q, &[]).rows.is_empty(),
+        "the enum's CHECK is no constraint"
+    );
+    let r = run_on(
+        &m,
+        &cat,
+        "SELECT enumlabel FROM pg_catalog.pg_enum WHERE enumtypid = 'mood'::regtype \
+         ORDER BY enumsortorder",
+        &[],
+    );
+    assert_eq!(r.rows, [["sad"], ["ok"], ["happy"]]);
+    let r = run_on(
+        &m,
+        &cat,
+        "SELECT data_type, udt_name FROM information_schema.columns WHERE column_name = 'm'",
+        &[],
+    );
+    assert_eq!(r.rows, [["USER-DEFINED", "mood"]]);
 }
