@@ -790,3 +790,30 @@ fn sequences_and_enums_fed_to_the_model() {
     );
     assert_eq!(r.rows, [["USER-DEFINED", "mood"]]);
 }
+
+#[test]
+fn sqlalchemy_primary_key_with_set_returning_functions() {
+    let m = mirror();
+    let books = run(&m, "SELECT 'books'::regclass::oid").rows[0][0].clone();
+    // PGDialect.get_pk_constraint (SQLAlchemy 2.0), parameters inlined.
+    let q = format!(
+        "SELECT attr.conrelid, array_agg(CAST(attr.attname AS TEXT) ORDER BY attr.ord) AS cols, \
+         attr.conname, min(attr.description) AS description, NULL AS extra \
+         FROM (SELECT con.conrelid AS conrelid, con.conname AS conname, con.conindid AS conindid, \
+         con.description AS description, con.ord AS ord, pg_catalog.pg_attribute.attname AS attname \
+         FROM pg_catalog.pg_attribute JOIN (SELECT pg_catalog.pg_constraint.conrelid AS conrelid, \
+         pg_catalog.pg_constraint.conname AS conname, pg_catalog.pg_constraint.conindid AS conindid, \
+         unnest(pg_catalog.pg_constraint.conkey) AS attnum, \
+         generate_subscripts(pg_catalog.pg_constraint.conkey, 1) AS ord, \
+         pg_catalog.pg_description.description AS description \
+         FROM pg_catalog.pg_constraint LEFT OUTER JOIN pg_catalog.pg_description \
+         ON pg_catalog.pg_description.objoid = pg_catalog.pg_constraint.oid \
+         WHERE pg_catalog.pg_constraint.contype = 'p' \
+         AND pg_catalog.pg_constraint.conrelid IN ({books})) AS con \
+         ON pg_catalog.pg_attribute.attnum = con.attnum AND pg_catalog.pg_attribute.attrelid = con.conrelid \
+         WHERE con.conrelid IN ({books})) AS attr GROUP BY attr.conrelid, attr.conname \
+         ORDER BY attr.conrelid, attr.conname"
+    );
+    let r = run(&m, &q);
+    assert_eq!(r.rows, [[books.as_str(), "{id}", "books_pkey", "", ""]]);
+}

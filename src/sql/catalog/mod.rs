@@ -7,6 +7,7 @@
 
 pub mod defs;
 mod rewrite;
+mod srf;
 mod types;
 
 use std::ops::ControlFlow;

@@ -22,6 +22,7 @@ use crate::sql::{Context, SqlError};
 
 /// Rewrites `stmt` in place for the catalog's SQLite.
 pub(super) fn rewrite(stmt: &mut Statement, ctx: &Context) -> Result<(), SqlError> {
+    super::srf::rewrite(stmt)?;
     let mut columns = HashMap::new();
     let mut collect = SetReturning {
         columns: &mut columns,

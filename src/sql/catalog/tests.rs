@@ -107,3 +107,14 @@ fn types_of_columns_and_parameters() {
     assert_eq!(t.param_count, 3);
     assert!(t.sqlite.unwrap().contains("?3"));
 }
+
+#[test]
+fn set_returning_functions_in_the_select_list_share_one_json_each() {
+    let s =
+        cat("SELECT unnest(conkey) AS a, generate_subscripts(conkey, 1) AS o FROM pg_constraint")
+            .sqlite
+            .unwrap();
+    assert_eq!(s.matches("json_each").count(), 1, "{s}");
+    assert!(s.contains("\"pgrq_srf0\".value AS a"), "{s}");
+    assert!(s.contains("\"pgrq_srf0\".key + 1 AS o"), "{s}");
+}
