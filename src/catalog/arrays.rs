@@ -8,6 +8,9 @@ use rusqlite::{Connection, Result};
 /// The elements of array text (`None` for NULL elements); `None` when `s` is no array.
 pub fn parse(s: &str) -> Option<Vec<Option<String>>> {
     let s = s.trim();
+    if let Some(v) = vector(s) {
+        return Some(v);
+    }
     // `[1:2]={…}` bounds prefixes are not produced by the catalog.
     let inner = s.strip_prefix('{')?.strip_suffix('}')?;
     let mut out = Vec::new();
@@ -53,6 +56,16 @@ pub fn parse(s: &str) -> Option<Vec<Option<String>>> {
     Some(out)
 }
 
+/// An `int2vector`/`oidvector` (`1 2 3`, no braces), as the catalog stores `indkey`.
+fn vector(s: &str) -> Option<Vec<Option<String>>> {
+    if s.starts_with('{') || s.is_empty() {
+        return None;
+    }
+    s.split_whitespace()
+        .map(|n| n.parse::<i64>().ok().map(|_| Some(n.to_string())))
+        .collect()
+}
+
 /// PostgreSQL's array text for `values`.
 pub fn format(values: &[Value]) -> String {
     let items: Vec<String> = values
@@ -83,6 +96,8 @@ fn quote_element(s: &str) -> String {
 fn array_arg(ctx: &Context<'_>, i: usize) -> Option<Vec<Option<String>>> {
     match ctx.get_raw(i) {
         ValueRef::Text(t) => parse(std::str::from_utf8(t).ok()?),
+        // A one-element int2vector/oidvector, turned into a number by column affinity.
+        ValueRef::Integer(n) => Some(vec![Some(n.to_string())]),
         _ => None,
     }
 }
@@ -123,7 +138,13 @@ pub fn register(conn: &Connection) -> Result<()> {
         let (Some(a), Ok(i)) = (array_arg(ctx, 0), ctx.get::<i64>(1)) else {
             return Ok(None);
         };
-        Ok(usize::try_from(i - 1)
+        // Arrays count from 1; int2vector/oidvector (stored without braces) from 0.
+        let is_vector = match ctx.get_raw(0) {
+            ValueRef::Text(t) => !t.starts_with(b"{"),
+            _ => true,
+        };
+        let first = if is_vector { 0 } else { 1 };
+        Ok(usize::try_from(i - first)
             .ok()
             .and_then(|i| a.get(i).cloned())
             .flatten())
@@ -191,5 +212,6 @@ mod tests {
             Value::Integer(3),
         ];
         assert_eq!(format(&v), "{a,\"b c\",NULL,3}");
+        assert_eq!(parse("1 2"), Some(vec![Some("1".into()), Some("2".into())]));
     }
 }

@@ -463,7 +463,15 @@ pub(super) fn type_row(
         'e' => ("enum_in".to_string(), "enum_out".to_string()),
         'c' => ("record_in".to_string(), "record_out".to_string()),
         'r' => ("range_in".to_string(), "range_out".to_string()),
-        _ => (format!("{base}_in"), format!("{base}_out")),
+        _ => match base {
+            "bool" | "int2" | "int4" | "int8" | "text" | "oid" | "char" | "name" | "bytea"
+            | "float4" | "float8" | "varchar" | "bpchar" | "regproc" | "regclass" | "regtype"
+            | "regnamespace" | "int2vector" | "oidvector" | "xid" | "cid" | "tid" | "point" => {
+                (format!("{base}in"), format!("{base}out"))
+            }
+            "money" => ("cash_in".to_string(), "cash_out".to_string()),
+            _ => (format!("{base}_in"), format!("{base}_out")),
+        },
     };
     let collation = pgtypes::collation(oid as u32);
     rows.push(

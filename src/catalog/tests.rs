@@ -817,3 +817,30 @@ fn sqlalchemy_primary_key_with_set_returning_functions() {
     let r = run(&m, &q);
     assert_eq!(r.rows, [[books.as_str(), "{id}", "books_pkey", "", ""]]);
 }
+
+#[test]
+fn pgjdbc_type_cache_and_index_vectors() {
+    let m = mirror();
+    // pgjdbc TypeInfoCache.
+    let r = run_with(
+        &m,
+        "SELECT n.nspname = ANY(current_schemas(true)), n.nspname, t.typname \
+         FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON t.typnamespace = n.oid \
+         WHERE t.oid = $1",
+        &[Value::Int(23)],
+    );
+    assert_eq!(r.rows, [["t", "pg_catalog", "int4"]]);
+    let r = run(
+        &m,
+        "SELECT t.typinput = 'pg_catalog.array_in'::regproc, t.typinput FROM pg_catalog.pg_type t \
+         WHERE t.oid IN (1007, 23) ORDER BY t.oid",
+    );
+    assert_eq!(r.rows, [["f", "int4in"], ["t", "array_in"]]);
+    // indkey is an int2vector: subscripts from 0, unnest in order.
+    let r = run(
+        &m,
+        "SELECT i.indkey[0], (SELECT count(*) FROM unnest(i.indkey)) FROM pg_index i \
+         JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = 'books_title_idx'",
+    );
+    assert_eq!(r.rows, [["3", "1"]]);
+}

@@ -454,7 +454,14 @@ fn cast(expr: &Expr, target: &str) -> Result<Expr, SqlError> {
         "regtype" => lookup("pgrq_regtype_oid", "pgrq_regtype_name"),
         "regnamespace" => lookup("pgrq_regnamespace_oid", "pgrq_regnamespace_name"),
         "regrole" => lookup("pgrq_regrole_oid", "pgrq_regrole_name"),
-        "regproc" | "regprocedure" | "regoper" | "regoperator" | "regconfig" => expr.clone(),
+        // Stored as their output text: a function's name, unqualified in pg_catalog.
+        "regproc" | "regprocedure" | "regoper" | "regoperator" | "regconfig" => match expr {
+            Expr::Value(v) => match &v.value {
+                Value::SingleQuotedString(s) => text(s.strip_prefix("pg_catalog.").unwrap_or(s)),
+                _ => expr.clone(),
+            },
+            _ => expr.clone(),
+        },
         "oid" | "int2" | "int4" | "int8" | "smallint" | "integer" | "int" | "bigint" | "xid" => {
             sqlite_cast(expr, "INTEGER")
         }
