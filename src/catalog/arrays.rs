@@ -186,6 +186,13 @@ pub fn register(conn: &Connection) -> Result<()> {
     conn.create_scalar_function("array_lower", 2, det, |ctx| {
         Ok(array_arg(ctx, 0).filter(|a| !a.is_empty()).map(|_| 1i64))
     })?;
+    conn.create_scalar_function("pgrq_array_first", 1, det, |ctx| {
+        Ok(match ctx.get_raw(0) {
+            ValueRef::Null => None,
+            ValueRef::Text(t) if t.starts_with(b"{") => Some(1i64),
+            _ => Some(0i64),
+        })
+    })?;
     conn.create_scalar_function("cardinality", 1, det, |ctx| {
         Ok(array_arg(ctx, 0).map(|a| a.len() as i64))
     })?;

@@ -844,3 +844,75 @@ fn pgjdbc_type_cache_and_index_vectors() {
     );
     assert_eq!(r.rows, [["3", "1"]]);
 }
+
+#[test]
+fn sqlalchemy_indexes_and_foreign_keys() {
+    let m = mirror();
+    let books = run(&m, "SELECT 'books'::regclass::oid").rows[0][0].clone();
+    // PGDialect.get_multi_indexes (SQLAlchemy 2.0), parameters inlined.
+    let q = format!(
+        "SELECT pg_catalog.pg_index.indrelid, cls_idx.relname AS relname_index, \
+         pg_catalog.pg_index.indisunique, pg_catalog.pg_constraint.conrelid IS NOT NULL AS has_constraint, \
+         pg_catalog.pg_index.indoption, cls_idx.reloptions, pg_catalog.pg_am.amname, \
+         CASE WHEN (pg_catalog.pg_index.indpred IS NOT NULL) THEN pg_catalog.pg_get_expr(pg_catalog.pg_index.indpred, pg_catalog.pg_index.indrelid) END AS filter_definition, \
+         pg_catalog.pg_index.indnkeyatts, pg_catalog.pg_index.indnullsnotdistinct, idx_cols.elements, idx_cols.elements_is_expr \
+         FROM pg_catalog.pg_index JOIN pg_catalog.pg_class AS cls_idx ON pg_catalog.pg_index.indexrelid = cls_idx.oid \
+         JOIN pg_catalog.pg_am ON cls_idx.relam = pg_catalog.pg_am.oid \
+         LEFT OUTER JOIN (SELECT idx_attr.indexrelid AS indexrelid, min(idx_attr.indrelid) AS min_1, \
+         array_agg(idx_attr.element ORDER BY idx_attr.ord) AS elements, \
+         array_agg(idx_attr.is_expr ORDER BY idx_attr.ord) AS elements_is_expr \
+         FROM (SELECT idx.indexrelid AS indexrelid, idx.indrelid AS indrelid, idx.ord AS ord, \
+         CASE WHEN (idx.attnum = 0) THEN pg_catalog.pg_get_indexdef(idx.indexrelid, idx.ord + 1, true) \
+         ELSE CAST(pg_catalog.pg_attribute.attname AS TEXT) END AS element, idx.attnum = 0 AS is_expr \
+         FROM (SELECT pg_catalog.pg_index.indexrelid AS indexrelid, pg_catalog.pg_index.indrelid AS indrelid, \
+         unnest(pg_catalog.pg_index.indkey) AS attnum, generate_subscripts(pg_catalog.pg_index.indkey, 1) AS ord \
+         FROM pg_catalog.pg_index WHERE NOT pg_catalog.pg_index.indisprimary \
+         AND pg_catalog.pg_index.indrelid IN ({books})) AS idx \
+         LEFT OUTER JOIN pg_catalog.pg_attribute ON pg_catalog.pg_attribute.attnum = idx.attnum \
+         AND pg_catalog.pg_attribute.attrelid = idx.indrelid WHERE idx.indrelid IN ({books})) AS idx_attr \
+         GROUP BY idx_attr.indexrelid) AS idx_cols ON pg_catalog.pg_index.indexrelid = idx_cols.indexrelid \
+         LEFT OUTER JOIN pg_catalog.pg_constraint ON pg_catalog.pg_index.indrelid = pg_catalog.pg_constraint.conrelid \
+         AND pg_catalog.pg_index.indexrelid = pg_catalog.pg_constraint.conindid \
+         AND pg_catalog.pg_constraint.contype = ANY (ARRAY['p', 'u', 'x']) \
+         WHERE pg_catalog.pg_index.indrelid IN ({books}) AND NOT pg_catalog.pg_index.indisprimary \
+         ORDER BY pg_catalog.pg_index.indrelid, cls_idx.relname"
+    );
+    let r = run(&m, &q);
+    assert_eq!(r.rows.len(), 1);
+    assert_eq!(r.rows[0][1], "books_title_idx");
+    assert_eq!(r.rows[0][2..4], ["f", "f"]);
+    assert_eq!(r.rows[0][6], "btree");
+    // (Array elements are untyped in SQLite: the booleans of elements_is_expr print as
+    // {0} where PostgreSQL prints {f}.)
+    assert_eq!(r.rows[0][10], "{title}");
+    // get_multi_foreign_keys.
+    let r = run(
+        &m,
+        "SELECT pg_catalog.pg_class.relname, pg_catalog.pg_constraint.conname, \
+         CASE WHEN (pg_catalog.pg_constraint.oid IS NOT NULL) THEN \
+         pg_catalog.pg_get_constraintdef(pg_catalog.pg_constraint.oid, true) END AS anon_1, \
+         nsp_ref.nspname, pg_catalog.pg_description.description \
+         FROM pg_catalog.pg_class LEFT OUTER JOIN pg_catalog.pg_constraint \
+         ON pg_catalog.pg_class.oid = pg_catalog.pg_constraint.conrelid \
+         AND pg_catalog.pg_constraint.contype = 'f' \
+         LEFT OUTER JOIN pg_catalog.pg_class AS cls_ref ON cls_ref.oid = pg_catalog.pg_constraint.confrelid \
+         LEFT OUTER JOIN pg_catalog.pg_namespace AS nsp_ref ON cls_ref.relnamespace = nsp_ref.oid \
+         LEFT OUTER JOIN pg_catalog.pg_description ON pg_catalog.pg_description.objoid = pg_catalog.pg_constraint.oid \
+         JOIN pg_catalog.pg_namespace ON pg_catalog.pg_class.relnamespace = pg_catalog.pg_namespace.oid \
+         WHERE pg_catalog.pg_class.relkind = ANY (ARRAY['r', 'p', 'f', 'v', 'm']) \
+         AND pg_catalog.pg_table_is_visible(pg_catalog.pg_class.oid) \
+         AND pg_catalog.pg_namespace.nspname != 'pg_catalog' \
+         AND pg_catalog.pg_class.relname IN ('books') \
+         ORDER BY pg_catalog.pg_class.relname, pg_catalog.pg_constraint.conname",
+    );
+    assert_eq!(
+        r.rows,
+        [[
+            "books",
+            "books_author_id_fkey",
+            "FOREIGN KEY (author_id) REFERENCES authors(id)",
+            "public",
+            ""
+        ]]
+    );
+}

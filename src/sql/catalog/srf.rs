@@ -2,14 +2,14 @@
 //! generate_subscripts(conkey, 1) AS ord FROM pg_constraint`): SQLite has none, so each
 //! distinct array becomes a `json_each` over its PostgreSQL array text joined to the
 //! select's FROM (SQLite lets a table-valued function read the tables to its left), and the
-//! calls read its `value` (`unnest`) or `key + 1` (`generate_subscripts`). Calls over the
+//! calls read its `value` (`unnest`) or `key` + the first subscript (`generate_subscripts`). Calls over the
 //! same array share one `json_each`, so they advance together as PostgreSQL's do.
 
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
     BinaryOperator, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Ident, Query,
-    SelectItem, SetExpr, Statement, TableWithJoins, Value, VisitMut, VisitorMut,
+    SelectItem, SetExpr, Statement, TableWithJoins, VisitMut, VisitorMut,
 };
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
@@ -77,10 +77,11 @@ impl Srf {
                     };
                     *e = match kind {
                         Kind::Unnest => col("value"),
+                        // Arrays count from 1, int2vector/oidvector from 0.
                         Kind::Subscripts => Expr::BinaryOp {
                             left: Box::new(col("key")),
                             op: BinaryOperator::Plus,
-                            right: Box::new(Expr::value(Value::Number("1".into(), false))),
+                            right: Box::new(super::rewrite::func("pgrq_array_first", vec![array])),
                         },
                     };
                 }
