@@ -219,7 +219,8 @@ pub fn register(conn: &Connection, lk: Arc<Lookup>) -> Result<()> {
     ] {
         conn.create_scalar_function(name, -1, det, |_| Ok(1))?;
     }
-    // pgrq keeps no comments (COMMENT ON is not supported): descriptions are absent.
+    // pgrq keeps no comments (COMMENT ON is not supported): descriptions are absent; nor
+    // rules, triggers, statistics objects, partitions or user functions.
     for (name, n) in [
         ("obj_description", 1),
         ("obj_description", 2),
@@ -231,6 +232,8 @@ pub fn register(conn: &Connection, lk: Arc<Lookup>) -> Result<()> {
         ("pg_get_function_arguments", 1),
         ("pg_get_function_identity_arguments", 1),
         ("pg_get_partkeydef", 1),
+        ("pg_get_ruledef", 1),
+        ("pg_get_ruledef", 2),
     ] {
         conn.create_scalar_function(name, n, det, |_| Ok(None::<String>))?;
     }

@@ -343,6 +343,26 @@ impl Exprs<'_> {
                 }
                 out
             }
+            // TRIM([LEADING|TRAILING|BOTH] [chars] FROM x) → ltrim/rtrim/trim(x[, chars]).
+            Expr::Trim {
+                trim_where,
+                trim_what,
+                expr,
+                trim_characters,
+            } => {
+                let name = match trim_where {
+                    Some(sqlparser::ast::TrimWhereField::Leading) => "ltrim",
+                    Some(sqlparser::ast::TrimWhereField::Trailing) => "rtrim",
+                    _ => "trim",
+                };
+                let mut args = vec![(**expr).clone()];
+                if let Some(w) = trim_what {
+                    args.push((**w).clone());
+                } else if let Some(c) = trim_characters.as_ref().and_then(|c| c.first()) {
+                    args.push(c.clone());
+                }
+                func(name, args)
+            }
             Expr::Function(f) => return self.function(f),
             _ => return Ok(None),
         }))
