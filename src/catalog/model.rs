@@ -1,9 +1,11 @@
 //! A database's schema as PostgreSQL describes it, read back from the SQLite DDL pgrq
 //! wrote (`sqlite_schema` of the schema mirror): tables and views with their columns'
 //! PostgreSQL types, defaults and constraints (named as PostgreSQL names them), indexes,
-//! the sequences behind serial keys, and enum types. Sequences and enums created
-//! explicitly are fed through [`Model::sequences`] / [`Model::enums`] by whoever records
-//! them; the catalog tables are filled from this model alone.
+//! the sequences behind serial keys, and enum types. An enum is read from the CHECK its
+//! columns carry under a `pgrq_type_<enum>` marker (`CHECK (c IN ('a', 'b'))`, labels in
+//! order); explicit sequences (and enums recorded elsewhere) are pushed onto
+//! [`Model::sequences`] / [`Model::enums`]. The catalog tables are filled from this model
+//! alone.
 
 use sqlparser::ast::{
     ColumnOption, CreateIndex, CreateTable, CreateView, Expr, ReferentialAction, Statement,
@@ -190,7 +192,11 @@ impl Model {
                     }
                     // A type marker on a CHECK is the domain of an enum column, not a
                     // constraint of the table.
-                    ColumnOption::Check(_) if marker_named => {}
+                    ColumnOption::Check(c) if marker_named => {
+                        if let Some(t) = marker.as_deref() {
+                            self.enum_from_check(t, &c.expr);
+                        }
+                    }
                     ColumnOption::Check(c) => {
                         let n = given.unwrap_or_else(|| format!("{table}_{cname}_check"));
                         constraints.push(Constraint {
@@ -344,6 +350,40 @@ impl Model {
             predicate: ci.predicate.as_ref().map(pg_text),
             constraint: None,
         });
+    }
+}
+
+impl Model {
+    /// An enum type is self-described by the CHECK its columns carry under their
+    /// `pgrq_type_<enum>` marker: `CHECK (col IN ('sad', 'ok', 'happy'))`, labels in order.
+    fn enum_from_check(&mut self, name: &str, check: &Expr) {
+        if pgtypes::builtin_named(name).is_some() || self.enums.iter().any(|e| e.name == name) {
+            return;
+        }
+        let Expr::InList {
+            list,
+            negated: false,
+            ..
+        } = check
+        else {
+            return;
+        };
+        let labels: Option<Vec<String>> = list
+            .iter()
+            .map(|e| match e {
+                Expr::Value(v) => match &v.value {
+                    sqlparser::ast::Value::SingleQuotedString(s) => Some(s.clone()),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect();
+        if let Some(labels) = labels {
+            self.enums.push(EnumType {
+                name: name.to_string(),
+                labels,
+            });
+        }
     }
 }
 

@@ -724,11 +724,11 @@ fn psql_tab_completion() {
     assert_eq!(r.rows, [["books"]]);
 }
 
-/// Explicit sequences and enums are rows fed to the model: an enum column carries its type
-/// in a `pgrq_type_<enum>` marker on the CHECK that holds its labels.
+/// Enums are read from the schema: an enum column carries its type in a `pgrq_type_<enum>`
+/// marker on the CHECK that holds its labels. Explicit sequences are rows fed to the model.
 #[test]
 fn sequences_and_enums_fed_to_the_model() {
-    use crate::catalog::model::{EnumType, Sequence};
+    use crate::catalog::model::Sequence;
     let (m, mut ddl) = mirror_and_ddl();
     ddl.push(
         "CREATE TABLE moods (id INTEGER PRIMARY KEY AUTOINCREMENT, \
@@ -737,10 +737,10 @@ fn sequences_and_enums_fed_to_the_model() {
     );
     m.load(&ddl).unwrap();
     let mut model = m.model().unwrap();
-    model.enums.push(EnumType {
-        name: "mood".into(),
-        labels: vec!["sad".into(), "ok".into(), "happy".into()],
-    });
+    // The enum is read from the column's marked CHECK.
+    assert_eq!(model.enums.len(), 1);
+    assert_eq!(model.enums[0].name, "mood");
+    assert_eq!(model.enums[0].labels, ["sad", "ok", "happy"]);
     model.sequences.push(Sequence {
         name: "ticket_seq".into(),
         type_oid: 20,
