@@ -118,19 +118,26 @@ pub(super) fn table(cx: &mut Cx<'_>, tb: &Table) {
                 ],
             );
         }
-        None => cx.rows.push(
-            "pg_tables",
-            vec![
-                t("public"),
-                t(&tb.name),
-                t(&user),
-                N,
-                b(has_index),
-                b(false),
-                b(false),
-                b(false),
-            ],
-        ),
+        None => {
+            // I/O statistics are the engine's: unknown here.
+            cx.rows.push(
+                "pg_statio_all_tables",
+                vec![i(oid), t("public"), t(&tb.name)],
+            );
+            cx.rows.push(
+                "pg_tables",
+                vec![
+                    t("public"),
+                    t(&tb.name),
+                    t(&user),
+                    N,
+                    b(has_index),
+                    b(false),
+                    b(false),
+                    b(false),
+                ],
+            );
+        }
     }
     let table_type = if tb.kind == 'v' { "VIEW" } else { "BASE TABLE" };
     cx.rows.push(

@@ -916,3 +916,75 @@ fn sqlalchemy_indexes_and_foreign_keys() {
         ]]
     );
 }
+
+#[test]
+fn typeorm_and_sequelize_table_descriptions() {
+    let m = mirror();
+    // TypeORM PostgresQueryRunner.loadTables: constraints with their columns.
+    let r = run(
+        &m,
+        "SELECT \"ns\".\"nspname\" AS \"table_schema\", \"t\".\"relname\" AS \"table_name\", \
+         \"cnst\".\"conname\" AS \"constraint_name\", pg_get_constraintdef(\"cnst\".\"oid\") AS \"expression\", \
+         CASE \"cnst\".\"contype\" WHEN 'p' THEN 'PRIMARY' WHEN 'u' THEN 'UNIQUE' WHEN 'c' THEN 'CHECK' \
+         WHEN 'x' THEN 'EXCLUDE' END AS \"constraint_type\", \"a\".\"attname\" AS \"column_name\" \
+         FROM \"pg_constraint\" \"cnst\" INNER JOIN \"pg_class\" \"t\" ON \"t\".\"oid\" = \"cnst\".\"conrelid\" \
+         INNER JOIN \"pg_namespace\" \"ns\" ON \"ns\".\"oid\" = \"cnst\".\"connamespace\" \
+         LEFT JOIN \"pg_attribute\" \"a\" ON \"a\".\"attrelid\" = \"cnst\".\"conrelid\" \
+         AND \"a\".\"attnum\" = ANY (\"cnst\".\"conkey\") \
+         WHERE \"t\".\"relkind\" IN ('r', 'p') AND ((\"ns\".\"nspname\" = 'public' AND \"t\".\"relname\" = 'authors')) \
+         ORDER BY 3",
+    );
+    assert_eq!(
+        r.rows,
+        [
+            [
+                "public",
+                "authors",
+                "authors_name_key",
+                "UNIQUE (name)",
+                "UNIQUE",
+                "name"
+            ],
+            [
+                "public",
+                "authors",
+                "authors_pkey",
+                "PRIMARY KEY (id)",
+                "PRIMARY",
+                "id"
+            ],
+        ]
+    );
+    // Sequelize QueryInterface.describeTable.
+    let r = run(
+        &m,
+        "SELECT pk.constraint_type as \"Constraint\",c.column_name as \"Field\", \
+         c.column_default as \"Default\",c.is_nullable as \"Null\", \
+         (CASE WHEN c.udt_name = 'hstore' THEN c.udt_name ELSE c.data_type END) || \
+         (CASE WHEN c.character_maximum_length IS NOT NULL THEN '(' || c.character_maximum_length || ')' ELSE '' END) as \"Type\", \
+         (SELECT array_agg(e.enumlabel) FROM pg_catalog.pg_type t JOIN pg_catalog.pg_enum e ON t.oid=e.enumtypid \
+          WHERE t.typname=c.udt_name) AS \"special\", \
+         (SELECT pgd.description FROM pg_catalog.pg_statio_all_tables AS st INNER JOIN pg_catalog.pg_description pgd \
+          on (pgd.objoid=st.relid) WHERE c.ordinal_position=pgd.objsubid AND c.table_name=st.relname) AS \"Comment\" \
+         FROM information_schema.columns c LEFT JOIN (SELECT tc.table_schema, tc.table_name, cu.column_name, tc.constraint_type \
+         FROM information_schema.TABLE_CONSTRAINTS tc JOIN information_schema.KEY_COLUMN_USAGE cu \
+         ON tc.table_schema=cu.table_schema and tc.table_name=cu.table_name and tc.constraint_name=cu.constraint_name \
+         and tc.constraint_type='PRIMARY KEY') pk ON pk.table_schema=c.table_schema AND pk.table_name=c.table_name \
+         AND pk.column_name=c.column_name WHERE c.table_name = 'authors' AND c.table_schema = 'public' \
+         ORDER BY c.ordinal_position",
+    );
+    let got: Vec<(&str, &str, &str, &str)> = r
+        .rows
+        .iter()
+        .map(|x| (x[0].as_str(), x[1].as_str(), x[3].as_str(), x[4].as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("PRIMARY KEY", "id", "NO", "bigint"),
+            ("", "name", "NO", "character varying(40)"),
+            ("", "born", "YES", "date"),
+            ("", "rating", "YES", "numeric"),
+        ]
+    );
+}

@@ -246,6 +246,13 @@ pub const RELATIONS: &[RelationDef] = &[
          hasindexes bool, ispopulated bool, definition text",
     ),
     (
+        "pg_catalog",
+        "pg_statio_all_tables",
+        "relid oid, schemaname name, relname name, heap_blks_read int8, heap_blks_hit int8, \
+         idx_blks_read int8, idx_blks_hit int8, toast_blks_read int8, toast_blks_hit int8, \
+         tidx_blks_read int8, tidx_blks_hit int8",
+    ),
+    (
         "information_schema",
         "schemata",
         "catalog_name name, schema_name name, schema_owner name, \
