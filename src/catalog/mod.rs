@@ -15,6 +15,8 @@ pub mod model;
 mod pgtypes;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_orm;
 
 use std::sync::{Arc, Mutex};
 
