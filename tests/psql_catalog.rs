@@ -396,6 +396,18 @@ async fn tokio_postgres_reads_catalog_types() {
     assert_eq!(cols[0], ("id".to_string(), 23));
     assert_eq!(cols[1], ("author_id".to_string(), 20));
     assert_eq!(cols.len(), 5);
+    // Arrays travel typed, in binary too.
+    let row = c
+        .query_one(
+            "SELECT conkey, ARRAY(SELECT relname::text FROM pg_catalog.pg_class \
+             WHERE relkind = 'r' AND relnamespace = 2200 ORDER BY 1) \
+             FROM pg_catalog.pg_constraint WHERE conname = $1",
+            &[&"books_pkey"],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("arrays: {e}\n{}", p.output()));
+    assert_eq!(row.get::<_, Vec<i16>>(0), [1]);
+    assert_eq!(row.get::<_, Vec<String>>(1), ["authors", "books"]);
     // A catalog query joined with a user table is refused, not answered wrongly.
     let e = c
         .simple_query("SELECT * FROM books JOIN pg_catalog.pg_class c ON c.relname = 'books'")

@@ -6,7 +6,7 @@
 //! translated by `sql::catalog` run here. It does no network I/O; the schema mirror builds
 //! it from its schema and drops it when the schema changes.
 
-mod arrays;
+pub mod arrays;
 mod fill;
 mod fill_constraints;
 mod fill_objects;

@@ -398,9 +398,11 @@ fn sqlalchemy_indexes_and_foreign_keys() {
     assert_eq!(r.rows[0][1], "books_title_idx");
     assert_eq!(r.rows[0][2..4], ["f", "f"]);
     assert_eq!(r.rows[0][6], "btree");
-    // (Array elements are untyped in SQLite: the booleans of elements_is_expr print as
-    // {0} where PostgreSQL prints {f}.)
     assert_eq!(r.rows[0][10], "{title}");
+    // Arrays are typed (psycopg and asyncpg decode them into lists): bool[] elements are
+    // 0/1 in SQLite and leave pgrq as f/t.
+    assert_eq!(r.types[10..], [PgType::TextArray, PgType::BoolArray]);
+    assert_eq!(r.rows[0][11], "{0}");
     // get_multi_foreign_keys.
     let r = run(
         &m,

@@ -131,6 +131,8 @@ pub fn text_value(v: &Value, t: PgType) -> Option<String> {
             "0" | "f" | "false" => "f".into(),
             other => other.to_string(),
         },
+        // SQLite has no booleans: elements of a bool[] arrive as 0/1.
+        (Value::Text(s), PgType::BoolArray) => bool_array_text(s),
         (Value::Text(s), _) => s.clone(),
         (Value::Blob(b), PgType::Bytea) => bytea_hex(b),
         (Value::Blob(b), _) => match String::from_utf8(b.clone()) {
@@ -138,6 +140,23 @@ pub fn text_value(v: &Value, t: PgType) -> Option<String> {
             Err(_) => bytea_hex(b),
         },
     })
+}
+
+fn bool_array_text(s: &str) -> String {
+    match crate::catalog::arrays::parse(s) {
+        Some(items) => {
+            let items: Vec<&str> = items
+                .iter()
+                .map(|e| match e.as_deref() {
+                    None => "NULL",
+                    Some("1" | "t" | "true") => "t",
+                    Some(_) => "f",
+                })
+                .collect();
+            format!("{{{}}}", items.join(","))
+        }
+        None => s.to_string(),
+    }
 }
 
 fn bool_text(b: bool) -> String {
@@ -172,6 +191,69 @@ pub fn float_text(f: f64) -> String {
             s
         }
     }
+}
+
+/// A one-dimensional array (kept as PostgreSQL's array text) in binary.
+fn encode_array(
+    enc: &mut DataRowEncoder,
+    v: &Value,
+    t: PgType,
+    ty: &Type,
+) -> Result<pgwire::error::PgWireResult<()>, PgError> {
+    let (f, o) = (FieldFormat::Binary, Default::default());
+    let text = text_value(v, t).unwrap_or_default();
+    let mismatch = || {
+        PgError::new(
+            codes::DATATYPE_MISMATCH,
+            format!("value {text:?} cannot be sent in binary as {}", ty.name()),
+        )
+    };
+    let items = crate::catalog::arrays::parse(&text).ok_or_else(mismatch)?;
+    fn nums<N: std::str::FromStr>(items: &[Option<String>]) -> Option<Vec<Option<N>>> {
+        items
+            .iter()
+            .map(|e| match e {
+                None => Some(None),
+                Some(s) => s.trim().parse().ok().map(Some),
+            })
+            .collect()
+    }
+    Ok(match t.element() {
+        Some(PgType::Bool) => {
+            let b: Vec<Option<bool>> = items
+                .iter()
+                .map(|e| e.as_deref().map(|s| matches!(s, "1" | "t" | "true")))
+                .collect();
+            enc.encode_field_with_type_and_format(&b, ty, f, &o)
+        }
+        Some(PgType::Char) => {
+            let c: Vec<Option<i8>> = items
+                .iter()
+                .map(|e| {
+                    e.as_deref()
+                        .map(|s| s.bytes().next().map_or(0, |b| b as i8))
+                })
+                .collect();
+            enc.encode_field_with_type_and_format(&c, ty, f, &o)
+        }
+        Some(PgType::Int2) => {
+            let n: Vec<Option<i16>> = nums(&items).ok_or_else(mismatch)?;
+            enc.encode_field_with_type_and_format(&n, ty, f, &o)
+        }
+        Some(PgType::Int4) => {
+            let n: Vec<Option<i32>> = nums(&items).ok_or_else(mismatch)?;
+            enc.encode_field_with_type_and_format(&n, ty, f, &o)
+        }
+        Some(PgType::Int8) => {
+            let n: Vec<Option<i64>> = nums(&items).ok_or_else(mismatch)?;
+            enc.encode_field_with_type_and_format(&n, ty, f, &o)
+        }
+        Some(PgType::Oid) => {
+            let n: Vec<Option<u32>> = nums(&items).ok_or_else(mismatch)?;
+            enc.encode_field_with_type_and_format(&n, ty, f, &o)
+        }
+        _ => enc.encode_field_with_type_and_format(&items, ty, f, &o),
+    })
 }
 
 fn bytea_hex(b: &[u8]) -> String {
@@ -288,6 +370,14 @@ fn encode_binary(
             b.extend_from_slice(text_value(v, t).unwrap_or_default().as_bytes());
             enc.encode_field_with_type_and_format(&b, ty, f, &o)
         }
+        PgType::BoolArray
+        | PgType::CharArray
+        | PgType::NameArray
+        | PgType::Int2Array
+        | PgType::Int4Array
+        | PgType::TextArray
+        | PgType::Int8Array
+        | PgType::OidArray => return encode_array(enc, v, t, ty),
         other => {
             return Err(PgError::new(
                 codes::FEATURE_NOT_SUPPORTED,
@@ -303,6 +393,18 @@ fn encode_binary(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bool_arrays_print_t_and_f() {
+        assert_eq!(
+            text_value(&Value::Text("{0,1,NULL}".into()), PgType::BoolArray).as_deref(),
+            Some("{f,t,NULL}")
+        );
+        assert_eq!(
+            text_value(&Value::Text("{a,b}".into()), PgType::TextArray).as_deref(),
+            Some("{a,b}")
+        );
+    }
 
     #[test]
     fn text_output_matches_postgres() {

@@ -354,8 +354,8 @@ pub fn find(schema: Option<&str>, name: &str) -> Option<&'static RelationDef> {
         .find(|d| d.1 == name && schema.is_none_or(|s| s == d.0))
 }
 
-/// The type wire clients are told for a catalog column type. Arrays, vectors and the
-/// internal types travel as their text form.
+/// The type wire clients are told for a catalog column type. Vectors and the internal
+/// types (`pg_node_tree`, `regproc` …) travel as text; `aclitem[]` as `text[]`.
 pub fn wire_type(typname: &str) -> PgType {
     match typname {
         "oid" | "xid" => PgType::Oid,
@@ -370,6 +370,10 @@ pub fn wire_type(typname: &str) -> PgType {
         "varchar" => PgType::Varchar,
         "timestamptz" => PgType::Timestamptz,
         "bytea" => PgType::Bytea,
+        "_text" | "_aclitem" => PgType::TextArray,
+        "_oid" => PgType::OidArray,
+        "_int2" => PgType::Int2Array,
+        "_char" => PgType::CharArray,
         _ => PgType::Text,
     }
 }

@@ -2,11 +2,12 @@
 //! SQLite cannot tell (expressions; a plain column's type comes from the catalog table's
 //! declared type when the statement is prepared).
 
+use std::collections::HashMap;
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    BinaryOperator, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Query, SelectItem,
-    SetExpr, Statement, UnaryOperator, Value, Visit, Visitor,
+    BinaryOperator, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Query, Select,
+    SelectItem, SetExpr, Statement, TableFactor, UnaryOperator, Value, Visit, Visitor,
 };
 
 use super::defs;
@@ -22,11 +23,12 @@ pub(super) fn output_types(q: &Query) -> Vec<Option<PgType>> {
     let SetExpr::Select(s) = body else {
         return Vec::new();
     };
+    let scope = derived_scope(s);
     let mut out = Vec::with_capacity(s.projection.len());
     for item in &s.projection {
         match item {
             SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => {
-                out.push(expr_type(e));
+                out.push(expr_type(e, &scope));
             }
             _ => return Vec::new(),
         }
@@ -34,14 +36,73 @@ pub(super) fn output_types(q: &Query) -> Vec<Option<PgType>> {
     out
 }
 
-fn expr_type(e: &Expr) -> Option<PgType> {
+/// Derived tables of a SELECT: alias → (column name, type), so that `d.col` has the type
+/// of the expression the derived table computes.
+type Scope = HashMap<String, Vec<(String, Option<PgType>)>>;
+
+fn derived_scope(s: &Select) -> Scope {
+    let mut scope = Scope::new();
+    let factors = s
+        .from
+        .iter()
+        .flat_map(|t| std::iter::once(&t.relation).chain(t.joins.iter().map(|j| &j.relation)));
+    for f in factors {
+        let TableFactor::Derived {
+            subquery,
+            alias: Some(alias),
+            ..
+        } = f
+        else {
+            continue;
+        };
+        let mut body = subquery.body.as_ref();
+        while let SetExpr::SetOperation { left, .. } = body {
+            body = left.as_ref();
+        }
+        let SetExpr::Select(inner) = body else {
+            continue;
+        };
+        let types = output_types(subquery);
+        let names = inner.projection.iter().map(|item| match item {
+            SelectItem::ExprWithAlias { alias, .. } => alias.value.to_lowercase(),
+            SelectItem::UnnamedExpr(Expr::Identifier(i)) => i.value.to_lowercase(),
+            SelectItem::UnnamedExpr(Expr::CompoundIdentifier(p)) => {
+                p.last().map(|i| i.value.to_lowercase()).unwrap_or_default()
+            }
+            _ => String::new(),
+        });
+        let cols = names
+            .zip(types.into_iter().chain(std::iter::repeat(None)))
+            .collect();
+        scope.insert(alias.name.value.to_lowercase(), cols);
+    }
+    scope
+}
+
+fn expr_type(e: &Expr, scope: &Scope) -> Option<PgType> {
     use BinaryOperator as B;
+    let in_scope = |alias: Option<&str>, col: &str| {
+        scope
+            .iter()
+            .filter(|(a, _)| alias.is_none_or(|x| x == a.as_str()))
+            .flat_map(|(_, cols)| cols.iter())
+            .find(|(c, _)| c == col)
+            .map(|(_, t)| *t)
+    };
     match e {
-        Expr::Identifier(i) => defs::column_type(&i.value.to_lowercase()),
-        Expr::CompoundIdentifier(p) => p
-            .last()
-            .and_then(|i| defs::column_type(&i.value.to_lowercase())),
-        Expr::Nested(inner) | Expr::Collate { expr: inner, .. } => expr_type(inner),
+        Expr::Identifier(i) => {
+            let c = i.value.to_lowercase();
+            in_scope(None, &c).unwrap_or_else(|| defs::column_type(&c))
+        }
+        Expr::CompoundIdentifier(p) => {
+            let c = p.last()?.value.to_lowercase();
+            let alias = (p.len() == 2).then(|| p[0].value.to_lowercase());
+            match alias.as_deref().and_then(|a| in_scope(Some(a), &c)) {
+                Some(t) => t,
+                None => defs::column_type(&c),
+            }
+        }
+        Expr::Nested(inner) | Expr::Collate { expr: inner, .. } => expr_type(inner, scope),
         Expr::Value(v) => match &v.value {
             Value::Boolean(_) => Some(PgType::Bool),
             Value::Number(n, _) if n.contains(['.', 'e', 'E']) => Some(PgType::Numeric),
@@ -65,7 +126,7 @@ fn expr_type(e: &Expr) -> Option<PgType> {
             | B::PGRegexNotIMatch
             | B::PGCustomBinaryOperator(_) => Some(PgType::Bool),
             B::StringConcat => Some(PgType::Text),
-            _ => expr_type(left),
+            _ => expr_type(left, scope),
         },
         Expr::UnaryOp {
             op: UnaryOperator::Not,
@@ -94,10 +155,16 @@ fn expr_type(e: &Expr) -> Option<PgType> {
             ..
         } => conditions
             .iter()
-            .find_map(|c| expr_type(&c.result))
-            .or_else(|| else_result.as_deref().and_then(expr_type)),
+            .find_map(|c| expr_type(&c.result, scope))
+            .or_else(|| else_result.as_deref().and_then(|e| expr_type(e, scope))),
         Expr::Subquery(q) => output_types(q).into_iter().next().flatten(),
-        Expr::Function(f) => function_type(f),
+        Expr::Array(a) => a
+            .elem
+            .first()
+            .and_then(|e| expr_type(e, scope))
+            .and_then(PgType::array_of)
+            .or(Some(PgType::TextArray)),
+        Expr::Function(f) => function_type(f, scope),
         _ => None,
     }
 }
@@ -105,8 +172,10 @@ fn expr_type(e: &Expr) -> Option<PgType> {
 fn cast_type(target: &str) -> Option<PgType> {
     let t = target.to_lowercase().replace('"', "");
     let t = t.strip_prefix("pg_catalog.").unwrap_or(&t);
-    if t.ends_with("[]") {
-        return Some(PgType::Text);
+    if let Some(elem) = t.strip_suffix("[]") {
+        return cast_type(elem)
+            .and_then(PgType::array_of)
+            .or(Some(PgType::TextArray));
     }
     Some(match t.split('(').next().unwrap_or("").trim() {
         "oid" => PgType::Oid,
@@ -126,7 +195,7 @@ fn cast_type(target: &str) -> Option<PgType> {
     })
 }
 
-fn function_type(f: &sqlparser::ast::Function) -> Option<PgType> {
+fn function_type(f: &sqlparser::ast::Function, scope: &Scope) -> Option<PgType> {
     let name = f
         .name
         .0
@@ -160,10 +229,31 @@ fn function_type(f: &sqlparser::ast::Function) -> Option<PgType> {
                 return None;
             };
             match l.args.first()? {
-                FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => return expr_type(e),
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => return expr_type(e, scope),
                 _ => return None,
             }
         }
+        "array_agg" => {
+            let FunctionArguments::List(l) = &f.args else {
+                return None;
+            };
+            let elem = match l.args.first()? {
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => expr_type(e, scope),
+                _ => None,
+            };
+            elem.and_then(PgType::array_of).unwrap_or(PgType::TextArray)
+        }
+        // ARRAY(subquery)
+        "array" => match &f.args {
+            FunctionArguments::Subquery(q) => output_types(q)
+                .into_iter()
+                .next()
+                .flatten()
+                .and_then(PgType::array_of)
+                .unwrap_or(PgType::TextArray),
+            _ => PgType::TextArray,
+        },
+        "current_schemas" => PgType::NameArray,
         "array_upper" | "array_lower" | "array_length" | "array_position" => PgType::Int4,
         _ => PgType::Text,
     })
@@ -193,8 +283,8 @@ pub(super) fn param_types(stmt: &Statement) -> Vec<Option<PgType>> {
         fn pre_visit_expr(&mut self, e: &Expr) -> ControlFlow<()> {
             match e {
                 Expr::BinaryOp { left, right, .. } => {
-                    self.note(left, expr_type(right));
-                    self.note(right, expr_type(left));
+                    self.note(left, expr_type(right, &Scope::new()));
+                    self.note(right, expr_type(left, &Scope::new()));
                 }
                 Expr::Cast {
                     expr, data_type, ..
@@ -212,7 +302,7 @@ pub(super) fn param_types(stmt: &Statement) -> Vec<Option<PgType>> {
                     self.note(expr, ty);
                 }
                 Expr::InList { expr, list, .. } => {
-                    let t = expr_type(expr);
+                    let t = expr_type(expr, &Scope::new());
                     for item in list {
                         self.note(item, t);
                     }
