@@ -87,7 +87,21 @@ fn encode_value(
 ) -> Result<(), PgError> {
     let t = col.pg_type;
     let ty = pg_type(t);
-    let r = if format == FieldFormat::Text {
+    let r = if format == FieldFormat::Text && t.element().is_some() && !matches!(v, Value::Null) {
+        // pgwire quotes a whole string sent as an array type: send the elements instead.
+        let text = text_value(v, t).unwrap_or_default();
+        match crate::catalog::arrays::parse(&text) {
+            Some(items) => {
+                enc.encode_field_with_type_and_format(&items, &ty, format, &Default::default())
+            }
+            None => {
+                return Err(PgError::new(
+                    codes::DATATYPE_MISMATCH,
+                    format!("value {text:?} is not an array of {}", ty.name()),
+                ));
+            }
+        }
+    } else if format == FieldFormat::Text {
         let text = match col.scale {
             Some(scale) => numeric_text(v, scale).or_else(|| text_value(v, t)),
             None => text_value(v, t),
