@@ -186,6 +186,18 @@ pub fn register(conn: &Connection) -> Result<()> {
     conn.create_scalar_function("array_lower", 2, det, |ctx| {
         Ok(array_arg(ctx, 0).filter(|a| !a.is_empty()).map(|_| 1i64))
     })?;
+    conn.create_scalar_function("array_remove", 2, det, |ctx| {
+        let Some(a) = array_arg(ctx, 0) else {
+            return Ok(None);
+        };
+        let x = value_text(ctx.get_raw(1));
+        let kept: Vec<Value> = a
+            .into_iter()
+            .filter(|e| *e != x)
+            .map(|e| e.map_or(Value::Null, Value::Text))
+            .collect();
+        Ok(Some(format(&kept)))
+    })?;
     conn.create_scalar_function("pgrq_array_first", 1, det, |ctx| {
         Ok(match ctx.get_raw(0) {
             ValueRef::Null => None,

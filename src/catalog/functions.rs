@@ -247,6 +247,8 @@ pub fn register(conn: &Connection, lk: Arc<Lookup>) -> Result<()> {
         conn.create_scalar_function(name, -1, det, |_| Ok(None::<i64>))?;
     }
     conn.create_scalar_function("pg_relation_is_publishable", 1, det, |_| Ok(0))?;
+    // The built-in tablespaces live in the data directory: PostgreSQL shows "".
+    conn.create_scalar_function("pg_tablespace_location", 1, det, |_| Ok(""))?;
     conn.create_scalar_function("pg_partition_ancestors", 1, det, |ctx| Ok(int_arg(ctx, 0)))?;
     conn.create_scalar_function("pg_encoding_to_char", 1, det, |ctx| {
         Ok(match int_arg(ctx, 0) {

@@ -494,3 +494,53 @@ fn sequences_and_enums_fed_to_the_model() {
     );
     assert_eq!(r.rows, [["USER-DEFINED", "mood"]]);
 }
+
+#[test]
+fn psql_show_view_tablespaces_event_triggers_large_objects() {
+    let m = mirror();
+    let oid = run(
+        &m,
+        "SELECT 'long_books'::pg_catalog.regclass::pg_catalog.oid",
+    )
+    .rows[0][0]
+        .clone();
+    let r = run(
+        &m,
+        &format!(
+            "SELECT nspname, relname, relkind, pg_catalog.pg_get_viewdef(c.oid, true), \
+             pg_catalog.array_remove(pg_catalog.array_remove(c.reloptions,'check_option=local'),'check_option=cascaded') AS reloptions, \
+             CASE WHEN 'check_option=local' = ANY (c.reloptions) THEN 'LOCAL'::text \
+             WHEN 'check_option=cascaded' = ANY (c.reloptions) THEN 'CASCADED'::text ELSE NULL END AS checkoption \
+             FROM pg_catalog.pg_class c LEFT JOIN pg_catalog.pg_namespace n ON c.relnamespace = n.oid \
+             WHERE c.oid = {oid}"
+        ),
+    );
+    assert_eq!(r.rows.len(), 1);
+    assert_eq!(r.rows[0][..3], ["public", "long_books", "v"]);
+    assert!(r.rows[0][3].contains("FROM books"), "{:?}", r.rows);
+    let r = run(
+        &m,
+        "SELECT spcname AS \"Name\", pg_catalog.pg_get_userbyid(spcowner) AS \"Owner\", \
+         pg_catalog.pg_tablespace_location(oid) AS \"Location\" FROM pg_catalog.pg_tablespace ORDER BY 1",
+    );
+    assert_eq!(
+        r.rows,
+        [["pg_default", "alice", ""], ["pg_global", "alice", ""]]
+    );
+    let r = run(
+        &m,
+        "SELECT evtname as \"Name\", evtevent as \"Event\", pg_catalog.pg_get_userbyid(e.evtowner) as \"Owner\", \
+         case evtenabled when 'O' then 'enabled' when 'R' then 'replica' when 'A' then 'always' \
+         when 'D' then 'disabled' end as \"Enabled\", e.evtfoid::pg_catalog.regproc as \"Function\", \
+         pg_catalog.array_to_string(array(select x from pg_catalog.unnest(evttags) as t(x)), ', ') as \"Tags\" \
+         FROM pg_catalog.pg_event_trigger e ORDER BY 1",
+    );
+    assert!(r.rows.is_empty());
+    let r = run(
+        &m,
+        "SELECT oid as \"ID\", pg_catalog.pg_get_userbyid(lomowner) as \"Owner\", \
+         pg_catalog.obj_description(oid, 'pg_largeobject') as \"Description\" \
+         FROM pg_catalog.pg_largeobject_metadata ORDER BY oid",
+    );
+    assert!(r.rows.is_empty());
+}

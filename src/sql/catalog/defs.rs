@@ -247,6 +247,17 @@ pub const RELATIONS: &[RelationDef] = &[
     ),
     (
         "pg_catalog",
+        "pg_event_trigger",
+        "oid oid, evtname name, evtevent name, evtowner oid, evtfoid oid, evtenabled char, \
+         evttags _text",
+    ),
+    (
+        "pg_catalog",
+        "pg_largeobject_metadata",
+        "oid oid, lomowner oid, lomacl _aclitem",
+    ),
+    (
+        "pg_catalog",
         "pg_statio_all_tables",
         "relid oid, schemaname name, relname name, heap_blks_read int8, heap_blks_hit int8, \
          idx_blks_read int8, idx_blks_hit int8, toast_blks_read int8, toast_blks_hit int8, \
