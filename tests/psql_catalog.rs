@@ -44,6 +44,11 @@ const COMMANDS: &[&str] = &[
     "\\du",
     "\\dt+",
     "\\d+ long_books",
+    "\\db",
+    "\\dy",
+    "\\dl",
+    "\\dD",
+    "\\dp",
 ];
 
 /// Commands whose rows legitimately differ (PostgreSQL lists its other databases and the
