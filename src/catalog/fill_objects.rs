@@ -9,7 +9,9 @@ use super::model::{Column, ConstraintKind, Index, Sequence, Table, quote_ident};
 use super::pgtypes::{self, ColType};
 
 pub(super) fn table(cx: &mut Cx<'_>, tb: &Table) {
-    let oid = cx.rel_oids[&tb.name];
+    let Some(&oid) = cx.rel_oids.get(&tb.name) else {
+        return;
+    };
     let rowtype = cx.oids.get("type", &tb.name);
     let arr = cx.oids.get("arraytype", &tb.name);
     type_row(
