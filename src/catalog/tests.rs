@@ -342,16 +342,18 @@ fn catalog_functions_and_casts() {
     let r = run(
         &m,
         "SELECT pg_catalog.format_type('int4'::regtype, NULL), 'books'::regclass::text, \
-         to_regclass('nope') IS NULL, quote_ident('Mixed'), \
+         to_regclass('nope') IS NULL, to_regclass('books'), quote_ident('Mixed'), \
          pg_get_serial_sequence('books', 'id'), current_setting('datestyle'), \
          has_table_privilege('books', 'SELECT')",
     );
+    assert_eq!(r.types[3], PgType::Text, "to_regclass prints a name");
     assert_eq!(
         r.rows,
         [[
             "integer",
             "books",
             "t",
+            "books",
             "\"Mixed\"",
             "public.books_id_seq",
             "ISO, MDY",

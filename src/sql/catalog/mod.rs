@@ -84,7 +84,22 @@ pub(crate) fn translate(
             reads.user.join(", ")
         )));
     }
-    let column_types = types::output_types(query);
+    let mut column_types = types::output_types(query);
+    // In the result, to_regclass(…) & co. print names (see rewrite).
+    let mut body = query.body.as_ref();
+    while let sqlparser::ast::SetExpr::SetOperation { left, .. } = body {
+        body = left.as_ref();
+    }
+    if let sqlparser::ast::SetExpr::Select(select) = body {
+        for (item, ty) in select.projection.iter().zip(column_types.iter_mut()) {
+            if let sqlparser::ast::SelectItem::UnnamedExpr(e)
+            | sqlparser::ast::SelectItem::ExprWithAlias { expr: e, .. } = item
+                && rewrite::to_reg_function(e).is_some()
+            {
+                *ty = Some(super::PgType::Text);
+            }
+        }
+    }
     let param_types = types::param_types(stmt);
     let mut out = stmt.clone();
     super::names::name_outputs(&mut out);

@@ -49,7 +49,7 @@ pub(super) fn rewrite(stmt: &mut Statement, ctx: &Context) -> Result<(), SqlErro
 
 /// A `reg*` value in the result prints as the object's name (its output function): the
 /// statement's own SELECT list gets `::text` on top of such casts, which the cast rewrite
-/// turns into a name lookup.
+/// turns into a name lookup, and `to_regclass(…)` & co. a name lookup around them.
 fn name_top_level_reg_casts(stmt: &mut Statement) {
     let Statement::Query(q) = stmt else {
         return;
@@ -77,6 +77,24 @@ fn name_top_level_reg_casts(stmt: &mut Statement) {
                 };
             }
         }
+        // to_regclass('t') & co. return the reg* type too.
+        if let Some(kind) = to_reg_function(e) {
+            *e = func(&format!("pgrq_{kind}_name"), vec![e.clone()]);
+        }
+    }
+}
+
+/// `regclass` for `to_regclass(…)` (likewise regtype, regnamespace).
+pub(super) fn to_reg_function(e: &Expr) -> Option<&'static str> {
+    let Expr::Function(f) = e else {
+        return None;
+    };
+    let name = f.name.0.last()?.as_ident()?.value.to_lowercase();
+    match name.as_str() {
+        "to_regclass" => Some("regclass"),
+        "to_regtype" => Some("regtype"),
+        "to_regnamespace" => Some("regnamespace"),
+        _ => None,
     }
 }
 
