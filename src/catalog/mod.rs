@@ -9,6 +9,7 @@
 pub mod arrays;
 mod fill;
 mod fill_constraints;
+mod fill_fixed;
 mod fill_objects;
 mod functions;
 pub mod model;

@@ -5,6 +5,7 @@
 //! PostgreSQL types of its result columns and parameters. Pure: the catalog's rows are
 //! not known here, only the relations' shapes (`defs`).
 
+mod casts;
 pub mod defs;
 mod rewrite;
 mod srf;
