@@ -506,3 +506,22 @@ fn typeorm_and_sequelize_table_descriptions() {
         ]
     );
 }
+
+#[test]
+fn ctes_upper_case_names_and_limit_parameters() {
+    let m = mirror();
+    let r = run_with(
+        &m,
+        "WITH rels AS (SELECT relname FROM pg_catalog.pg_class WHERE relkind = 'r' \
+         AND relnamespace = 'public'::regnamespace) \
+         SELECT relname FROM rels ORDER BY 1 LIMIT $1",
+        &[Value::Int(1)],
+    );
+    assert_eq!(r.rows, [["authors"]]);
+    let r = run(
+        &m,
+        "SELECT TABLE_NAME FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = 'public' \
+         AND TABLE_TYPE = 'VIEW'",
+    );
+    assert_eq!(r.rows, [["long_books"]]);
+}
