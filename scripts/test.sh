@@ -17,6 +17,8 @@ if [ -n "${PGRQ_RQLITED:-}" ] || [ -x "$cached" ] || command -v rqlited >/dev/nu
   cargo test --locked --test engine --test syscatalog -- --test-threads=2
   # The differential corpus against PostgreSQL 15's recorded answers (prints pass rates).
   cargo test --locked --test differential -- --nocapture
+  # psql's \d family against pgrq and a real PostgreSQL (skips when no server binaries).
+  cargo test --locked --test psql_catalog -- --nocapture
 else
   echo "engine tests: NOT RUN — no rqlited binary (scripts/install-rqlited.sh could not build one; see README)"
   echo "differential corpus: NOT RUN — no rqlited binary"

@@ -151,6 +151,29 @@ impl From<SqlError> for PgError {
     }
 }
 
+impl From<&crate::catalog::CatalogError> for PgError {
+    fn from(e: &crate::catalog::CatalogError) -> Self {
+        use crate::catalog::CatalogError as C;
+        let code = match e {
+            C::UndefinedTable(_) => codes::UNDEFINED_TABLE,
+            C::UndefinedObject(_) => codes::UNDEFINED_OBJECT,
+            C::InvalidSchemaName(_) => "3F000",
+            C::Unsupported(_) => codes::FEATURE_NOT_SUPPORTED,
+            C::InvalidRegex(_) => "2201B",
+            C::ProgramLimit(_) => "54000",
+            C::Sqlite(msg) => return from_sqlite(msg),
+            C::Poisoned(_) => codes::INTERNAL_ERROR,
+        };
+        PgError::new(code, e.to_string())
+    }
+}
+
+impl From<crate::catalog::CatalogError> for PgError {
+    fn from(e: crate::catalog::CatalogError) -> Self {
+        PgError::from(&e)
+    }
+}
+
 impl From<&BackendError> for PgError {
     fn from(e: &BackendError) -> Self {
         match e {

@@ -7,6 +7,7 @@
 //! - `sql/`: pure translation of PostgreSQL statements into SQLite.
 //! - `backend`: implements `session::Backend` over `rqlite/` and `node/`.
 //! - `mirror/`: per-database in-memory copy of the schema (Describe, defaults).
+//! - `catalog/`: the emulated pg_catalog / information_schema built from a mirror's schema.
 //! - `rqlite/`: HTTP client of one rqlite cluster.
 //! - `node/`: locating, starting and supervising `rqlited` processes; placement; what this
 //!   node reports (`pgrq status`).
@@ -17,6 +18,7 @@
 
 pub mod app;
 pub mod backend;
+pub mod catalog;
 pub mod config;
 pub mod error;
 pub mod gossip;

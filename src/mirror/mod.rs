@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use rusqlite::Connection;
 
+use crate::catalog::{self, Catalog, CatalogError, Model};
 use crate::session::DbName;
 
 #[derive(Debug, thiserror::Error)]
@@ -62,6 +63,9 @@ pub struct Mirror {
     /// (table, column) → PostgreSQL type name recorded in a `pgrq_type_*` constraint name,
     /// for key columns whose declared type must stay `INTEGER` (lower-cased names).
     type_markers: Mutex<HashMap<(String, String), String>>,
+    /// The emulated system catalogs of this schema, built on first use for a user and
+    /// dropped whenever the schema is reloaded.
+    catalog: Mutex<Option<(String, Arc<Catalog>)>>,
 }
 
 impl Mirror {
@@ -71,6 +75,7 @@ impl Mirror {
             conn: Mutex::new(conn),
             loaded: std::sync::atomic::AtomicBool::new(false),
             type_markers: Mutex::new(HashMap::new()),
+            catalog: Mutex::new(None),
         })
     }
 
@@ -103,6 +108,10 @@ impl Mirror {
             .type_markers
             .lock()
             .map_err(|e| MirrorError::Poisoned(e.to_string()))? = markers;
+        *self
+            .catalog
+            .lock()
+            .map_err(|e| MirrorError::Poisoned(e.to_string()))? = None;
         self.loaded
             .store(true, std::sync::atomic::Ordering::Release);
         Ok(())
@@ -123,6 +132,53 @@ impl Mirror {
             columns,
             param_count: stmt.parameter_count(),
         })
+    }
+
+    /// The system catalogs of this schema for database `database` as seen by `user`,
+    /// built from the schema on first use and kept until the schema changes.
+    pub fn catalog(&self, database: &str, user: &str) -> Result<Arc<Catalog>, CatalogError> {
+        let mut cached = self
+            .catalog
+            .lock()
+            .map_err(|e| CatalogError::Poisoned(e.to_string()))?;
+        if let Some((u, c)) = cached.as_ref()
+            && u == user
+        {
+            return Ok(c.clone());
+        }
+        let model = self
+            .model()
+            .map_err(|e| CatalogError::Sqlite(e.to_string()))?;
+        let built = Arc::new(Catalog::build(&model, database, user)?);
+        *cached = Some((user.to_string(), built.clone()));
+        Ok(built)
+    }
+
+    /// The schema as PostgreSQL describes it.
+    pub fn model(&self) -> Result<Model, MirrorError> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare(
+            "SELECT type, name, tbl_name, sql FROM sqlite_schema \
+             WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY rowid",
+        )?;
+        let rows: Vec<catalog::model::SchemaRow> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            .filter_map(Result::ok)
+            .collect();
+        let view_columns = |view: &str| -> Vec<(String, String)> {
+            let Ok(mut st) = conn.prepare("SELECT name, type FROM pragma_table_info(?1)") else {
+                return Vec::new();
+            };
+            st.query_map([view], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+                ))
+            })
+            .map(|it| it.filter_map(Result::ok).collect())
+            .unwrap_or_default()
+        };
+        Ok(Model::from_schema(&rows, &view_columns))
     }
 
     /// The columns of `table`, or `None` when the mirror has no such table.

@@ -5,6 +5,7 @@
 //! the backend's), nor encode wire messages (that is `wire/`'s).
 
 mod backend;
+mod catalog;
 mod dbname;
 mod gucs;
 mod prepared;
@@ -229,6 +230,7 @@ impl Session {
                 tag if tag.starts_with("DEALLOCATE") => "DEALLOCATE",
                 tag => tag,
             })),
+            StatementKind::Catalog => self.run_catalog(t, params).await,
             StatementKind::Query | StatementKind::Write | StatementKind::Ddl => {
                 let sql = t.sqlite.clone().ok_or_else(|| {
                     PgError::new(codes::INTERNAL_ERROR, "statement has no SQLite translation")

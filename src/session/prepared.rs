@@ -94,6 +94,7 @@ impl Session {
     async fn describe(&mut self, t: &Translated) -> Result<(Vec<Column>, usize), PgError> {
         match &t.kind {
             StatementKind::Show { name } => return Ok((reply::show_columns(name), 0)),
+            StatementKind::Catalog => return self.describe_catalog(t).await,
             StatementKind::Query | StatementKind::Write => {}
             _ => return Ok((Vec::new(), t.param_count)),
         }

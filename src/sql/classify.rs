@@ -41,6 +41,9 @@ pub(crate) fn translate_statement(
     if let Some(local) = session::session_statement(&stmt)? {
         return Ok(local);
     }
+    if let Some(t) = super::catalog::translate(&stmt, ctx, schema)? {
+        return Ok(t);
+    }
     if is_public_schema_noop(&stmt)? {
         return Ok(Translated::local(StatementKind::Ddl, "CREATE SCHEMA"));
     }

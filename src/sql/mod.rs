@@ -14,6 +14,7 @@
 //! [`SqlError`] variants to SQLSTATE codes is also done by the caller.
 
 pub mod calendar;
+pub mod catalog;
 mod classify;
 mod error;
 mod infer;
@@ -90,6 +91,9 @@ pub enum TxnControl {
 pub enum StatementKind {
     /// SELECT / VALUES / WITH … SELECT / EXPLAIN: read-only.
     Query,
+    /// A read of the system catalogs (`pg_catalog`, `information_schema`): `sqlite` runs
+    /// against the emulated catalog (`crate::catalog`), not the database.
+    Catalog,
     /// INSERT / UPDATE / DELETE (including ON CONFLICT and TRUNCATE);
     /// see [`Translated::returning`].
     Write,

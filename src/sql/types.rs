@@ -27,10 +27,22 @@ pub enum PgType {
     Json,
     Jsonb,
     Oid,
+    /// `"char"`: one byte (catalog columns such as `pg_class.relkind`).
+    Char,
+    /// One-dimensional arrays (catalog columns and `array_agg`), kept as PostgreSQL's array
+    /// text.
+    BoolArray,
+    CharArray,
+    NameArray,
+    Int2Array,
+    Int4Array,
+    TextArray,
+    Int8Array,
+    OidArray,
     Unknown,
 }
 
-const ALL: [PgType; 22] = [
+const ALL: [PgType; 31] = [
     PgType::Bool,
     PgType::Int2,
     PgType::Int4,
@@ -52,6 +64,15 @@ const ALL: [PgType; 22] = [
     PgType::Json,
     PgType::Jsonb,
     PgType::Oid,
+    PgType::Char,
+    PgType::BoolArray,
+    PgType::CharArray,
+    PgType::NameArray,
+    PgType::Int2Array,
+    PgType::Int4Array,
+    PgType::TextArray,
+    PgType::Int8Array,
+    PgType::OidArray,
     PgType::Unknown,
 ];
 
@@ -61,6 +82,15 @@ impl PgType {
         match self {
             PgType::Bool => 16,
             PgType::Bytea => 17,
+            PgType::Char => 18,
+            PgType::BoolArray => 1000,
+            PgType::CharArray => 1002,
+            PgType::NameArray => 1003,
+            PgType::Int2Array => 1005,
+            PgType::Int4Array => 1007,
+            PgType::TextArray => 1009,
+            PgType::Int8Array => 1016,
+            PgType::OidArray => 1028,
             PgType::Name => 19,
             PgType::Int8 => 20,
             PgType::Int2 => 21,
@@ -82,6 +112,36 @@ impl PgType {
             PgType::Uuid => 2950,
             PgType::Jsonb => 3802,
         }
+    }
+
+    /// The array type whose elements are of this type, if pgrq models it.
+    pub fn array_of(self) -> Option<PgType> {
+        Some(match self {
+            PgType::Bool => PgType::BoolArray,
+            PgType::Char => PgType::CharArray,
+            PgType::Name => PgType::NameArray,
+            PgType::Int2 => PgType::Int2Array,
+            PgType::Int4 => PgType::Int4Array,
+            PgType::Text | PgType::Varchar | PgType::Bpchar => PgType::TextArray,
+            PgType::Int8 => PgType::Int8Array,
+            PgType::Oid => PgType::OidArray,
+            _ => return None,
+        })
+    }
+
+    /// The element type of an array type.
+    pub fn element(self) -> Option<PgType> {
+        Some(match self {
+            PgType::BoolArray => PgType::Bool,
+            PgType::CharArray => PgType::Char,
+            PgType::NameArray => PgType::Name,
+            PgType::Int2Array => PgType::Int2,
+            PgType::Int4Array => PgType::Int4,
+            PgType::TextArray => PgType::Text,
+            PgType::Int8Array => PgType::Int8,
+            PgType::OidArray => PgType::Oid,
+            _ => return None,
+        })
     }
 
     /// The type with this OID, if pgrq knows it.
@@ -113,6 +173,15 @@ impl PgType {
             PgType::Json => "json",
             PgType::Jsonb => "jsonb",
             PgType::Oid => "oid",
+            PgType::Char => "char",
+            PgType::BoolArray => "_bool",
+            PgType::CharArray => "_char",
+            PgType::NameArray => "_name",
+            PgType::Int2Array => "_int2",
+            PgType::Int4Array => "_int4",
+            PgType::TextArray => "_text",
+            PgType::Int8Array => "_int8",
+            PgType::OidArray => "_oid",
             PgType::Unknown => "unknown",
         }
     }

@@ -87,7 +87,21 @@ fn encode_value(
 ) -> Result<(), PgError> {
     let t = col.pg_type;
     let ty = pg_type(t);
-    let r = if format == FieldFormat::Text {
+    let r = if format == FieldFormat::Text && t.element().is_some() && !matches!(v, Value::Null) {
+        // pgwire quotes a whole string sent as an array type: send the elements instead.
+        let text = text_value(v, t).unwrap_or_default();
+        match crate::catalog::arrays::parse(&text) {
+            Some(items) => {
+                enc.encode_field_with_type_and_format(&items, &ty, format, &Default::default())
+            }
+            None => {
+                return Err(PgError::new(
+                    codes::DATATYPE_MISMATCH,
+                    format!("value {text:?} is not an array of {}", ty.name()),
+                ));
+            }
+        }
+    } else if format == FieldFormat::Text {
         let text = match col.scale {
             Some(scale) => numeric_text(v, scale).or_else(|| text_value(v, t)),
             None => text_value(v, t),
@@ -163,6 +177,8 @@ pub fn text_value(v: &Value, t: PgType) -> Option<String> {
             };
             datetime::normalize(s, kind).unwrap_or_else(|| s.clone())
         }
+        // SQLite has no booleans: elements of a bool[] arrive as 0/1.
+        (Value::Text(s), PgType::BoolArray) => bool_array_text(s),
         (Value::Text(s), _) => s.clone(),
         (Value::Blob(b), PgType::Bytea) => bytea_hex(b),
         (Value::Blob(b), _) => match String::from_utf8(b.clone()) {
@@ -170,6 +186,23 @@ pub fn text_value(v: &Value, t: PgType) -> Option<String> {
             Err(_) => bytea_hex(b),
         },
     })
+}
+
+fn bool_array_text(s: &str) -> String {
+    match crate::catalog::arrays::parse(s) {
+        Some(items) => {
+            let items: Vec<&str> = items
+                .iter()
+                .map(|e| match e.as_deref() {
+                    None => "NULL",
+                    Some("1" | "t" | "true") => "t",
+                    Some(_) => "f",
+                })
+                .collect();
+            format!("{{{}}}", items.join(","))
+        }
+        None => s.to_string(),
+    }
 }
 
 fn bool_text(b: bool) -> String {
@@ -204,6 +237,69 @@ pub fn float_text(f: f64) -> String {
             s
         }
     }
+}
+
+/// A one-dimensional array (kept as PostgreSQL's array text) in binary.
+fn encode_array(
+    enc: &mut DataRowEncoder,
+    v: &Value,
+    t: PgType,
+    ty: &Type,
+) -> Result<pgwire::error::PgWireResult<()>, PgError> {
+    let (f, o) = (FieldFormat::Binary, Default::default());
+    let text = text_value(v, t).unwrap_or_default();
+    let mismatch = || {
+        PgError::new(
+            codes::DATATYPE_MISMATCH,
+            format!("value {text:?} cannot be sent in binary as {}", ty.name()),
+        )
+    };
+    let items = crate::catalog::arrays::parse(&text).ok_or_else(mismatch)?;
+    fn nums<N: std::str::FromStr>(items: &[Option<String>]) -> Option<Vec<Option<N>>> {
+        items
+            .iter()
+            .map(|e| match e {
+                None => Some(None),
+                Some(s) => s.trim().parse().ok().map(Some),
+            })
+            .collect()
+    }
+    Ok(match t.element() {
+        Some(PgType::Bool) => {
+            let b: Vec<Option<bool>> = items
+                .iter()
+                .map(|e| e.as_deref().map(|s| matches!(s, "1" | "t" | "true")))
+                .collect();
+            enc.encode_field_with_type_and_format(&b, ty, f, &o)
+        }
+        Some(PgType::Char) => {
+            let c: Vec<Option<i8>> = items
+                .iter()
+                .map(|e| {
+                    e.as_deref()
+                        .map(|s| s.bytes().next().map_or(0, |b| b as i8))
+                })
+                .collect();
+            enc.encode_field_with_type_and_format(&c, ty, f, &o)
+        }
+        Some(PgType::Int2) => {
+            let n: Vec<Option<i16>> = nums(&items).ok_or_else(mismatch)?;
+            enc.encode_field_with_type_and_format(&n, ty, f, &o)
+        }
+        Some(PgType::Int4) => {
+            let n: Vec<Option<i32>> = nums(&items).ok_or_else(mismatch)?;
+            enc.encode_field_with_type_and_format(&n, ty, f, &o)
+        }
+        Some(PgType::Int8) => {
+            let n: Vec<Option<i64>> = nums(&items).ok_or_else(mismatch)?;
+            enc.encode_field_with_type_and_format(&n, ty, f, &o)
+        }
+        Some(PgType::Oid) => {
+            let n: Vec<Option<u32>> = nums(&items).ok_or_else(mismatch)?;
+            enc.encode_field_with_type_and_format(&n, ty, f, &o)
+        }
+        _ => enc.encode_field_with_type_and_format(&items, ty, f, &o),
+    })
 }
 
 fn bytea_hex(b: &[u8]) -> String {
@@ -276,6 +372,12 @@ fn encode_binary(
             }
             _ => return Err(mismatch()),
         },
+        PgType::Char => {
+            // One byte: the first of the text (PostgreSQL's `"char"` wire format).
+            let text = text_value(v, t).unwrap_or_default();
+            let b = text.bytes().next().map_or(0, |b| b as i8);
+            enc.encode_field_with_type_and_format(&b, ty, f, &o)
+        }
         PgType::Text | PgType::Varchar | PgType::Bpchar | PgType::Name | PgType::Unknown => {
             let s = text_value(v, t).unwrap_or_default();
             enc.encode_field_with_type_and_format(&s, ty, f, &o)
@@ -317,6 +419,14 @@ fn encode_binary(
             b.extend_from_slice(text_value(v, t).unwrap_or_default().as_bytes());
             enc.encode_field_with_type_and_format(&b, ty, f, &o)
         }
+        PgType::BoolArray
+        | PgType::CharArray
+        | PgType::NameArray
+        | PgType::Int2Array
+        | PgType::Int4Array
+        | PgType::TextArray
+        | PgType::Int8Array
+        | PgType::OidArray => return encode_array(enc, v, t, ty),
         other => {
             return Err(PgError::new(
                 codes::FEATURE_NOT_SUPPORTED,
@@ -342,6 +452,18 @@ mod tests {
         assert_eq!(
             text_value(&Value::Real(1e22), PgType::Float8).as_deref(),
             Some("1e+22")
+        );
+    }
+
+    #[test]
+    fn bool_arrays_print_t_and_f() {
+        assert_eq!(
+            text_value(&Value::Text("{0,1,NULL}".into()), PgType::BoolArray).as_deref(),
+            Some("{f,t,NULL}")
+        );
+        assert_eq!(
+            text_value(&Value::Text("{a,b}".into()), PgType::TextArray).as_deref(),
+            Some("{a,b}")
         );
     }
 

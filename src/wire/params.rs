@@ -113,6 +113,7 @@ fn decode_binary(t: PgType, b: &[u8]) -> Result<Value, String> {
         PgType::Float4 => Value::Real(f32::from_be_bytes(be(b)?).into()),
         PgType::Float8 => Value::Real(f64::from_be_bytes(be(b)?)),
         PgType::Bool => Value::Int(i64::from(be::<1>(b)?[0] != 0)),
+        PgType::Char => Value::Text(utf8(b)?),
         PgType::Bytea => Value::Blob(b.to_vec()),
         PgType::Uuid => Value::Text(uuid_text(&be::<16>(b)?)),
         PgType::Date => Value::Text(date_text(i32::from_be_bytes(be(b)?))?),

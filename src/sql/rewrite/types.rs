@@ -72,6 +72,7 @@ pub(super) fn cast_target(dt: &DataType) -> Result<(DataType, PgType), SqlError>
         | PgType::Varchar
         | PgType::Bpchar
         | PgType::Name
+        | PgType::Char
         | PgType::Date
         | PgType::Time
         | PgType::Timestamp
@@ -80,7 +81,15 @@ pub(super) fn cast_target(dt: &DataType) -> Result<(DataType, PgType), SqlError>
         | PgType::Uuid
         | PgType::Json
         | PgType::Jsonb => DataType::Text,
-        PgType::Unknown => {
+        PgType::Unknown
+        | PgType::BoolArray
+        | PgType::CharArray
+        | PgType::NameArray
+        | PgType::Int2Array
+        | PgType::Int4Array
+        | PgType::TextArray
+        | PgType::Int8Array
+        | PgType::OidArray => {
             return Err(SqlError::unsupported(format!(
                 "cast to {}",
                 dt.to_string().to_lowercase()
