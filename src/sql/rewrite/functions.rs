@@ -12,7 +12,7 @@ use sqlparser::ast::{
 
 use super::clock::{self, Clock};
 use super::function_names::{SQLITE_FUNCTIONS, UNTRANSLATED_PG_FUNCTIONS};
-use super::{Rewriter, call, number, string};
+use super::{Rewriter, arith, build, call, number, string};
 use crate::sql::SqlError;
 
 /// `current_schema` written without parentheses parses as a column name;
@@ -42,6 +42,14 @@ pub(super) fn rewrite_function(rw: &mut Rewriter<'_>, expr: &mut Expr) -> Result
         return Ok(());
     }
     check_call_shape(f, &name)?;
+    if f.over.is_none()
+        && f.filter.is_none()
+        && let Some(mut args) = build::plain_args(f)
+        && let Some(out) = family_function(&name, &mut args)?
+    {
+        *expr = out;
+        return Ok(());
+    }
     match name.as_str() {
         "char_length" | "character_length" => rename(f, "length"),
         "strpos" => rename(f, "instr"),
@@ -65,6 +73,11 @@ pub(super) fn rewrite_function(rw: &mut Rewriter<'_>, expr: &mut Expr) -> Result
         }
     }
     Ok(())
+}
+
+/// Functions translated by the file owning their family.
+fn family_function(name: &str, args: &mut Vec<Expr>) -> Result<Option<Expr>, SqlError> {
+    arith::function(name, args)
 }
 
 /// Session functions and clocks, which need no arguments (the SQL
@@ -236,8 +249,12 @@ pub(super) fn rewrite_special_form(expr: &mut Expr) -> Result<(), SqlError> {
                 "CEIL/FLOOR of {x} with a field"
             )));
         }
-        Expr::Ceil { expr: x, .. } => call("ceil", vec![*x]),
-        Expr::Floor { expr: x, .. } => call("floor", vec![*x]),
+        Expr::Ceil { expr: x, .. } => {
+            arith::function("ceil", &mut vec![*x])?.unwrap_or_else(build::null)
+        }
+        Expr::Floor { expr: x, .. } => {
+            arith::function("floor", &mut vec![*x])?.unwrap_or_else(build::null)
+        }
         other => other,
     };
     Ok(())
@@ -400,8 +417,9 @@ mod tests {
         );
         assert_eq!(
             sqlite("SELECT trim(a), trim(leading 'x' FROM a), ceil(b), floor(b) FROM t"),
-            "SELECT trim(a) AS \"btrim\", ltrim(a, 'x') AS \"ltrim\", ceil(b) AS \"ceil\", \
-             floor(b) AS \"floor\" FROM t"
+            "SELECT trim(a) AS \"btrim\", ltrim(a, 'x') AS \"ltrim\", \
+             (CAST(b AS INTEGER) + (b > CAST(b AS INTEGER))) AS \"ceil\", \
+             (CAST(b AS INTEGER) - (b < CAST(b AS INTEGER))) AS \"floor\" FROM t"
         );
     }
 

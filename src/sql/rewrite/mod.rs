@@ -6,6 +6,8 @@
 //! changes (TRUNCATE, EXPLAIN, DDL shapes) happen before and after the walk
 //! in [`statement`] and [`ddl`].
 
+mod arith;
+mod build;
 mod casts;
 mod clock;
 mod columns;
@@ -14,6 +16,7 @@ mod defaults;
 mod expr;
 mod function_names;
 mod functions;
+mod like;
 mod literals;
 mod operators;
 mod params;
