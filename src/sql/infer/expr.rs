@@ -13,6 +13,15 @@ use crate::sql::names::{fold, value_keyword};
 /// Functions returning text whatever their arguments.
 const TEXT_FUNCTIONS: &[&str] = &[
     "btrim",
+    "chr",
+    "initcap",
+    "left",
+    "lpad",
+    "repeat",
+    "reverse",
+    "right",
+    "rpad",
+    "split_part",
     "concat",
     "concat_ws",
     "datetime",
@@ -36,6 +45,7 @@ const TEXT_FUNCTIONS: &[&str] = &[
 
 /// Functions returning int4 whatever their arguments.
 const INT4_FUNCTIONS: &[&str] = &[
+    "ascii",
     "char_length",
     "character_length",
     "instr",
@@ -310,6 +320,16 @@ fn function_type(name: &str, args: &[&Expr], scope: &Scope) -> Option<T> {
             let types: Vec<Option<T>> = (0..args.len()).map(arg).collect();
             return common_type(&types).or(types.first().copied().flatten().and_then(known));
         }
+        "greatest" | "least" => {
+            let types: Vec<Option<T>> = (0..args.len()).map(arg).collect();
+            return common_type(&types).or(types
+                .iter()
+                .flatten()
+                .copied()
+                .find(|t| *t != T::Unknown));
+        }
+        "power" | "pow" | "pi" | "degrees" | "radians" => T::Float8,
+        "mod" => arithmetic(arg(0)?, arg(1)?)?,
         "nullif" | "lag" | "lead" | "first_value" | "last_value" | "nth_value" => arg(0)?,
         "abs" => arg(0).filter(|t| rank(*t).is_some())?,
         "round" | "trunc" | "ceil" | "ceiling" | "floor" => {

@@ -12,7 +12,7 @@ use sqlparser::ast::{
 
 use super::clock::{self, Clock};
 use super::function_names::{SQLITE_FUNCTIONS, UNTRANSLATED_PG_FUNCTIONS};
-use super::{Rewriter, arith, build, call, number, string};
+use super::{Rewriter, arith, build, call, number, string, strings};
 use crate::sql::SqlError;
 
 /// `current_schema` written without parentheses parses as a column name;
@@ -77,7 +77,10 @@ pub(super) fn rewrite_function(rw: &mut Rewriter<'_>, expr: &mut Expr) -> Result
 
 /// Functions translated by the file owning their family.
 fn family_function(name: &str, args: &mut Vec<Expr>) -> Result<Option<Expr>, SqlError> {
-    arith::function(name, args)
+    if let Some(out) = arith::function(name, args)? {
+        return Ok(Some(out));
+    }
+    strings::function(name, args)
 }
 
 /// Session functions and clocks, which need no arguments (the SQL
@@ -216,9 +219,7 @@ pub(super) fn rewrite_special_form(expr: &mut Expr) -> Result<(), SqlError> {
             ..
         } => {
             let from = substring_from.map_or_else(|| number("1"), |b| *b);
-            let mut args = vec![*s, from];
-            args.extend(substring_for.map(|b| *b));
-            call("substr", args)
+            strings::substring(*s, from, substring_for.map(|b| *b))?
         }
         Expr::Trim {
             trim_where,

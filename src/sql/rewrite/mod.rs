@@ -24,6 +24,8 @@ mod query;
 mod relations;
 mod sqlite_keywords;
 mod statement;
+mod strings;
+mod template;
 mod time_defaults;
 mod types;
 
