@@ -13,6 +13,7 @@ mod clock;
 mod columns;
 mod ddl;
 mod defaults;
+mod distinct_on;
 mod expr;
 mod function_names;
 mod functions;
