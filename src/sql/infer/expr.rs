@@ -347,7 +347,7 @@ fn function_type(name: &str, args: &[&Expr], scope: &Scope) -> Option<T> {
         "current_date" | "date" => T::Date,
         "time" => T::Time,
         "localtime" => T::Time,
-        "pg_is_in_recovery" => T::Bool,
+        "pg_is_in_recovery" | "bool_and" | "bool_or" | "every" => T::Bool,
         n if NAME_FUNCTIONS.contains(&n) => T::Name,
         n if TEXT_FUNCTIONS.contains(&n) => T::Text,
         n if INT4_FUNCTIONS.contains(&n) => T::Int4,

@@ -95,12 +95,9 @@ pub(super) const SQLITE_FUNCTIONS: &[&str] = &[
 /// rather than undefined, since they are real PostgreSQL.
 pub(super) const UNTRANSLATED_PG_FUNCTIONS: &[&str] = &[
     "age",
-    "array_agg",
     "array_length",
     "array_to_string",
     "ascii",
-    "bool_and",
-    "bool_or",
     "chr",
     "current_schemas",
     "current_setting",
@@ -109,7 +106,6 @@ pub(super) const UNTRANSLATED_PG_FUNCTIONS: &[&str] = &[
     "date_trunc",
     "decode",
     "encode",
-    "every",
     "format",
     "gen_random_uuid",
     "generate_series",

@@ -12,7 +12,7 @@ use sqlparser::ast::{
 
 use super::clock::{self, Clock};
 use super::function_names::{SQLITE_FUNCTIONS, UNTRANSLATED_PG_FUNCTIONS};
-use super::{Rewriter, arith, build, call, number, string, strings};
+use super::{Rewriter, arith, arrays, build, call, number, string, strings, template};
 use crate::sql::SqlError;
 
 /// `current_schema` written without parentheses parses as a column name;
@@ -42,6 +42,10 @@ pub(super) fn rewrite_function(rw: &mut Rewriter<'_>, expr: &mut Expr) -> Result
         return Ok(());
     }
     check_call_shape(f, &name)?;
+    if let Some(out) = aggregate(f, &name)? {
+        *expr = out;
+        return Ok(());
+    }
     if f.over.is_none()
         && f.filter.is_none()
         && let Some(mut args) = build::plain_args(f)
@@ -73,6 +77,38 @@ pub(super) fn rewrite_function(rw: &mut Rewriter<'_>, expr: &mut Expr) -> Result
         }
     }
     Ok(())
+}
+
+/// Aggregates PostgreSQL has under other names or shapes: bool_and/every
+/// and bool_or are min and max over 0/1; array_agg builds the array text
+/// with group_concat (keeping ORDER BY, FILTER and OVER).
+fn aggregate(f: &mut Function, name: &str) -> Result<Option<Expr>, SqlError> {
+    match name {
+        "bool_and" | "every" | "bool_or" => {
+            rename(f, if name == "bool_or" { "max" } else { "min" });
+            Ok(Some(Expr::Function(f.clone())))
+        }
+        "array_agg" => {
+            let FunctionArguments::List(list) = &mut f.args else {
+                return Err(SqlError::unsupported("array_agg() of this shape"));
+            };
+            if list.duplicate_treatment.is_some() || list.args.len() != 1 {
+                return Err(SqlError::unsupported("array_agg(DISTINCT …)"));
+            }
+            let Some(FunctionArg::Unnamed(FunctionArgExpr::Expr(x))) = list.args.first() else {
+                return Err(SqlError::unsupported("array_agg() of this shape"));
+            };
+            let element = template::fill(arrays::ARRAY_AGG_ELEMENT, std::slice::from_ref(x))?;
+            list.args = vec![
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(element)),
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(string(","))),
+            ];
+            rename(f, "group_concat");
+            let agg = Expr::Function(f.clone());
+            Ok(Some(template::fill("'{' || pgrq_arg1 || '}'", &[agg])?))
+        }
+        _ => Ok(None),
+    }
 }
 
 /// Functions translated by the file owning their family.
@@ -407,6 +443,25 @@ mod tests {
             sqlite("SELECT random()"),
             "SELECT abs(random()) / 9223372036854775808.0 AS \"random\""
         );
+    }
+
+    #[test]
+    fn boolean_aggregates_and_array_agg() {
+        assert_eq!(
+            sqlite("SELECT bool_and(a), every(a), bool_or(a) FILTER (WHERE b) FROM t"),
+            "SELECT min(a) AS \"bool_and\", min(a) AS \"every\", \
+             max(a) FILTER (WHERE b) AS \"bool_or\" FROM t"
+        );
+        let out = sqlite("SELECT array_agg(a ORDER BY b DESC) FROM t");
+        assert!(
+            out.starts_with("SELECT '{' || group_concat(CASE WHEN a IS NULL"),
+            "{out}"
+        );
+        assert!(
+            out.ends_with(", ',' ORDER BY b DESC NULLS FIRST) || '}' AS \"array_agg\" FROM t"),
+            "{out}"
+        );
+        assert_unsupported("SELECT array_agg(DISTINCT a) FROM t", "array_agg(DISTINCT");
     }
 
     #[test]

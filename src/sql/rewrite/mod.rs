@@ -7,6 +7,7 @@
 //! in [`statement`] and [`ddl`].
 
 mod arith;
+mod arrays;
 mod build;
 mod casts;
 mod clock;
@@ -150,6 +151,10 @@ impl VisitorMut for Rewriter<'_> {
 
     fn post_visit_value(&mut self, value: &mut ValueWithSpan) -> ControlFlow<SqlError> {
         flow(literals::rewrite_value(self, &mut value.value))
+    }
+
+    fn pre_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<SqlError> {
+        flow(arrays::pre_expr(e))
     }
 
     fn post_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<SqlError> {
