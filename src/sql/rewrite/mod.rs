@@ -10,6 +10,7 @@ mod arith;
 mod arrays;
 mod build;
 mod casts;
+mod checked_casts;
 mod clock;
 mod columns;
 mod ddl;
