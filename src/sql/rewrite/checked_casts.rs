@@ -43,18 +43,20 @@ pub(super) fn checked(inner: &Expr, pg: PgType) -> Result<Option<Expr>, SqlError
                 "double precision"
             };
             if let Some(text) = literal_str(inner) {
-                let special = match text.trim().to_ascii_lowercase().as_str() {
-                    "nan" => return Err(SqlError::unsupported("NaN (SQLite has no NaN)")),
-                    "infinity" | "+infinity" | "inf" | "+inf" => Some("9e999"),
-                    "-infinity" | "-inf" => Some("-9e999"),
-                    _ => None,
-                };
-                return Ok(Some(
-                    match special.map(str::to_string).or_else(|| float_literal(text)) {
-                        Some(n) => number(&n),
-                        None => invalid(name, inner),
-                    },
-                ));
+                if matches!(
+                    text.trim()
+                        .to_ascii_lowercase()
+                        .trim_start_matches(['+', '-']),
+                    "nan" | "infinity" | "inf"
+                ) {
+                    return Err(SqlError::unsupported(
+                        "NaN and Infinity (SQLite has no NaN; rqlite cannot return infinities)",
+                    ));
+                }
+                return Ok(Some(match float_literal(text) {
+                    Some(n) => number(&n),
+                    None => invalid(name, inner),
+                }));
             }
             let sqlite_type = if pg == PgType::Numeric {
                 "NUMERIC"
