@@ -132,6 +132,8 @@ pub(super) fn expr_type(e: &Expr, scope: &Scope) -> Option<T> {
         }
         Expr::Substring { .. } | Expr::Trim { .. } | Expr::Overlay { .. } => Some(T::Text),
         Expr::Position { .. } => Some(T::Int4),
+        Expr::Extract { .. } => Some(T::Numeric),
+        Expr::Interval(_) => Some(T::Interval),
         Expr::Ceil { expr, .. } | Expr::Floor { expr, .. } => {
             expr_type(expr, scope).filter(|t| matches!(t, T::Numeric | T::Float8))
         }
@@ -328,7 +330,12 @@ fn function_type(name: &str, args: &[&Expr], scope: &Scope) -> Option<T> {
                 .copied()
                 .find(|t| *t != T::Unknown));
         }
-        "power" | "pow" | "pi" | "degrees" | "radians" => T::Float8,
+        "power" | "pow" | "pi" | "degrees" | "radians" | "date_part" => T::Float8,
+        "date_trunc" => match arg(1)? {
+            T::Timestamp => T::Timestamp,
+            T::Timestamptz | T::Date => T::Timestamptz,
+            _ => return None,
+        },
         "mod" => arithmetic(arg(0)?, arg(1)?)?,
         "nullif" | "lag" | "lead" | "first_value" | "last_value" | "nth_value" => arg(0)?,
         "abs" => arg(0).filter(|t| rank(*t).is_some())?,

@@ -102,8 +102,6 @@ pub(super) const UNTRANSLATED_PG_FUNCTIONS: &[&str] = &[
     "current_schemas",
     "current_setting",
     "date_bin",
-    "date_part",
-    "date_trunc",
     "decode",
     "encode",
     "format",

@@ -12,7 +12,7 @@ use sqlparser::ast::{
 
 use super::clock::{self, Clock};
 use super::function_names::{SQLITE_FUNCTIONS, UNTRANSLATED_PG_FUNCTIONS};
-use super::{Rewriter, arith, arrays, build, call, number, string, strings, template};
+use super::{Rewriter, arith, arrays, build, call, datetime, number, string, strings, template};
 use crate::sql::SqlError;
 
 /// `current_schema` written without parentheses parses as a column name;
@@ -116,7 +116,10 @@ fn family_function(name: &str, args: &mut Vec<Expr>) -> Result<Option<Expr>, Sql
     if let Some(out) = arith::function(name, args)? {
         return Ok(Some(out));
     }
-    strings::function(name, args)
+    if let Some(out) = strings::function(name, args)? {
+        return Ok(Some(out));
+    }
+    datetime::function(name, args)
 }
 
 /// Session functions and clocks, which need no arguments (the SQL
@@ -494,10 +497,6 @@ mod tests {
 
     #[test]
     fn postgres_functions_without_translation_are_unsupported() {
-        assert_unsupported(
-            "SELECT date_trunc('day', ts) FROM t",
-            "function date_trunc()",
-        );
         assert_unsupported("SELECT nextval('s')", "function nextval()");
         assert_unsupported("SELECT format('%s', 1)", "function format()");
     }

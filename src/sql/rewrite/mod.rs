@@ -13,12 +13,14 @@ mod casts;
 mod checked_casts;
 mod clock;
 mod columns;
+mod datetime;
 mod ddl;
 mod defaults;
 mod distinct_on;
 mod expr;
 mod function_names;
 mod functions;
+mod interval;
 mod like;
 mod literals;
 mod operators;
@@ -155,7 +157,7 @@ impl VisitorMut for Rewriter<'_> {
     }
 
     fn pre_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<SqlError> {
-        flow(arrays::pre_expr(e))
+        flow(arrays::pre_expr(e).and_then(|()| datetime::pre_expr(e)))
     }
 
     fn post_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<SqlError> {
