@@ -207,8 +207,11 @@ fn binary_type(op: &B, left: &Expr, right: &Expr, scope: &Scope) -> Option<T> {
             arithmetic(expr_type(left, scope)?, expr_type(right, scope)?).filter(|t| is_int(*t))
         }
         B::StringConcat => concat_type(expr_type(left, scope), expr_type(right, scope)),
-        B::LongArrow => Some(T::Text),
-        B::Arrow => expr_type(left, scope).filter(|t| matches!(t, T::Json | T::Jsonb)),
+        B::LongArrow | B::HashLongArrow => Some(T::Text),
+        B::Arrow | B::HashArrow => {
+            expr_type(left, scope).filter(|t| matches!(t, T::Json | T::Jsonb))
+        }
+        B::Question | B::QuestionAnd | B::QuestionPipe | B::AtArrow | B::ArrowAt => Some(T::Bool),
         _ => None,
     }
 }
@@ -331,6 +334,13 @@ fn function_type(name: &str, args: &[&Expr], scope: &Scope) -> Option<T> {
                 .find(|t| *t != T::Unknown));
         }
         "power" | "pow" | "pi" | "degrees" | "radians" | "date_part" => T::Float8,
+        "json_build_object" | "json_build_array" | "json_agg" | "to_json" | "json_object_agg" => {
+            T::Json
+        }
+        "jsonb_build_object" | "jsonb_build_array" | "jsonb_agg" | "to_jsonb" | "jsonb_set"
+        | "jsonb_object_agg" => T::Jsonb,
+        "json_typeof" | "jsonb_typeof" => T::Text,
+        "json_array_length" | "jsonb_array_length" => T::Int4,
         "date_trunc" => match arg(1)? {
             T::Timestamp => T::Timestamp,
             T::Timestamptz | T::Date => T::Timestamptz,

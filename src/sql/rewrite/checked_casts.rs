@@ -29,6 +29,9 @@ pub(super) fn checked(inner: &Expr, pg: PgType) -> Result<Option<Expr>, SqlError
         return Ok(Some(to_integer(inner, name, lo, hi)?));
     }
     match pg {
+        PgType::Json | PgType::Jsonb => {
+            Ok(Some(super::json::checked_cast(inner, pg == PgType::Jsonb)?))
+        }
         PgType::Bool => Ok(Some(fill(
             TO_BOOL,
             &[inner.clone(), invalid("boolean", inner)],

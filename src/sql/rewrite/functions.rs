@@ -12,7 +12,9 @@ use sqlparser::ast::{
 
 use super::clock::{self, Clock};
 use super::function_names::{SQLITE_FUNCTIONS, UNTRANSLATED_PG_FUNCTIONS};
-use super::{Rewriter, arith, arrays, build, call, datetime, number, string, strings, template};
+use super::{
+    Rewriter, arith, arrays, build, call, datetime, json, number, string, strings, template,
+};
 use crate::sql::SqlError;
 
 /// `current_schema` written without parentheses parses as a column name;
@@ -84,6 +86,10 @@ pub(super) fn rewrite_function(rw: &mut Rewriter<'_>, expr: &mut Expr) -> Result
 /// with group_concat (keeping ORDER BY, FILTER and OVER).
 fn aggregate(f: &mut Function, name: &str) -> Result<Option<Expr>, SqlError> {
     match name {
+        n if json::aggregate_name(n).is_some() => {
+            rename(f, json::aggregate_name(n).unwrap_or(n));
+            Ok(Some(Expr::Function(f.clone())))
+        }
         "bool_and" | "every" | "bool_or" => {
             rename(f, if name == "bool_or" { "max" } else { "min" });
             Ok(Some(Expr::Function(f.clone())))
@@ -119,7 +125,10 @@ fn family_function(name: &str, args: &mut Vec<Expr>) -> Result<Option<Expr>, Sql
     if let Some(out) = strings::function(name, args)? {
         return Ok(Some(out));
     }
-    datetime::function(name, args)
+    if let Some(out) = datetime::function(name, args)? {
+        return Ok(Some(out));
+    }
+    json::function(name, args)
 }
 
 /// Session functions and clocks, which need no arguments (the SQL

@@ -21,6 +21,7 @@ mod expr;
 mod function_names;
 mod functions;
 mod interval;
+mod json;
 mod like;
 mod literals;
 mod operators;
@@ -157,7 +158,11 @@ impl VisitorMut for Rewriter<'_> {
     }
 
     fn pre_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<SqlError> {
-        flow(arrays::pre_expr(e).and_then(|()| datetime::pre_expr(e)))
+        flow(
+            arrays::pre_expr(e)
+                .and_then(|()| datetime::pre_expr(e))
+                .and_then(|()| json::pre_expr(e)),
+        )
     }
 
     fn post_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<SqlError> {

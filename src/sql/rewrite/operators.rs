@@ -4,7 +4,7 @@
 use sqlparser::ast::{BinaryOperator, Expr, UnaryOperator};
 
 use super::build::{self, take};
-use super::{arith, like, string};
+use super::{arith, json, like, string};
 use crate::sql::SqlError;
 
 /// Check a binary operator, rewriting `~~`/`~~*` to LIKE.
@@ -14,6 +14,17 @@ pub(super) fn rewrite_binary(expr: &mut Expr) -> Result<(), SqlError> {
     };
     use BinaryOperator as B;
     let (negated, insensitive) = match op {
+        B::LongArrow
+        | B::HashArrow
+        | B::HashLongArrow
+        | B::Question
+        | B::QuestionPipe
+        | B::QuestionAnd
+        | B::AtArrow
+        | B::ArrowAt => {
+            *expr = json::operator(op, take(left), take(right))?;
+            return Ok(());
+        }
         B::Divide | B::Modulo | B::PGExp => {
             let l = take(left);
             let r = take(right);
@@ -40,9 +51,8 @@ pub(super) fn rewrite_binary(expr: &mut Expr) -> Result<(), SqlError> {
         | B::BitwiseAnd
         | B::PGBitwiseShiftLeft
         | B::PGBitwiseShiftRight
-        // SQLite ≥ 3.38 has -> and ->> on JSON text with PostgreSQL's meaning.
-        | B::Arrow
-        | B::LongArrow => return Ok(()),
+        // SQLite ≥ 3.38 has -> on JSON text with PostgreSQL's meaning.
+        | B::Arrow => return Ok(()),
         B::PGLikeMatch | B::PGNotLikeMatch | B::PGILikeMatch | B::PGNotILikeMatch => {
             (matches!(op, B::PGNotLikeMatch | B::PGNotILikeMatch), matches!(op, B::PGILikeMatch | B::PGNotILikeMatch))
         }
@@ -188,6 +198,7 @@ mod tests {
     #[test]
     fn other_postgres_operators_are_refused() {
         assert_unsupported("SELECT a @> b FROM t", "operator @>");
+        assert_unsupported("SELECT a && b FROM t", "operator &&");
         assert_unsupported("SELECT a @@ b FROM t", "operator @@");
         assert_unsupported("SELECT |/ 4", "prefix operator");
     }
@@ -195,9 +206,9 @@ mod tests {
     #[test]
     fn shared_operators_and_json_arrows_pass() {
         assert_eq!(
-            sqlite("SELECT a || 'x', b - 2, c & 1, d ->> 'k', e -> 'k', ~f, NOT g FROM t"),
+            sqlite("SELECT a || 'x', b - 2, c & 1, e -> 'k', ~f, NOT g FROM t"),
             "SELECT a || 'x' AS \"?column?\", b - 2 AS \"?column?\", c & 1 AS \"?column?\", \
-             d ->> 'k' AS \"?column?\", e -> 'k' AS \"?column?\", ~f AS \"?column?\", \
+             e -> 'k' AS \"?column?\", ~f AS \"?column?\", \
              NOT g AS \"?column?\" FROM t"
         );
     }
