@@ -28,6 +28,7 @@ mod operators;
 mod params;
 mod query;
 mod relations;
+mod series;
 mod sqlite_keywords;
 mod statement;
 mod strings;
