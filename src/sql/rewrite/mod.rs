@@ -17,6 +17,7 @@ mod datetime;
 mod ddl;
 mod defaults;
 mod distinct_on;
+mod dml;
 mod expr;
 mod function_names;
 mod functions;
