@@ -125,6 +125,7 @@ pub fn text_value(v: &Value, t: PgType) -> Option<String> {
         (Value::Int(i), PgType::Bool) => bool_text(*i != 0),
         (Value::Int(i), PgType::Float4 | PgType::Float8) => float_text(*i as f64),
         (Value::Int(i), _) => i.to_string(),
+        (Value::Real(f), PgType::Numeric) => numeric_from_float(*f),
         (Value::Real(f), _) => float_text(*f),
         (Value::Text(s), PgType::Bool) => match s.as_str() {
             "1" | "t" | "true" => "t".into(),
@@ -139,6 +140,27 @@ pub fn text_value(v: &Value, t: PgType) -> Option<String> {
             Err(_) => bytea_hex(b),
         },
     })
+}
+
+/// A numeric that SQLite holds as a float, printed with the 15 significant digits a
+/// float carries faithfully, so that PostgreSQL's exact `0.1 + 0.2` (0.3) is not shown
+/// as the float's `0.30000000000000004`.
+fn numeric_from_float(f: f64) -> String {
+    if !f.is_finite() || f == 0.0 {
+        return float_text(f);
+    }
+    let magnitude = f.abs().log10().floor() as i32;
+    if !(-30..=30).contains(&magnitude) {
+        return float_text(f);
+    }
+    let decimals = (14 - magnitude).max(0) as usize;
+    let s = format!("{f:.decimals$}");
+    let s = if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    };
+    if s == "-0" { "0".into() } else { s }
 }
 
 fn bool_text(b: bool) -> String {
@@ -327,6 +349,20 @@ mod tests {
         assert_eq!(
             text_value(&Value::Int(3), PgType::Float8).as_deref(),
             Some("3")
+        );
+    }
+
+    #[test]
+    fn numerics_held_as_floats_print_without_float_noise() {
+        let t = |f: f64| text_value(&Value::Real(f), PgType::Numeric).unwrap();
+        assert_eq!(t(0.1 + 0.2), "0.3");
+        assert_eq!(t(1.10 + 2.205), "3.305");
+        assert_eq!(t(-2.5), "-2.5");
+        assert_eq!(t(1e20), "100000000000000000000");
+        assert_eq!(t(1.0 / 3.0), "0.333333333333333");
+        assert_eq!(
+            text_value(&Value::Real(0.1 + 0.2), PgType::Float8).unwrap(),
+            "0.30000000000000004"
         );
     }
 

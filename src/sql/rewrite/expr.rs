@@ -26,6 +26,22 @@ pub(super) fn rewrite_expr(rw: &mut Rewriter<'_>, expr: &mut Expr) -> Result<(),
         | Expr::Ceil { .. }
         | Expr::Floor { .. } => functions::rewrite_special_form(expr)?,
         Expr::Extract { .. } => datetime::extract(expr)?,
+        Expr::Overlay { .. } => {
+            if let Expr::Overlay {
+                expr: s,
+                overlay_what,
+                overlay_from,
+                overlay_for,
+            } = std::mem::replace(expr, string(""))
+            {
+                *expr = super::strings::overlay(
+                    *s,
+                    *overlay_what,
+                    *overlay_from,
+                    overlay_for.map(|b| *b),
+                )?;
+            }
+        }
         Expr::IsUnknown(inner) => *expr = Expr::IsNull(take(inner)),
         Expr::IsNotUnknown(inner) => *expr = Expr::IsNotNull(take(inner)),
         Expr::Collate { collation, .. } => *collation = sqlite_collation(collation)?,
@@ -82,7 +98,6 @@ fn unsupported_name(expr: &Expr) -> String {
         Expr::GroupingSets(_) => "GROUPING SETS".into(),
         Expr::Cube(_) => "CUBE".into(),
         Expr::Rollup(_) => "ROLLUP".into(),
-        Expr::Overlay { .. } => "OVERLAY".into(),
         Expr::InUnnest { .. } => "IN UNNEST".into(),
         Expr::IsNormalized { .. } => "IS NORMALIZED".into(),
         Expr::Convert { .. } => "CONVERT".into(),

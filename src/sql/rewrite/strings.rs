@@ -61,6 +61,22 @@ const SPLIT_PART: &str = "CASE WHEN pgrq_arg3 IS NULL OR pgrq_arg2 IS NULL THEN 
      ELSE (SELECT max(k) FROM p) + 1 + pgrq_arg3 END THEN part END), '') \
      FROM p WHERE k > 0 HAVING count(*) > 0) END";
 
+/// Each character of `s` found in `from` is replaced by the character at
+/// the same place in `to`, or removed when `to` is shorter.
+const TRANSLATE: &str = "(WITH RECURSIVE r(i, o) AS (\
+     SELECT 1, '' WHERE pgrq_arg1 IS NOT NULL AND pgrq_arg2 IS NOT NULL AND pgrq_arg3 IS NOT NULL \
+     UNION ALL SELECT i + 1, o || CASE WHEN instr(pgrq_arg2, substr(pgrq_arg1, i, 1)) = 0 \
+     THEN substr(pgrq_arg1, i, 1) \
+     ELSE substr(pgrq_arg3, instr(pgrq_arg2, substr(pgrq_arg1, i, 1)), 1) END \
+     FROM r WHERE i <= length(pgrq_arg1)) \
+     SELECT o FROM r ORDER BY i DESC LIMIT 1)";
+
+/// PostgreSQL quotes an identifier unless it is lower case letters, digits
+/// and underscores not starting with a digit (keywords aside).
+const QUOTE_IDENT: &str = "CASE WHEN glob('[a-z_]*', pgrq_arg1) \
+     AND NOT glob('*[^a-z0-9_]*', pgrq_arg1) THEN pgrq_arg1 \
+     ELSE '\"' || replace(pgrq_arg1, '\"', '\"\"') || '\"' END";
+
 /// A string function call, if `name` is one this file translates.
 pub(super) fn function(name: &str, args: &mut Vec<Expr>) -> Result<Option<Expr>, SqlError> {
     let n = args.len();
@@ -86,6 +102,21 @@ pub(super) fn function(name: &str, args: &mut Vec<Expr>) -> Result<Option<Expr>,
             fill(SPLIT_PART, args)?
         }
         ("ascii", 1) => call("unicode", std::mem::take(args)),
+        ("to_hex", 1) => fill("printf('%x', pgrq_arg1)", args)?,
+        ("starts_with", 2) => fill(
+            "(substr(pgrq_arg1, 1, length(pgrq_arg2)) = pgrq_arg2)",
+            args,
+        )?,
+        ("quote_literal", 1) => fill(
+            "CASE WHEN pgrq_arg1 IS NULL THEN NULL ELSE quote(CAST(pgrq_arg1 AS TEXT)) END",
+            args,
+        )?,
+        ("quote_nullable", 1) => fill(
+            "CASE WHEN pgrq_arg1 IS NULL THEN 'NULL' ELSE quote(CAST(pgrq_arg1 AS TEXT)) END",
+            args,
+        )?,
+        ("quote_ident", 1) => fill(QUOTE_IDENT, args)?,
+        ("translate", 3) => fill(TRANSLATE, args)?,
         ("chr", 1) => call("char", std::mem::take(args)),
         ("substr" | "substring", 2 | 3) => {
             let mut it = std::mem::take(args).into_iter();
@@ -103,6 +134,16 @@ pub(super) fn function(name: &str, args: &mut Vec<Expr>) -> Result<Option<Expr>,
         _ => return Ok(None),
     };
     Ok(Some(out))
+}
+
+/// `overlay(s PLACING r FROM start [FOR count])`: count defaults to the
+/// length of `r`.
+pub(super) fn overlay(s: Expr, r: Expr, from: Expr, count: Option<Expr>) -> Result<Expr, SqlError> {
+    let count = count.unwrap_or_else(|| call("length", vec![r.clone()]));
+    fill(
+        "(substr(pgrq_arg1, 1, pgrq_arg3 - 1) || pgrq_arg2 || substr(pgrq_arg1, pgrq_arg3 + pgrq_arg4))",
+        &[s, r, from, count],
+    )
 }
 
 /// `substring(s FROM start [FOR count])`: the characters at positions
@@ -153,6 +194,8 @@ mod tests {
         for sql in [
             "SELECT left(a, 2), right(a, -1), repeat(a, 3), lpad(a, 5), rpad(a, 5, 'xy') FROM t",
             "SELECT reverse(a), initcap(a), split_part(a, ',', -1), ascii(a), chr(65) FROM t",
+            "SELECT to_hex(a), starts_with(a, 'x'), quote_ident(a), translate(a, 'ab', 'x') FROM t",
+            "SELECT quote_literal(a), quote_nullable(a), overlay(a placing 'x' from 2 for 3) FROM t",
         ] {
             let out = sqlite(sql);
             assert!(!out.contains("pgrq_arg"), "{out}");
