@@ -5,7 +5,7 @@
 use sqlparser::ast::{CastKind, DataType, Expr, Value};
 
 use super::clock::{self, Clock};
-use super::{Rewriter, checked_casts, number, params, types};
+use super::{Rewriter, build, checked_casts, number, params, time_literals, types};
 use crate::sql::{PgType, SqlError};
 
 /// Spellings PostgreSQL accepts for boolean input (case-insensitive).
@@ -49,12 +49,47 @@ fn cast(rw: &mut Rewriter<'_>, inner: Expr, data_type: &DataType) -> Result<Expr
     if let Some(checked) = checked_casts::checked(&inner, pg)? {
         return Ok(checked);
     }
+    if params::param_index(&inner).is_none()
+        && let Some(reshaped) = time_literals::reshape(&inner, pg)
+    {
+        return Ok(reshaped);
+    }
+    if let Some(n) = declared_length(data_type) {
+        let text = Expr::Cast {
+            kind: CastKind::Cast,
+            expr: Box::new(inner),
+            data_type: sqlite_type,
+            format: None,
+        };
+        // An explicit cast to varchar(n) / char(n) truncates; char(n) pads.
+        let sql = if matches!(
+            data_type,
+            DataType::Varchar(_) | DataType::CharacterVarying(_)
+        ) {
+            format!("substr(pgrq_arg1, 1, {n})")
+        } else {
+            format!("substr(pgrq_arg1 || printf('%{n}s', ''), 1, {n})")
+        };
+        return super::template::fill(&sql, &[text]);
+    }
     Ok(Expr::Cast {
         kind: CastKind::Cast,
         expr: Box::new(inner),
         data_type: sqlite_type,
         format: None,
     })
+}
+
+/// The `n` of `varchar(n)` / `char(n)`.
+fn declared_length(dt: &DataType) -> Option<u64> {
+    use sqlparser::ast::CharacterLength;
+    match dt {
+        DataType::Varchar(Some(CharacterLength::IntegerLength { length, .. }))
+        | DataType::CharacterVarying(Some(CharacterLength::IntegerLength { length, .. }))
+        | DataType::Char(Some(CharacterLength::IntegerLength { length, .. }))
+        | DataType::Character(Some(CharacterLength::IntegerLength { length, .. })) => Some(*length),
+        _ => None,
+    }
 }
 
 fn string_literal(expr: &Expr) -> Option<&str> {
@@ -77,8 +112,9 @@ fn fold_literal(rw: &Rewriter<'_>, text: &str, pg: PgType) -> Result<Option<Expr
             } else if FALSE_WORDS.contains(&word.as_str()) {
                 Ok(Some(number("0")))
             } else {
-                Err(SqlError::syntax(format!(
-                    "invalid input syntax for type boolean: \"{text}\""
+                Ok(Some(build::raise(
+                    "22P02",
+                    &format!("invalid input syntax for type boolean: \"{text}\""),
                 )))
             }
         }
@@ -88,7 +124,7 @@ fn fold_literal(rw: &Rewriter<'_>, text: &str, pg: PgType) -> Result<Option<Expr
                 ("now" | "today", PgType::Date) => Clock::Date,
                 ("now", PgType::Timestamptz) => Clock::Timestamptz,
                 ("now", PgType::Timestamp) => Clock::Timestamp,
-                _ => return Ok(None),
+                _ => return Ok(time_literals::fold(text, pg)),
             };
             Ok(Some(clock::current(rw, clock, None)))
         }
@@ -98,8 +134,8 @@ fn fold_literal(rw: &Rewriter<'_>, text: &str, pg: PgType) -> Result<Option<Expr
 
 #[cfg(test)]
 mod tests {
+    use crate::sql::PgType;
     use crate::sql::test_support::*;
-    use crate::sql::{PgType, SqlError};
 
     #[test]
     fn casts_map_to_sqlite_types() {
@@ -110,9 +146,9 @@ mod tests {
              CAST(5 AS NUMERIC) AS \"numeric\""
         );
         assert_eq!(
-            sqlite("SELECT CAST(a AS varchar(10)), b::uuid, d::timestamptz, e::bytea"),
-            "SELECT CAST(a AS TEXT) AS \"a\", CAST(b AS TEXT) AS \"b\", \
-             CAST(d AS TEXT) AS \"d\", CAST(e AS BLOB) AS \"e\""
+            sqlite("SELECT CAST(a AS varchar(10)), b::uuid, c::varchar, e::bytea"),
+            "SELECT SUBSTR(CAST(a AS TEXT), 1, 10) AS \"a\", CAST(b AS TEXT) AS \"b\", \
+             CAST(c AS TEXT) AS \"c\", CAST(e AS BLOB) AS \"e\""
         );
     }
 
@@ -130,21 +166,19 @@ mod tests {
     }
 
     #[test]
-    fn bad_boolean_literal_is_refused() {
-        match err("SELECT 'maybe'::bool") {
-            SqlError::Syntax { message } => {
-                assert_eq!(message, "invalid input syntax for type boolean: \"maybe\"")
-            }
-            other => panic!("{other:?}"),
-        }
+    fn bad_boolean_literal_raises_22p02() {
+        assert_eq!(
+            sqlite("SELECT 'maybe'::bool"),
+            "SELECT json_extract('null', 'pgrq:22P02:invalid input syntax for type boolean: \"maybe\"') \
+             AS \"bool\""
+        );
     }
 
     #[test]
     fn typed_literals_become_casts() {
         assert_eq!(
             sqlite("SELECT DATE '2026-01-02', TIMESTAMP '2026-01-02 03:04:05'"),
-            "SELECT CAST('2026-01-02' AS TEXT) AS \"date\", \
-             CAST('2026-01-02 03:04:05' AS TEXT) AS \"timestamp\""
+            "SELECT '2026-01-02' AS \"date\", '2026-01-02 03:04:05' AS \"timestamp\""
         );
         assert_eq!(sqlite("SELECT BOOLEAN 'true'"), "SELECT 1 AS \"bool\"");
     }
@@ -166,10 +200,7 @@ mod tests {
             vec![Some(PgType::Timestamptz), Some(PgType::Date)]
         );
         // Other strings are cast as usual.
-        assert_eq!(
-            sqlite("SELECT 'nowhere'::timestamp"),
-            "SELECT CAST('nowhere' AS TEXT) AS \"timestamp\""
-        );
+        assert!(sqlite("SELECT 'nowhere'::timestamp").contains("pgrq:22007"));
     }
 
     #[test]

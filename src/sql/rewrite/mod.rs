@@ -35,6 +35,7 @@ mod statement;
 mod strings;
 mod template;
 mod time_defaults;
+mod time_literals;
 mod types;
 
 use std::ops::ControlFlow;
