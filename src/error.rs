@@ -120,6 +120,8 @@ pub mod codes {
     pub const NUMERIC_VALUE_OUT_OF_RANGE: &str = "22003";
     pub const INVALID_ARGUMENT_FOR_POWER: &str = "2201F";
     pub const SUBSTRING_ERROR: &str = "22011";
+    pub const INVALID_DATETIME_FORMAT: &str = "22007";
+    pub const DATETIME_FIELD_OVERFLOW: &str = "22008";
     pub const INVALID_AUTHORIZATION: &str = "28000";
     pub const INVALID_PASSWORD: &str = "28P01";
     pub const INVALID_CATALOG_NAME: &str = "3D000";
@@ -287,6 +289,8 @@ fn raised(msg: &str) -> Option<PgError> {
         codes::INVALID_PARAMETER_VALUE,
         codes::INVALID_ARGUMENT_FOR_POWER,
         codes::SUBSTRING_ERROR,
+        codes::INVALID_DATETIME_FORMAT,
+        codes::DATETIME_FIELD_OVERFLOW,
         codes::FEATURE_NOT_SUPPORTED,
     ]
     .into_iter()

@@ -12,7 +12,7 @@ use super::build::{literal_str, take};
 use super::interval::Interval;
 use super::string;
 use super::template::fill;
-use crate::sql::SqlError;
+use crate::sql::{PgType, SqlError};
 
 /// `A` readable by SQLite: PostgreSQL's `+00` offset becomes `+00:00`.
 /// (No negative substr start: this text is visited by the rewriter.)
@@ -69,6 +69,9 @@ pub(super) fn pre_expr(expr: &mut Expr) -> Result<(), SqlError> {
         Expr::BinaryOp { left, op, right } => {
             let (l, r) = (interval_constant(left), interval_constant(right));
             if l.is_none() && r.is_none() {
+                if let Some(out) = date_arithmetic(left, op, right)? {
+                    *expr = out;
+                }
                 return Ok(());
             }
             let op = op.clone();
@@ -93,6 +96,134 @@ pub(super) fn pre_expr(expr: &mut Expr) -> Result<(), SqlError> {
         }
     }
 }
+
+/// The date/time type an expression has by its form alone (typed
+/// literals, casts, clocks), before anything is rewritten.
+fn static_type(e: &Expr) -> Option<PgType> {
+    let t = match e {
+        Expr::Nested(inner) => return static_type(inner),
+        Expr::TypedString(ts) => PgType::from_sqlparser(&ts.data_type),
+        Expr::Cast { data_type, .. } => PgType::from_sqlparser(data_type),
+        Expr::Function(f) => {
+            let name = f.name.0.last()?.as_ident()?.value.to_ascii_lowercase();
+            match name.as_str() {
+                "current_date" => PgType::Date,
+                "now"
+                | "current_timestamp"
+                | "transaction_timestamp"
+                | "statement_timestamp"
+                | "clock_timestamp"
+                | "date_trunc" => PgType::Timestamptz,
+                "localtimestamp" => PgType::Timestamp,
+                _ => return None,
+            }
+        }
+        Expr::Identifier(ident) if ident.quote_style.is_none() => {
+            match ident.value.to_ascii_lowercase().as_str() {
+                "current_date" => PgType::Date,
+                "current_timestamp" => PgType::Timestamptz,
+                "localtimestamp" => PgType::Timestamp,
+                _ => return None,
+            }
+        }
+        Expr::BinaryOp { left, right, .. }
+            if interval_constant(left).is_some() || interval_constant(right).is_some() =>
+        {
+            PgType::Timestamp
+        }
+        _ => return None,
+    };
+    matches!(
+        t,
+        PgType::Date | PgType::Timestamp | PgType::Timestamptz | PgType::Time
+    )
+    .then_some(t)
+}
+
+/// `date ± integer`, `date - date` and `timestamp - timestamp` where the
+/// operands' types show in their form; `Ok(None)` otherwise.
+fn date_arithmetic(left: &mut Expr, op: &B, right: &mut Expr) -> Result<Option<Expr>, SqlError> {
+    let (lt, rt) = (static_type(left), static_type(right));
+    if lt.is_none() && rt.is_none() {
+        return Ok(None);
+    }
+    let stamp = |t: Option<PgType>| matches!(t, Some(PgType::Timestamp | PgType::Timestamptz));
+    let out = match (lt, op, rt) {
+        (Some(PgType::Date), B::Plus | B::Minus, None) => {
+            let sign = if matches!(op, B::Minus) { "-" } else { "" };
+            fill(
+                &format!("date(pgrq_arg1, printf('%+d days', {sign}pgrq_arg2))"),
+                &[take(left), take(right)],
+            )?
+        }
+        (None, B::Plus, Some(PgType::Date)) => fill(
+            "date(pgrq_arg1, printf('%+d days', pgrq_arg2))",
+            &[take(right), take(left)],
+        )?,
+        (Some(PgType::Date), B::Minus, Some(PgType::Date)) => fill(
+            "CAST(julianday(pgrq_arg1) - julianday(pgrq_arg2) AS INTEGER)",
+            &[take(left), take(right)],
+        )?,
+        (l, B::Minus, r) if stamp(l) && stamp(r) => {
+            let micros = |a: &str| {
+                format!(
+                    "(unixepoch({}) * 1000000 + CAST({} AS INTEGER))",
+                    NORM.replace("pgrq_arg1", a),
+                    FRAC6.replace("pgrq_arg1", a)
+                )
+            };
+            let diff = format!("({} - {})", micros("pgrq_arg1"), micros("pgrq_arg2"));
+            fill(
+                &INTERVAL_TEXT.replace("pgrq_micros", &diff),
+                &[take(left), take(right)],
+            )?
+        }
+        (Some(PgType::Date), cmp, r) | (r, cmp, Some(PgType::Date))
+            if stamp(r) && is_comparison(cmp) =>
+        {
+            // A date compares with a timestamp as its midnight.
+            let midnight = if r == Some(PgType::Timestamptz) {
+                "(pgrq_arg1 || ' 00:00:00+00')"
+            } else {
+                "(pgrq_arg1 || ' 00:00:00')"
+            };
+            if lt == Some(PgType::Date) {
+                *left = fill(midnight, &[take(left)])?;
+            } else {
+                *right = fill(midnight, &[take(right)])?;
+            }
+            return Ok(None);
+        }
+        (Some(PgType::Time), ..) | (.., Some(PgType::Time)) => {
+            return Err(SqlError::unsupported("arithmetic on time values"));
+        }
+        (l, B::Plus | B::Minus, r) if stamp(l) || stamp(r) || l.is_some() && r.is_some() => {
+            return Err(SqlError::unsupported(format!(
+                "operator {op} between {} and {}",
+                l.map_or("a value", |t| t.name()),
+                r.map_or("a value", |t| t.name())
+            )));
+        }
+        _ => return Ok(None),
+    };
+    Ok(Some(out))
+}
+
+fn is_comparison(op: &B) -> bool {
+    matches!(op, B::Eq | B::NotEq | B::Lt | B::LtEq | B::Gt | B::GtEq)
+}
+
+/// A number of microseconds printed as PostgreSQL prints the interval a
+/// timestamp subtraction gives (`1 day 01:30:00`, `-60 days`, `-02:30:00`).
+const INTERVAL_TEXT: &str = "(SELECT CASE WHEN m IS NULL THEN NULL ELSE \
+     trim(CASE WHEN m / 86400000000 <> 0 THEN (m / 86400000000) || \
+     CASE WHEN abs(m / 86400000000) = 1 THEN ' day' ELSE ' days' END ELSE '' END || \
+     CASE WHEN m % 86400000000 <> 0 OR m = 0 THEN ' ' || \
+     CASE WHEN m % 86400000000 < 0 THEN '-' ELSE '' END || \
+     printf('%02d:%02d:%02d', abs(m % 86400000000) / 3600000000, \
+     abs(m % 86400000000) / 60000000 % 60, abs(m % 86400000000) / 1000000 % 60) || \
+     CASE WHEN abs(m) % 1000000 <> 0 THEN '.' || rtrim(printf('%06d', abs(m) % 1000000), '0') \
+     ELSE '' END ELSE '' END) END FROM (SELECT pgrq_micros AS m))";
 
 /// `ts + iv` keeping the fraction of a second and the offset of `ts`.
 fn shift(base: Expr, iv: Interval) -> Result<Expr, SqlError> {
@@ -243,6 +374,18 @@ mod tests {
             "SELECT ts + INTERVAL '0.5 seconds' FROM t",
             "fraction of a second",
         );
+    }
+
+    #[test]
+    fn date_arithmetic_by_form() {
+        assert_eq!(
+            sqlite("SELECT DATE '2024-02-28' + 1, CURRENT_DATE - 7"),
+            "SELECT date(('2024-02-28'), printf('%+d days', 1)) AS \"?column?\", \
+             date('2026-11-22', printf('%+d days', -7)) AS \"?column?\""
+        );
+        assert!(sqlite("SELECT d::date - DATE '2024-01-01' FROM t").contains("julianday"));
+        assert!(sqlite("SELECT now() - ts::timestamptz FROM t").contains("' days'"));
+        assert_unsupported("SELECT TIME '10:00' + 1", "time");
     }
 
     #[test]
