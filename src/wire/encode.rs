@@ -181,7 +181,7 @@ pub fn float_text(f: f64) -> String {
     } else {
         let s = format!("{f}");
         let abs = f.abs();
-        if abs != 0.0 && !(1e-4..1e16).contains(&abs) {
+        if abs != 0.0 && !(1e-4..1e15).contains(&abs) {
             // PostgreSQL switches to exponent form outside this range.
             let e = format!("{f:e}");
             match e.split_once('e') {

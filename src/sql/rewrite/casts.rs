@@ -147,7 +147,7 @@ mod tests {
         );
         assert_eq!(
             sqlite("SELECT CAST(a AS varchar(10)), b::uuid, c::varchar, e::bytea"),
-            "SELECT SUBSTR(CAST(a AS TEXT), 1, 10) AS \"a\", CAST(b AS TEXT) AS \"b\", \
+            "SELECT SUBSTR(CAST(a AS TEXT), 1, 10) AS \"a\", lower(b) AS \"b\", \
              CAST(c AS TEXT) AS \"c\", CAST(e AS BLOB) AS \"e\""
         );
     }

@@ -29,6 +29,7 @@ pub(super) fn checked(inner: &Expr, pg: PgType) -> Result<Option<Expr>, SqlError
         return Ok(Some(to_integer(inner, name, lo, hi)?));
     }
     match pg {
+        PgType::Uuid => Ok(Some(uuid(inner)?)),
         PgType::Json | PgType::Jsonb => {
             Ok(Some(super::json::checked_cast(inner, pg == PgType::Jsonb)?))
         }
@@ -71,6 +72,34 @@ pub(super) fn checked(inner: &Expr, pg: PgType) -> Result<Option<Expr>, SqlError
         }
         _ => Ok(None),
     }
+}
+
+/// uuid input: 32 hex digits, optionally hyphenated (8-4-4-4-12) or
+/// braced; printed lower case and hyphenated.
+fn uuid(inner: &Expr) -> Result<Expr, SqlError> {
+    if let Some(text) = literal_str(inner) {
+        let t = text.trim();
+        let t = t
+            .strip_prefix('{')
+            .and_then(|x| x.strip_suffix('}'))
+            .unwrap_or(t);
+        let hex: String = t.chars().filter(|c| *c != '-').collect();
+        let hyphens_ok =
+            !t.contains('-') || t.split('-').map(str::len).collect::<Vec<_>>() == [8, 4, 4, 4, 12];
+        if hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()) && hyphens_ok {
+            let h = hex.to_ascii_lowercase();
+            return Ok(super::string(&format!(
+                "{}-{}-{}-{}-{}",
+                &h[..8],
+                &h[8..12],
+                &h[12..16],
+                &h[16..20],
+                &h[20..]
+            )));
+        }
+        return Ok(invalid("uuid", inner));
+    }
+    fill("lower(pgrq_arg1)", std::slice::from_ref(inner))
 }
 
 fn invalid(type_name: &str, inner: &Expr) -> Expr {
@@ -234,6 +263,15 @@ mod tests {
             sqlite("SELECT $1::int8"),
             "SELECT CAST(?1 AS INTEGER) AS \"int8\""
         );
+    }
+
+    #[test]
+    fn uuid_casts() {
+        assert_eq!(
+            sqlite("SELECT 'A0EEBC999C0B4EF8BB6D6BB9BD380A11'::uuid"),
+            "SELECT 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11' AS \"uuid\""
+        );
+        assert!(sqlite("SELECT 'not-a-uuid'::uuid").contains("pgrq:22P02"));
     }
 
     #[test]
