@@ -52,8 +52,10 @@ fn interval_constant(e: &Expr) -> Option<Result<Interval, SqlError>> {
             Some(Interval::parse(text, unit.as_deref()))
         }
         Expr::Cast {
-            expr, data_type, ..
-        } if matches!(data_type, DataType::Interval { .. }) => match literal_str(expr) {
+            expr,
+            data_type: DataType::Interval { .. },
+            ..
+        } => match literal_str(expr) {
             Some(text) => Some(Interval::parse(text, None)),
             None => Some(Err(SqlError::unsupported(
                 "cast of an expression to interval",
