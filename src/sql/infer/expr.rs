@@ -23,6 +23,7 @@ const TEXT_FUNCTIONS: &[&str] = &[
     "rpad",
     "split_part",
     "to_hex",
+    "to_char",
     "quote_ident",
     "quote_literal",
     "quote_nullable",

@@ -16,7 +16,7 @@ use crate::sql::{PgType, SqlError};
 
 /// `A` readable by SQLite: PostgreSQL's `+00` offset becomes `+00:00`.
 /// (No negative substr start: this text is visited by the rewriter.)
-const NORM: &str = "(CASE WHEN length(pgrq_arg1) > 19 \
+pub(super) const NORM: &str = "(CASE WHEN length(pgrq_arg1) > 19 \
      AND substr(pgrq_arg1, length(pgrq_arg1) - 2, 1) IN ('+', '-') \
      THEN pgrq_arg1 || ':00' ELSE pgrq_arg1 END)";
 
@@ -27,7 +27,7 @@ const SUFFIX: &str = "(CASE WHEN length(pgrq_arg1) = 10 OR (length(pgrq_arg1) > 
      OR substr(pgrq_arg1, length(pgrq_arg1) - 5, 1) IN ('+', '-'))) THEN '+00' ELSE '' END)";
 
 /// The six microsecond digits of `A` ('000000' without a fraction).
-const FRAC6: &str = "substr(CASE WHEN substr(pgrq_arg1, 20, 1) <> '.' THEN '' \
+pub(super) const FRAC6: &str = "substr(CASE WHEN substr(pgrq_arg1, 20, 1) <> '.' THEN '' \
      WHEN instr(substr(pgrq_arg1, 21, 6), '+') > 0 \
      THEN substr(pgrq_arg1, 21, instr(substr(pgrq_arg1, 21, 6), '+') - 1) \
      WHEN instr(substr(pgrq_arg1, 21, 6), '-') > 0 \
@@ -251,6 +251,7 @@ pub(super) fn function(name: &str, args: &mut [Expr]) -> Result<Option<Expr>, Sq
             let unit = unit_arg(&args[0], name)?;
             Ok(Some(field(&unit, take(&mut args[1]), false)?))
         }
+        ("to_char", _) => Ok(Some(super::to_char::to_char(args)?)),
         ("age", _) => Err(SqlError::unsupported("function age() (interval values)")),
         _ => Ok(None),
     }

@@ -135,7 +135,6 @@ pub(super) const UNTRANSLATED_PG_FUNCTIONS: &[&str] = &[
     "set_config",
     "split_part",
     "string_to_array",
-    "to_char",
     "to_date",
     "to_number",
     "to_timestamp",

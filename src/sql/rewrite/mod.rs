@@ -36,6 +36,7 @@ mod strings;
 mod template;
 mod time_defaults;
 mod time_literals;
+mod to_char;
 mod types;
 
 use std::ops::ControlFlow;
