@@ -62,7 +62,7 @@ pub(super) fn to_char(args: &mut [Expr]) -> Result<Expr, SqlError> {
     };
     fill(
         &format!("(CASE WHEN pgrq_arg1 IS NULL THEN NULL ELSE {body} END)"),
-        &[value.clone()],
+        std::slice::from_ref(value),
     )
 }
 
