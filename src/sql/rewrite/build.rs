@@ -73,6 +73,16 @@ pub(super) fn to_integer(e: Expr) -> Expr {
     }
 }
 
+/// `CAST(e AS REAL)`.
+pub(super) fn to_real(e: Expr) -> Expr {
+    Expr::Cast {
+        kind: sqlparser::ast::CastKind::Cast,
+        expr: Box::new(e),
+        data_type: sqlparser::ast::DataType::Real,
+        format: None,
+    }
+}
+
 /// The NULL literal.
 pub(super) fn null() -> Expr {
     Expr::value(sqlparser::ast::Value::Null)

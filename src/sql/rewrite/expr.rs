@@ -15,7 +15,7 @@ pub(super) fn rewrite_expr(rw: &mut Rewriter<'_>, expr: &mut Expr) -> Result<(),
         Expr::QualifiedWildcard(name, _) => relations::strip_schema(name)?,
         Expr::Function(_) => functions::rewrite_function(rw, expr)?,
         Expr::Cast { .. } | Expr::TypedString(_) => casts::rewrite_cast(rw, expr)?,
-        Expr::BinaryOp { .. } => operators::rewrite_binary(expr)?,
+        Expr::BinaryOp { .. } => operators::rewrite_binary(rw, expr)?,
         Expr::UnaryOp { op, .. } => operators::check_unary(op)?,
         Expr::Like { .. } | Expr::ILike { .. } | Expr::SimilarTo { .. } => {
             operators::rewrite_like(expr)?

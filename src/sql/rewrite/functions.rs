@@ -44,6 +44,7 @@ pub(super) fn rewrite_function(rw: &mut Rewriter<'_>, expr: &mut Expr) -> Result
         return Ok(());
     }
     check_call_shape(f, &name)?;
+    json::mark_json_columns(&rw.column_types, &name, f);
     if let Some(out) = aggregate(f, &name)? {
         *expr = out;
         return Ok(());

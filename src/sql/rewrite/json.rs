@@ -263,6 +263,46 @@ pub(super) fn function(name: &str, args: &mut Vec<Expr>) -> Result<Option<Expr>,
     Ok(Some(out))
 }
 
+/// Arguments of JSON-building functions that are json/jsonb columns are
+/// JSON, not strings: SQLite sees only their text, so they are wrapped in
+/// `json(…)` (PostgreSQL's `json_agg(doc)` embeds `doc`, it does not quote it).
+pub(super) fn mark_json_columns(
+    types: &super::column_types::ColumnTypes,
+    name: &str,
+    f: &mut sqlparser::ast::Function,
+) {
+    use sqlparser::ast::{FunctionArg, FunctionArgExpr, FunctionArguments};
+    let builds_json = matches!(
+        name,
+        "json_agg"
+            | "jsonb_agg"
+            | "json_build_object"
+            | "jsonb_build_object"
+            | "json_build_array"
+            | "jsonb_build_array"
+            | "to_json"
+            | "to_jsonb"
+            | "json_object_agg"
+            | "jsonb_object_agg"
+    );
+    let FunctionArguments::List(list) = &mut f.args else {
+        return;
+    };
+    if !builds_json {
+        return;
+    }
+    for arg in &mut list.args {
+        if let FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) = arg
+            && matches!(
+                types.of(e),
+                Some(crate::sql::PgType::Json | crate::sql::PgType::Jsonb)
+            )
+        {
+            *e = call("json", vec![e.clone()]);
+        }
+    }
+}
+
 /// Aggregates: json_agg/jsonb_agg keep their ORDER BY/FILTER/OVER.
 pub(super) fn aggregate_name(name: &str) -> Option<&'static str> {
     match name {

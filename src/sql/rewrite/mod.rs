@@ -12,6 +12,7 @@ mod build;
 mod casts;
 mod checked_casts;
 mod clock;
+mod column_types;
 mod columns;
 mod datetime;
 mod ddl;
@@ -69,6 +70,7 @@ pub(crate) fn rewrite_statement(
 ) -> Result<Outcome, SqlError> {
     statement::prepare(stmt)?;
     let mut rw = Rewriter::new(ctx);
+    rw.column_types = column_types::ColumnTypes::of_statement(stmt, schema);
     rw.live_clock = is_stored_definition(stmt);
     if let ControlFlow::Break(e) = stmt.visit(&mut rw) {
         return Err(e);
@@ -104,6 +106,8 @@ pub(crate) struct Rewriter<'a> {
     live_clock: bool,
     /// A literal of the transaction time was written (see `clock::current`).
     clock_read: std::cell::Cell<bool>,
+    /// Declared types of the columns the statement can name.
+    column_types: column_types::ColumnTypes,
 }
 
 impl<'a> Rewriter<'a> {
@@ -114,6 +118,7 @@ impl<'a> Rewriter<'a> {
             tables: relations::Tables::default(),
             live_clock: false,
             clock_read: std::cell::Cell::new(false),
+            column_types: column_types::ColumnTypes::default(),
         }
     }
 }

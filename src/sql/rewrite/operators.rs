@@ -4,11 +4,12 @@
 use sqlparser::ast::{BinaryOperator, Expr, UnaryOperator};
 
 use super::build::{self, take};
-use super::{arith, json, like, string};
+use super::{Rewriter, arith, json, like, string};
+use crate::sql::PgType;
 use crate::sql::SqlError;
 
 /// Check a binary operator, rewriting `~~`/`~~*` to LIKE.
-pub(super) fn rewrite_binary(expr: &mut Expr) -> Result<(), SqlError> {
+pub(super) fn rewrite_binary(rw: &Rewriter<'_>, expr: &mut Expr) -> Result<(), SqlError> {
     let Expr::BinaryOp { left, op, right } = expr else {
         return Ok(());
     };
@@ -26,7 +27,19 @@ pub(super) fn rewrite_binary(expr: &mut Expr) -> Result<(), SqlError> {
             return Ok(());
         }
         B::Divide | B::Modulo | B::PGExp => {
-            let l = take(left);
+            let inexact = |e: &Expr| {
+                matches!(
+                    rw.column_types.of(e),
+                    Some(PgType::Numeric | PgType::Float4 | PgType::Float8)
+                )
+            };
+            // A numeric or float column can hold an integer, which SQLite
+            // would divide as one.
+            let as_real = matches!(op, B::Divide) && (inexact(left) || inexact(right));
+            let mut l = take(left);
+            if as_real {
+                l = build::to_real(l);
+            }
             let r = take(right);
             *expr = match op {
                 B::Divide => arith::divide(l, r),
