@@ -9,6 +9,7 @@
 use sqlparser::ast::{BinaryOperator as B, DataType, DateTimeField, Expr};
 
 use super::build::{literal_str, take};
+use super::column_types::ColumnTypes;
 use super::interval::Interval;
 use super::string;
 use super::template::fill;
@@ -66,12 +67,12 @@ fn interval_constant(e: &Expr) -> Option<Result<Interval, SqlError>> {
 }
 
 /// Before the children are visited: `x ± interval` and interval constants.
-pub(super) fn pre_expr(expr: &mut Expr) -> Result<(), SqlError> {
+pub(super) fn pre_expr(expr: &mut Expr, columns: &ColumnTypes) -> Result<(), SqlError> {
     match expr {
         Expr::BinaryOp { left, op, right } => {
             let (l, r) = (interval_constant(left), interval_constant(right));
             if l.is_none() && r.is_none() {
-                if let Some(out) = date_arithmetic(left, op, right)? {
+                if let Some(out) = date_arithmetic(left, op, right, columns)? {
                     *expr = out;
                 }
                 return Ok(());
@@ -101,9 +102,12 @@ pub(super) fn pre_expr(expr: &mut Expr) -> Result<(), SqlError> {
 
 /// The date/time type an expression has by its form alone (typed
 /// literals, casts, clocks), before anything is rewritten.
-fn static_type(e: &Expr) -> Option<PgType> {
+fn static_type(e: &Expr, columns: &ColumnTypes) -> Option<PgType> {
     let t = match e {
-        Expr::Nested(inner) => return static_type(inner),
+        Expr::Nested(inner) => return static_type(inner, columns),
+        Expr::Identifier(_) | Expr::CompoundIdentifier(_) if columns.of(e).is_some() => {
+            columns.of(e)?
+        }
         Expr::TypedString(ts) => PgType::from_sqlparser(&ts.data_type),
         Expr::Cast { data_type, .. } => PgType::from_sqlparser(data_type),
         Expr::Function(f) => {
@@ -133,6 +137,19 @@ fn static_type(e: &Expr) -> Option<PgType> {
         {
             PgType::Timestamp
         }
+        Expr::BinaryOp {
+            left,
+            op: B::Minus,
+            right,
+        } if [left, right].iter().all(|e| {
+            matches!(
+                static_type(e, columns),
+                Some(PgType::Timestamp | PgType::Timestamptz)
+            )
+        }) =>
+        {
+            PgType::Interval
+        }
         _ => return None,
     };
     matches!(
@@ -144,8 +161,21 @@ fn static_type(e: &Expr) -> Option<PgType> {
 
 /// `date ± integer`, `date - date` and `timestamp - timestamp` where the
 /// operands' types show in their form; `Ok(None)` otherwise.
-fn date_arithmetic(left: &mut Expr, op: &B, right: &mut Expr) -> Result<Option<Expr>, SqlError> {
-    let (lt, rt) = (static_type(left), static_type(right));
+fn date_arithmetic(
+    left: &mut Expr,
+    op: &B,
+    right: &mut Expr,
+    columns: &ColumnTypes,
+) -> Result<Option<Expr>, SqlError> {
+    let (mut lt, mut rt) = (static_type(left, columns), static_type(right, columns));
+    // A parameter opposite a timestamp is inferred to be one (see `infer`).
+    let is_param = |e: &Expr| matches!(e, Expr::Value(v) if matches!(v.value, sqlparser::ast::Value::Placeholder(_)));
+    let is_stamp = |t: Option<PgType>| matches!(t, Some(PgType::Timestamp | PgType::Timestamptz));
+    if is_stamp(lt) && rt.is_none() && is_param(right) {
+        rt = lt;
+    } else if is_stamp(rt) && lt.is_none() && is_param(left) {
+        lt = rt;
+    }
     if lt.is_none() && rt.is_none() {
         return Ok(None);
     }
@@ -195,6 +225,11 @@ fn date_arithmetic(left: &mut Expr, op: &B, right: &mut Expr) -> Result<Option<E
                 *right = fill(midnight, &[take(right)])?;
             }
             return Ok(None);
+        }
+        (Some(PgType::Interval), ..) | (.., Some(PgType::Interval)) => {
+            return Err(SqlError::unsupported(format!(
+                "operator {op} on interval values computed at run time"
+            )));
         }
         (Some(PgType::Time), ..) | (.., Some(PgType::Time)) => {
             return Err(SqlError::unsupported("arithmetic on time values"));
@@ -389,6 +424,14 @@ mod tests {
         assert!(sqlite("SELECT d::date - DATE '2024-01-01' FROM t").contains("julianday"));
         assert!(sqlite("SELECT now() - ts::timestamptz FROM t").contains("' days'"));
         assert_unsupported("SELECT TIME '10:00' + 1", "time");
+    }
+
+    #[test]
+    fn date_columns_by_declared_type() {
+        let schema = schema_from(&["CREATE TABLE o (id int, placed date, at timestamptz)"]);
+        let out = sqlite_with("SELECT placed + 7, at - at FROM o", &schema);
+        assert!(out.contains("date(placed, printf('%+d days', 7))"), "{out}");
+        assert!(out.contains("' days'"), "{out}");
     }
 
     #[test]

@@ -169,7 +169,7 @@ impl VisitorMut for Rewriter<'_> {
     fn pre_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<SqlError> {
         flow(
             arrays::pre_expr(e)
-                .and_then(|()| datetime::pre_expr(e))
+                .and_then(|()| datetime::pre_expr(e, &self.column_types))
                 .and_then(|()| json::pre_expr(e)),
         )
     }
