@@ -679,6 +679,10 @@ async fn postgres_query_semantics_on_the_engine() {
         ["apple", "Banana"]
     );
     assert_eq!(
+        col("SELECT DISTINCT lower(name) FROM fruit ORDER BY 1").await,
+        ["apple", "banana"]
+    );
+    assert_eq!(
         col("SELECT price % 2 FROM fruit WHERE id = 3").await,
         ["1.5"]
     );

@@ -27,6 +27,9 @@ pub(super) fn rewrite(q: &mut Query) -> Result<(), SqlError> {
     let SetExpr::Select(select) = q.body.as_mut() else {
         return Ok(());
     };
+    if !matches!(select.distinct, Some(Distinct::On(_))) {
+        return Ok(());
+    }
     let Some(Distinct::On(on)) = select.distinct.take() else {
         return Ok(());
     };
@@ -186,6 +189,14 @@ mod tests {
             "{out}"
         );
         assert!(out.contains("ORDER BY pgrq_o1 NULLS LAST) s"), "{out}");
+    }
+
+    #[test]
+    fn plain_distinct_stays() {
+        assert_eq!(
+            sqlite("SELECT DISTINCT a FROM t ORDER BY a"),
+            "SELECT DISTINCT a FROM t ORDER BY a NULLS LAST"
+        );
     }
 
     #[test]

@@ -219,7 +219,14 @@ pub(super) fn function(name: &str, args: &mut Vec<Expr>) -> Result<Option<Expr>,
             call("json_object", std::mem::take(args))
         }
         ("json_build_array" | "jsonb_build_array", _) => call("json_array", std::mem::take(args)),
-        ("jsonb_array_length", 1) => call("json_array_length", std::mem::take(args)),
+        ("jsonb_array_length" | "json_array_length", 1) => {
+            args.push(raise("22023", "cannot get array length of a non-array"));
+            fill(
+                "CASE WHEN pgrq_arg1 IS NULL THEN NULL WHEN json_type(pgrq_arg1) = 'array' \
+                 THEN json_array_length(pgrq_arg1) ELSE pgrq_arg2 END",
+                args,
+            )?
+        }
         ("to_json" | "to_jsonb", 1) => call("json_quote", std::mem::take(args)),
         ("json_typeof" | "jsonb_typeof", 1) => fill(
             "CASE json_type(pgrq_arg1) WHEN 'text' THEN 'string' WHEN 'integer' THEN 'number' \
@@ -383,7 +390,9 @@ mod tests {
             ),
             "SELECT json_object('a', 1) AS \"jsonb_build_object\", \
              json_group_array(x ORDER BY y NULLS LAST) AS \"json_agg\", \
-             json_array_length(j) AS \"jsonb_array_length\" FROM t"
+             CASE WHEN j IS NULL THEN NULL WHEN json_type(j) = 'array' THEN json_array_length(j) \
+             ELSE json_extract('null', 'pgrq:22023:cannot get array length of a non-array') END \
+             AS \"jsonb_array_length\" FROM t"
         );
         assert_eq!(
             sqlite("SELECT jsonb_set(j, '{a,b}', '2') FROM t"),
