@@ -132,6 +132,9 @@ pub fn text_value(v: &Value, t: PgType) -> Option<String> {
             "0" | "f" | "false" => "f".into(),
             other => other.to_string(),
         },
+        (Value::Text(s), PgType::Date | PgType::Timestamp | PgType::Timestamptz) => {
+            crate::sql::normalize_time_text(s, t).unwrap_or_else(|| s.clone())
+        }
         (Value::Text(s), PgType::Jsonb) => super::jsonb::normalize(s).unwrap_or_else(|| s.clone()),
         (Value::Text(s), _) => s.clone(),
         (Value::Blob(b), PgType::Bytea) => bytea_hex(b),

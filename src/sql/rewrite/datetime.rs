@@ -121,6 +121,18 @@ fn static_type(e: &Expr, columns: &ColumnTypes) -> Option<PgType> {
                 | "clock_timestamp"
                 | "date_trunc" => PgType::Timestamptz,
                 "localtimestamp" => PgType::Timestamp,
+                // Aggregates and window functions of one value keep its type.
+                "min" | "max" | "first_value" | "last_value" | "lag" | "lead" => {
+                    let sqlparser::ast::FunctionArguments::List(list) = &f.args else {
+                        return None;
+                    };
+                    match list.args.first()? {
+                        sqlparser::ast::FunctionArg::Unnamed(
+                            sqlparser::ast::FunctionArgExpr::Expr(arg),
+                        ) => return static_type(arg, columns),
+                        _ => return None,
+                    }
+                }
                 _ => return None,
             }
         }

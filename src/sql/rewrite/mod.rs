@@ -48,6 +48,8 @@ use sqlparser::ast::{
     VisitorMut,
 };
 
+pub(crate) use time_literals::normalize as normalize_time_text;
+
 use super::schema::Schema;
 use super::{Context, PgType, SqlError};
 

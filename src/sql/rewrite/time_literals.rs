@@ -42,6 +42,15 @@ pub(super) fn fold(text: &str, pg: PgType) -> Option<Expr> {
     })
 }
 
+/// Stored date/time text in the form PostgreSQL prints for `pg` (offsets
+/// turned into UTC `+00`, dates given midnight), if it reads as one.
+pub(crate) fn normalize(text: &str, pg: PgType) -> Option<String> {
+    if !matches!(pg, PgType::Date | PgType::Timestamp | PgType::Timestamptz) {
+        return None;
+    }
+    parse(text.trim()).ok().map(|p| p.render(pg))
+}
+
 enum Bad {
     Syntax,
     Range,
@@ -193,6 +202,21 @@ mod tests {
         );
         assert!(sqlite("SELECT '2024-02-30'::date").contains("pgrq:22008"));
         assert!(sqlite("SELECT 'not a date'::date").contains("pgrq:22007"));
+    }
+
+    #[test]
+    fn stored_text_is_printed_normalised() {
+        use super::normalize;
+        use crate::sql::PgType;
+        assert_eq!(
+            normalize("2024-03-04 05:06:07.89+01", PgType::Timestamptz).as_deref(),
+            Some("2024-03-04 04:06:07.89+00")
+        );
+        assert_eq!(
+            normalize("2024-03-04", PgType::Timestamp).as_deref(),
+            Some("2024-03-04 00:00:00")
+        );
+        assert_eq!(normalize("garbage", PgType::Date), None);
     }
 
     #[test]
