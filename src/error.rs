@@ -117,6 +117,11 @@ pub mod codes {
     pub const INVALID_PARAMETER_VALUE: &str = "22023";
     pub const INVALID_TEXT_REPRESENTATION: &str = "22P02";
     pub const DIVISION_BY_ZERO: &str = "22012";
+    pub const NUMERIC_VALUE_OUT_OF_RANGE: &str = "22003";
+    pub const INVALID_ARGUMENT_FOR_POWER: &str = "2201F";
+    pub const SUBSTRING_ERROR: &str = "22011";
+    pub const INVALID_DATETIME_FORMAT: &str = "22007";
+    pub const DATETIME_FIELD_OVERFLOW: &str = "22008";
     pub const INVALID_AUTHORIZATION: &str = "28000";
     pub const INVALID_PASSWORD: &str = "28P01";
     pub const INVALID_CATALOG_NAME: &str = "3D000";
@@ -202,6 +207,9 @@ impl From<BackendError> for PgError {
 /// with the SQLSTATE and wording a PostgreSQL client expects.
 pub fn from_sqlite(message: &str) -> PgError {
     let msg = message.trim();
+    if let Some(e) = raised(msg) {
+        return e;
+    }
     if let Some(rest) = msg.strip_prefix("UNIQUE constraint failed: ") {
         let (table, cols) = split_table_columns(rest);
         let constraint = format!("{table}_{}_key", cols.join("_"));
@@ -291,6 +299,30 @@ pub fn from_sqlite(message: &str) -> PgError {
     PgError::new(codes::INTERNAL_ERROR, msg.to_string())
 }
 
+/// An error a translated statement raised on purpose (see `sql::rewrite::build::raise`):
+/// SQLite reports it as `bad JSON path: 'pgrq:<SQLSTATE>:<message>'`.
+fn raised(msg: &str) -> Option<PgError> {
+    let rest = msg
+        .strip_prefix("bad JSON path: 'pgrq:")?
+        .strip_suffix('\'')?;
+    let (code, text) = rest.split_once(':')?;
+    let code = [
+        codes::DIVISION_BY_ZERO,
+        codes::INVALID_TEXT_REPRESENTATION,
+        codes::NUMERIC_VALUE_OUT_OF_RANGE,
+        codes::INVALID_PARAMETER_VALUE,
+        codes::INVALID_ARGUMENT_FOR_POWER,
+        codes::SUBSTRING_ERROR,
+        codes::INVALID_DATETIME_FORMAT,
+        codes::DATETIME_FIELD_OVERFLOW,
+        codes::FEATURE_NOT_SUPPORTED,
+    ]
+    .into_iter()
+    .find(|c| *c == code)?;
+    // SQLite quotes the path with %Q, doubling single quotes.
+    Some(PgError::new(code, text.replace("''", "'")))
+}
+
 /// `t.a, t.b` → (`t`, [`a`, `b`]).
 fn split_table_columns(s: &str) -> (String, Vec<String>) {
     let mut table = String::new();
@@ -325,6 +357,18 @@ mod tests {
             e.fields.detail.as_deref(),
             Some("Key (a, b) already exists.")
         );
+    }
+
+    #[test]
+    fn raised_errors_keep_their_sqlstate() {
+        let e = from_sqlite("bad JSON path: 'pgrq:22012:division by zero'");
+        assert_eq!((e.code, e.message.as_str()), ("22012", "division by zero"));
+        let e = from_sqlite(
+            "bad JSON path: 'pgrq:22P02:invalid input syntax for type integer: \"x''y\"'",
+        );
+        assert_eq!(e.code, "22P02");
+        assert_eq!(e.message, "invalid input syntax for type integer: \"x'y\"");
+        assert_eq!(from_sqlite("bad JSON path: '$.x'").code, "XX000");
     }
 
     #[test]

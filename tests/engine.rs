@@ -631,3 +631,92 @@ async fn one_query_message_is_one_transaction() {
         Some("2")
     );
 }
+
+/// Query semantics only the real engine can show: SQLite's LIKE ignores case and its
+/// ORDER BY puts NULLs first, its division by zero is NULL, its CAST reads 'x' as 0, and it
+/// has no DISTINCT ON; pgrq's translation must give PostgreSQL's answers (or its errors).
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_query_semantics_on_the_engine() {
+    let p = start(&[]);
+    let c = connect(&p, "demo_semantics").await;
+    c.batch_execute(
+        "CREATE TABLE fruit (id int PRIMARY KEY, name text, price numeric, doc jsonb, at timestamptz);
+         INSERT INTO fruit VALUES
+           (1, 'Apple', 3, '{\"b\":1,\"a\":[1,2]}', '2026-01-31 10:00:00.25+00'),
+           (2, 'apple', NULL, NULL, NULL),
+           (3, 'Banana', 7.5, '{\"tags\":[\"x\"]}', '2026-02-01 00:00:00+00')",
+    )
+    .await
+    .unwrap_or_else(|e| panic!("setup: {e}\n{}", p.output()));
+    let col = |sql: &'static str| {
+        let c = &c;
+        async move {
+            rows(c, sql)
+                .await
+                .into_iter()
+                .map(|mut r| r.remove(0).unwrap_or_else(|| "NULL".into()))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        col("SELECT id FROM fruit WHERE name LIKE 'a%' ORDER BY id").await,
+        ["2"]
+    );
+    assert_eq!(
+        col("SELECT id FROM fruit WHERE name ILIKE 'a%' ORDER BY id").await,
+        ["1", "2"]
+    );
+    assert_eq!(
+        col("SELECT id FROM fruit ORDER BY price").await,
+        ["1", "3", "2"]
+    );
+    assert_eq!(
+        col("SELECT id FROM fruit ORDER BY price DESC").await,
+        ["2", "3", "1"]
+    );
+    assert_eq!(
+        col("SELECT DISTINCT ON (lower(name)) name FROM fruit ORDER BY lower(name), id DESC").await,
+        ["apple", "Banana"]
+    );
+    assert_eq!(
+        col("SELECT DISTINCT lower(name) FROM fruit ORDER BY 1").await,
+        ["apple", "banana"]
+    );
+    assert_eq!(
+        col("SELECT price % 2 FROM fruit WHERE id = 3").await,
+        ["1.5"]
+    );
+    assert_eq!(
+        col("SELECT greatest(price, 5) FROM fruit ORDER BY id").await,
+        ["5", "5", "7.5"]
+    );
+    assert_eq!(
+        col("SELECT doc FROM fruit WHERE id = 1").await,
+        [r#"{"a": [1, 2], "b": 1}"#]
+    );
+    assert_eq!(
+        col("SELECT id FROM fruit WHERE doc @> '{\"tags\": [\"x\"]}'").await,
+        ["3"]
+    );
+    assert_eq!(
+        col("SELECT at + interval '1 month' FROM fruit WHERE id = 1").await,
+        ["2026-02-28 10:00:00.25+00"]
+    );
+    assert_eq!(
+        col("SELECT extract(second FROM at) FROM fruit WHERE id = 1").await,
+        ["0.250000"]
+    );
+    assert_eq!(col("SELECT 2.5::int").await, ["3"]);
+    for (sql, code) in [
+        ("SELECT 1 / (price - 3) FROM fruit WHERE id = 1", "22012"),
+        ("SELECT name::int FROM fruit WHERE id = 1", "22P02"),
+        ("SELECT * FROM fruit WHERE name ~ 'a'", "0A000"),
+    ] {
+        let e = c
+            .simple_query(sql)
+            .await
+            .err()
+            .unwrap_or_else(|| panic!("{sql} ran"));
+        assert_eq!(sqlstate(&e), code, "{sql}: {e}");
+    }
+}

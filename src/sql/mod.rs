@@ -28,6 +28,7 @@ mod test_support;
 mod types;
 
 pub use error::SqlError;
+pub(crate) use rewrite::normalize_time_text;
 pub use schema::{ColumnInfo, NoSchema, Schema};
 pub use types::PgType;
 

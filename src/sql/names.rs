@@ -110,6 +110,9 @@ fn figure(expr: &Expr) -> Option<(String, Strength)> {
         Expr::Array(_) => strong("array"),
         Expr::Tuple(_) => strong("row"),
         Expr::Subquery(q) => first_column_name(q).map(|n| (n, Strength::Strong)),
+        Expr::Substring {
+            shorthand: true, ..
+        } => strong("substr"),
         Expr::Substring { .. } => strong("substring"),
         Expr::Position { .. } => strong("position"),
         Expr::Overlay { .. } => strong("overlay"),

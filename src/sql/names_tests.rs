@@ -127,13 +127,10 @@ fn literals_and_operators_are_unnamed() {
 #[test]
 fn casts_and_case_in_the_output() {
     assert_eq!(
-        sqlite("SELECT x::int FROM t"),
-        "SELECT CAST(x AS INTEGER) AS \"x\" FROM t"
+        sqlite("SELECT x::text FROM t"),
+        "SELECT CAST(x AS TEXT) AS \"x\" FROM t"
     );
-    assert_eq!(
-        sqlite("SELECT '1'::int"),
-        "SELECT CAST('1' AS INTEGER) AS \"int4\""
-    );
+    assert_eq!(sqlite("SELECT '1'::int"), "SELECT 1 AS \"int4\"");
     assert_eq!(
         sqlite("SELECT CASE WHEN a > 0 THEN 'p' ELSE 'n' END FROM t"),
         "SELECT CASE WHEN a > 0 THEN 'p' ELSE 'n' END AS \"case\" FROM t"

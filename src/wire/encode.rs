@@ -161,8 +161,7 @@ pub fn text_value(v: &Value, t: PgType) -> Option<String> {
         (Value::Int(i), PgType::Bool) => bool_text(*i != 0),
         (Value::Int(i), PgType::Float4 | PgType::Float8) => float_text(*i as f64),
         (Value::Int(i), _) => i.to_string(),
-        // numeric never prints an exponent: Rust's shortest form without one.
-        (Value::Real(f), PgType::Numeric) if f.is_finite() => format!("{f}"),
+        (Value::Real(f), PgType::Numeric) => numeric_from_float(*f),
         (Value::Real(f), _) => float_text(*f),
         (Value::Text(s), PgType::Bool) => match s.as_str() {
             "1" | "t" | "true" => "t".into(),
@@ -170,13 +169,9 @@ pub fn text_value(v: &Value, t: PgType) -> Option<String> {
             other => other.to_string(),
         },
         (Value::Text(s), PgType::Date | PgType::Timestamp | PgType::Timestamptz) => {
-            let kind = match t {
-                PgType::Date => datetime::Kind::Date,
-                PgType::Timestamp => datetime::Kind::Timestamp,
-                _ => datetime::Kind::Timestamptz,
-            };
-            datetime::normalize(s, kind).unwrap_or_else(|| s.clone())
+            crate::sql::normalize_time_text(s, t).unwrap_or_else(|| s.clone())
         }
+        (Value::Text(s), PgType::Jsonb) => super::jsonb::normalize(s).unwrap_or_else(|| s.clone()),
         // SQLite has no booleans: elements of a bool[] arrive as 0/1.
         (Value::Text(s), PgType::BoolArray) => bool_array_text(s),
         (Value::Text(s), _) => s.clone(),
@@ -205,6 +200,27 @@ fn bool_array_text(s: &str) -> String {
     }
 }
 
+/// A numeric that SQLite holds as a float, printed with the 15 significant digits a
+/// float carries faithfully, so that PostgreSQL's exact `0.1 + 0.2` (0.3) is not shown
+/// as the float's `0.30000000000000004`.
+fn numeric_from_float(f: f64) -> String {
+    if !f.is_finite() || f == 0.0 {
+        return float_text(f);
+    }
+    let magnitude = f.abs().log10().floor() as i32;
+    if !(-30..=30).contains(&magnitude) {
+        return float_text(f);
+    }
+    let decimals = (14 - magnitude).max(0) as usize;
+    let s = format!("{f:.decimals$}");
+    let s = if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    };
+    if s == "-0" { "0".into() } else { s }
+}
+
 fn bool_text(b: bool) -> String {
     if b { "t".into() } else { "f".into() }
 }
@@ -223,7 +239,7 @@ pub fn float_text(f: f64) -> String {
     } else {
         let s = format!("{f}");
         let abs = f.abs();
-        if abs != 0.0 && !(1e-4..1e16).contains(&abs) {
+        if abs != 0.0 && !(1e-4..1e15).contains(&abs) {
             // PostgreSQL switches to exponent form outside this range.
             let e = format!("{f:e}");
             match e.split_once('e') {
@@ -495,6 +511,20 @@ mod tests {
         assert_eq!(
             text_value(&Value::Int(3), PgType::Float8).as_deref(),
             Some("3")
+        );
+    }
+
+    #[test]
+    fn numerics_held_as_floats_print_without_float_noise() {
+        let t = |f: f64| text_value(&Value::Real(f), PgType::Numeric).unwrap();
+        assert_eq!(t(0.1 + 0.2), "0.3");
+        assert_eq!(t(1.10 + 2.205), "3.305");
+        assert_eq!(t(-2.5), "-2.5");
+        assert_eq!(t(1e20), "100000000000000000000");
+        assert_eq!(t(1.0 / 3.0), "0.333333333333333");
+        assert_eq!(
+            text_value(&Value::Real(0.1 + 0.2), PgType::Float8).unwrap(),
+            "0.30000000000000004"
         );
     }
 

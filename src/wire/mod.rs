@@ -7,6 +7,7 @@ mod conn;
 mod datetime;
 mod encode;
 mod extended;
+mod jsonb;
 mod numeric;
 mod params;
 mod tls;

@@ -13,6 +13,21 @@ use crate::sql::names::{fold, value_keyword};
 /// Functions returning text whatever their arguments.
 const TEXT_FUNCTIONS: &[&str] = &[
     "btrim",
+    "chr",
+    "initcap",
+    "left",
+    "lpad",
+    "repeat",
+    "reverse",
+    "right",
+    "rpad",
+    "split_part",
+    "to_hex",
+    "to_char",
+    "quote_ident",
+    "quote_literal",
+    "quote_nullable",
+    "translate",
     "concat",
     "concat_ws",
     "datetime",
@@ -36,6 +51,7 @@ const TEXT_FUNCTIONS: &[&str] = &[
 
 /// Functions returning int4 whatever their arguments.
 const INT4_FUNCTIONS: &[&str] = &[
+    "ascii",
     "char_length",
     "character_length",
     "instr",
@@ -122,6 +138,8 @@ pub(super) fn expr_type(e: &Expr, scope: &Scope) -> Option<T> {
         }
         Expr::Substring { .. } | Expr::Trim { .. } | Expr::Overlay { .. } => Some(T::Text),
         Expr::Position { .. } => Some(T::Int4),
+        Expr::Extract { .. } => Some(T::Numeric),
+        Expr::Interval(_) => Some(T::Interval),
         Expr::Ceil { expr, .. } | Expr::Floor { expr, .. } => {
             expr_type(expr, scope).filter(|t| matches!(t, T::Numeric | T::Float8))
         }
@@ -195,8 +213,11 @@ fn binary_type(op: &B, left: &Expr, right: &Expr, scope: &Scope) -> Option<T> {
             arithmetic(expr_type(left, scope)?, expr_type(right, scope)?).filter(|t| is_int(*t))
         }
         B::StringConcat => concat_type(expr_type(left, scope), expr_type(right, scope)),
-        B::LongArrow => Some(T::Text),
-        B::Arrow => expr_type(left, scope).filter(|t| matches!(t, T::Json | T::Jsonb)),
+        B::LongArrow | B::HashLongArrow => Some(T::Text),
+        B::Arrow | B::HashArrow => {
+            expr_type(left, scope).filter(|t| matches!(t, T::Json | T::Jsonb))
+        }
+        B::Question | B::QuestionAnd | B::QuestionPipe | B::AtArrow | B::ArrowAt => Some(T::Bool),
         _ => None,
     }
 }
@@ -310,6 +331,28 @@ fn function_type(name: &str, args: &[&Expr], scope: &Scope) -> Option<T> {
             let types: Vec<Option<T>> = (0..args.len()).map(arg).collect();
             return common_type(&types).or(types.first().copied().flatten().and_then(known));
         }
+        "greatest" | "least" => {
+            let types: Vec<Option<T>> = (0..args.len()).map(arg).collect();
+            return common_type(&types).or(types
+                .iter()
+                .flatten()
+                .copied()
+                .find(|t| *t != T::Unknown));
+        }
+        "power" | "pow" | "pi" | "degrees" | "radians" | "date_part" => T::Float8,
+        "json_build_object" | "json_build_array" | "json_agg" | "to_json" | "json_object_agg" => {
+            T::Json
+        }
+        "jsonb_build_object" | "jsonb_build_array" | "jsonb_agg" | "to_jsonb" | "jsonb_set"
+        | "jsonb_object_agg" => T::Jsonb,
+        "json_typeof" | "jsonb_typeof" => T::Text,
+        "json_array_length" | "jsonb_array_length" => T::Int4,
+        "date_trunc" => match arg(1)? {
+            T::Timestamp => T::Timestamp,
+            T::Timestamptz | T::Date => T::Timestamptz,
+            _ => return None,
+        },
+        "mod" => arithmetic(arg(0)?, arg(1)?)?,
         "nullif" | "lag" | "lead" | "first_value" | "last_value" | "nth_value" => arg(0)?,
         "abs" => arg(0).filter(|t| rank(*t).is_some())?,
         "round" | "trunc" | "ceil" | "ceiling" | "floor" => {
@@ -327,7 +370,7 @@ fn function_type(name: &str, args: &[&Expr], scope: &Scope) -> Option<T> {
         "current_date" | "date" => T::Date,
         "time" => T::Time,
         "localtime" => T::Time,
-        "pg_is_in_recovery" => T::Bool,
+        "pg_is_in_recovery" | "starts_with" | "bool_and" | "bool_or" | "every" => T::Bool,
         n if NAME_FUNCTIONS.contains(&n) => T::Name,
         n if TEXT_FUNCTIONS.contains(&n) => T::Text,
         n if INT4_FUNCTIONS.contains(&n) => T::Int4,

@@ -5,7 +5,7 @@
 use sqlparser::ast::{CastKind, DataType, Expr, Value};
 
 use super::clock::{self, Clock};
-use super::{Rewriter, number, params, types};
+use super::{Rewriter, build, checked_casts, number, params, time_literals, types};
 use crate::sql::{PgType, SqlError};
 
 /// Spellings PostgreSQL accepts for boolean input (case-insensitive).
@@ -46,12 +46,50 @@ fn cast(rw: &mut Rewriter<'_>, inner: Expr, data_type: &DataType) -> Result<Expr
     {
         return Ok(folded);
     }
+    if let Some(checked) = checked_casts::checked(&inner, pg)? {
+        return Ok(checked);
+    }
+    if params::param_index(&inner).is_none()
+        && let Some(reshaped) = time_literals::reshape(&inner, pg)
+    {
+        return Ok(reshaped);
+    }
+    if let Some(n) = declared_length(data_type) {
+        let text = Expr::Cast {
+            kind: CastKind::Cast,
+            expr: Box::new(inner),
+            data_type: sqlite_type,
+            format: None,
+        };
+        // An explicit cast to varchar(n) / char(n) truncates; char(n) pads.
+        let sql = if matches!(
+            data_type,
+            DataType::Varchar(_) | DataType::CharacterVarying(_)
+        ) {
+            format!("substr(pgrq_arg1, 1, {n})")
+        } else {
+            format!("substr(pgrq_arg1 || printf('%{n}s', ''), 1, {n})")
+        };
+        return super::template::fill(&sql, &[text]);
+    }
     Ok(Expr::Cast {
         kind: CastKind::Cast,
         expr: Box::new(inner),
         data_type: sqlite_type,
         format: None,
     })
+}
+
+/// The `n` of `varchar(n)` / `char(n)`.
+fn declared_length(dt: &DataType) -> Option<u64> {
+    use sqlparser::ast::CharacterLength;
+    match dt {
+        DataType::Varchar(Some(CharacterLength::IntegerLength { length, .. }))
+        | DataType::CharacterVarying(Some(CharacterLength::IntegerLength { length, .. }))
+        | DataType::Char(Some(CharacterLength::IntegerLength { length, .. }))
+        | DataType::Character(Some(CharacterLength::IntegerLength { length, .. })) => Some(*length),
+        _ => None,
+    }
 }
 
 fn string_literal(expr: &Expr) -> Option<&str> {
@@ -74,8 +112,9 @@ fn fold_literal(rw: &Rewriter<'_>, text: &str, pg: PgType) -> Result<Option<Expr
             } else if FALSE_WORDS.contains(&word.as_str()) {
                 Ok(Some(number("0")))
             } else {
-                Err(SqlError::syntax(format!(
-                    "invalid input syntax for type boolean: \"{text}\""
+                Ok(Some(build::raise(
+                    "22P02",
+                    &format!("invalid input syntax for type boolean: \"{text}\""),
                 )))
             }
         }
@@ -85,7 +124,7 @@ fn fold_literal(rw: &Rewriter<'_>, text: &str, pg: PgType) -> Result<Option<Expr
                 ("now" | "today", PgType::Date) => Clock::Date,
                 ("now", PgType::Timestamptz) => Clock::Timestamptz,
                 ("now", PgType::Timestamp) => Clock::Timestamp,
-                _ => return Ok(None),
+                _ => return Ok(time_literals::fold(text, pg)),
             };
             Ok(Some(clock::current(rw, clock, None)))
         }
@@ -95,20 +134,21 @@ fn fold_literal(rw: &Rewriter<'_>, text: &str, pg: PgType) -> Result<Option<Expr
 
 #[cfg(test)]
 mod tests {
+    use crate::sql::PgType;
     use crate::sql::test_support::*;
-    use crate::sql::{PgType, SqlError};
 
     #[test]
     fn casts_map_to_sqlite_types() {
         assert_eq!(
-            sqlite("SELECT a::int, b::bigint, c::float8, d::real, e::numeric(10,2)"),
-            "SELECT CAST(a AS INTEGER) AS \"a\", CAST(b AS INTEGER) AS \"b\", \
-             CAST(c AS REAL) AS \"c\", CAST(d AS REAL) AS \"d\", CAST(e AS NUMERIC) AS \"e\""
+            sqlite("SELECT 1::int, 2::bigint, 3::float8, 4::real, 5::numeric(10,2)"),
+            "SELECT 1 AS \"int4\", 2 AS \"int8\", \
+             CAST(3 AS REAL) AS \"float8\", CAST(4 AS REAL) AS \"float4\", \
+             CAST(5 AS NUMERIC) AS \"numeric\""
         );
         assert_eq!(
-            sqlite("SELECT CAST(a AS varchar(10)), b::uuid, c::jsonb, d::timestamptz, e::bytea"),
-            "SELECT CAST(a AS TEXT) AS \"a\", CAST(b AS TEXT) AS \"b\", \
-             CAST(c AS TEXT) AS \"c\", CAST(d AS TEXT) AS \"d\", CAST(e AS BLOB) AS \"e\""
+            sqlite("SELECT CAST(a AS varchar(10)), b::uuid, c::varchar, e::bytea"),
+            "SELECT SUBSTR(CAST(a AS TEXT), 1, 10) AS \"a\", lower(b) AS \"b\", \
+             CAST(c AS TEXT) AS \"c\", CAST(e AS BLOB) AS \"e\""
         );
     }
 
@@ -122,28 +162,23 @@ mod tests {
             sqlite("SELECT 'f'::bool, 'False'::boolean, 'no'::bool, 'OFF'::bool, '0'::bool"),
             "SELECT 0 AS \"bool\", 0 AS \"bool\", 0 AS \"bool\", 0 AS \"bool\", 0 AS \"bool\""
         );
-        assert_eq!(
-            sqlite("SELECT flag::boolean"),
-            "SELECT CAST(flag AS INTEGER) AS \"flag\""
-        );
+        assert!(sqlite("SELECT flag::boolean").contains("WHEN lower(TRIM(flag)) IN ('t', "));
     }
 
     #[test]
-    fn bad_boolean_literal_is_refused() {
-        match err("SELECT 'maybe'::bool") {
-            SqlError::Syntax { message } => {
-                assert_eq!(message, "invalid input syntax for type boolean: \"maybe\"")
-            }
-            other => panic!("{other:?}"),
-        }
+    fn bad_boolean_literal_raises_22p02() {
+        assert_eq!(
+            sqlite("SELECT 'maybe'::bool"),
+            "SELECT json_extract('null', 'pgrq:22P02:invalid input syntax for type boolean: \"maybe\"') \
+             AS \"bool\""
+        );
     }
 
     #[test]
     fn typed_literals_become_casts() {
         assert_eq!(
             sqlite("SELECT DATE '2026-01-02', TIMESTAMP '2026-01-02 03:04:05'"),
-            "SELECT CAST('2026-01-02' AS TEXT) AS \"date\", \
-             CAST('2026-01-02 03:04:05' AS TEXT) AS \"timestamp\""
+            "SELECT '2026-01-02' AS \"date\", '2026-01-02 03:04:05' AS \"timestamp\""
         );
         assert_eq!(sqlite("SELECT BOOLEAN 'true'"), "SELECT 1 AS \"bool\"");
     }
@@ -165,10 +200,7 @@ mod tests {
             vec![Some(PgType::Timestamptz), Some(PgType::Date)]
         );
         // Other strings are cast as usual.
-        assert_eq!(
-            sqlite("SELECT 'nowhere'::timestamp"),
-            "SELECT CAST('nowhere' AS TEXT) AS \"timestamp\""
-        );
+        assert!(sqlite("SELECT 'nowhere'::timestamp").contains("pgrq:22007"));
     }
 
     #[test]
@@ -190,8 +222,8 @@ mod tests {
     #[test]
     fn nested_casts() {
         assert_eq!(
-            sqlite("SELECT (a::text)::int"),
-            "SELECT CAST((CAST(a AS TEXT)) AS INTEGER) AS \"a\""
+            sqlite("SELECT (a::text)::varchar"),
+            "SELECT CAST((CAST(a AS TEXT)) AS TEXT) AS \"a\""
         );
     }
 }

@@ -15,8 +15,8 @@
 //!
 //! Booleans become 1/0 (an unreadable spelling is PostgreSQL's 22P02 error), bytea
 //! literals in hex (`\x…`) or escape format become blob literals, and date/timestamp
-//! texts are written in the form pgrq stores (timestamptz in UTC). A date/time text this
-//! pass cannot read is left as it is. It owns no other rewrite and must not change
+//! texts are written in the form pgrq stores (`time_literals`; timestamptz in UTC). A
+//! date/time text that does not read as one is left as it is. It owns no other rewrite and must not change
 //! anything that is not a plain string literal.
 
 use sqlparser::ast::{
@@ -24,8 +24,7 @@ use sqlparser::ast::{
     Statement, TableFactor, TableObject, Update, Value, ValueWithSpan,
 };
 
-use super::clock::{self, Clock};
-use crate::sql::calendar::days_from_civil;
+use super::time_literals;
 use crate::sql::schema::{ColumnInfo, Schema, find_column};
 use crate::sql::{PgType, SqlError};
 
@@ -258,16 +257,9 @@ fn coerce(e: &mut Expr, col: &ColumnInfo) -> Result<(), SqlError> {
             false,
         )),
         PgType::Bytea => Some(Value::HexStringLiteral(bytea_hex(text)?)),
-        PgType::Date => parse_datetime(text)
-            .filter(|p| p.clock.is_none())
-            .map(|p| Value::SingleQuotedString(clock::literal(Clock::Date, p.local_micros()))),
-        PgType::Timestamp => parse_datetime(text)
-            .filter(|p| p.offset_secs.is_none())
-            .map(|p| Value::SingleQuotedString(clock::literal(Clock::Timestamp, p.local_micros()))),
-        PgType::Timestamptz => parse_datetime(text).map(|p| {
-            let utc = p.local_micros() - i64::from(p.offset_secs.unwrap_or(0)) * 1_000_000;
-            Value::SingleQuotedString(clock::literal(Clock::Timestamptz, utc))
-        }),
+        pg @ (PgType::Date | PgType::Timestamp | PgType::Timestamptz) => {
+            time_literals::normalize(text, pg).map(Value::SingleQuotedString)
+        }
         _ => None,
     };
     if let Some(v) = replacement {
@@ -337,95 +329,6 @@ fn bytea_hex(text: &str) -> Result<String, SqlError> {
         }
     }
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
-}
-
-/// A date/time text in ISO form: `YYYY-MM-DD[( |T)HH:MM[:SS[.ffffff]]][Z|±HH[[:]MM]]`.
-struct DateTimeText {
-    days: i64,
-    clock: Option<i64>,
-    offset_secs: Option<i32>,
-}
-
-impl DateTimeText {
-    fn local_micros(&self) -> i64 {
-        self.days * 86_400_000_000 + self.clock.unwrap_or(0)
-    }
-}
-
-fn parse_datetime(text: &str) -> Option<DateTimeText> {
-    let t = text.trim();
-    let date = t.get(..10)?;
-    let rest = t.get(10..)?;
-    let b = date.as_bytes();
-    if b[4] != b'-' || b[7] != b'-' {
-        return None;
-    }
-    let y: i64 = date[..4].parse().ok()?;
-    let m: u32 = date[5..7].parse().ok()?;
-    let d: u32 = date[8..10].parse().ok()?;
-    if !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
-        return None;
-    }
-    let days = days_from_civil(y, m, d);
-    if rest.is_empty() {
-        return Some(DateTimeText {
-            days,
-            clock: None,
-            offset_secs: None,
-        });
-    }
-    let rest = rest.strip_prefix([' ', 'T', 't'])?;
-    let (clock_text, offset_text) = match rest.find(['+', '-', 'Z', 'z']) {
-        Some(i) => (&rest[..i], Some(&rest[i..])),
-        None => (rest, None),
-    };
-    let mut parts = clock_text.trim_end().split(':');
-    let h: i64 = parts.next()?.parse().ok()?;
-    let mi: i64 = parts.next()?.parse().ok()?;
-    let (s, frac) = match parts.next() {
-        Some(sec) => sec.split_once('.').unwrap_or((sec, "")),
-        None => ("0", ""),
-    };
-    if parts.next().is_some() || h > 24 || mi > 59 {
-        return None;
-    }
-    let s: i64 = s.parse().ok()?;
-    if s > 60 || !frac.bytes().all(|b| b.is_ascii_digit()) || frac.len() > 6 {
-        return None;
-    }
-    let micros_frac: i64 = format!("{frac:0<6}").parse().ok()?;
-    let clock = ((h * 60 + mi) * 60 + s) * 1_000_000 + micros_frac;
-    let offset_secs = match offset_text {
-        None => None,
-        Some(o) if o.eq_ignore_ascii_case("z") => Some(0),
-        Some(o) => {
-            let sign = if o.starts_with('-') { -1 } else { 1 };
-            let digits: String = o[1..].chars().filter(|c| *c != ':').collect();
-            if !digits.bytes().all(|b| b.is_ascii_digit()) {
-                return None;
-            }
-            let (oh, om) = match digits.len() {
-                1 | 2 => (digits.parse::<i32>().ok()?, 0),
-                4 => (digits[..2].parse().ok()?, digits[2..].parse().ok()?),
-                _ => return None,
-            };
-            Some(sign * (oh * 3600 + om * 60))
-        }
-    };
-    Some(DateTimeText {
-        days,
-        clock: Some(clock),
-        offset_secs,
-    })
-}
-
-fn days_in_month(y: i64, m: u32) -> u32 {
-    match m {
-        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 
 use sqlparser::ast::{Expr, ObjectName};
 
-use super::{Rewriter, casts, functions, operators, relations, string};
+use super::{Rewriter, casts, datetime, functions, operators, relations, string};
 use crate::sql::SqlError;
 
 pub(super) fn rewrite_expr(rw: &mut Rewriter<'_>, expr: &mut Expr) -> Result<(), SqlError> {
@@ -15,7 +15,7 @@ pub(super) fn rewrite_expr(rw: &mut Rewriter<'_>, expr: &mut Expr) -> Result<(),
         Expr::QualifiedWildcard(name, _) => relations::strip_schema(name)?,
         Expr::Function(_) => functions::rewrite_function(rw, expr)?,
         Expr::Cast { .. } | Expr::TypedString(_) => casts::rewrite_cast(rw, expr)?,
-        Expr::BinaryOp { .. } => operators::rewrite_binary(expr)?,
+        Expr::BinaryOp { .. } => operators::rewrite_binary(rw, expr)?,
         Expr::UnaryOp { op, .. } => operators::check_unary(op)?,
         Expr::Like { .. } | Expr::ILike { .. } | Expr::SimilarTo { .. } => {
             operators::rewrite_like(expr)?
@@ -25,6 +25,23 @@ pub(super) fn rewrite_expr(rw: &mut Rewriter<'_>, expr: &mut Expr) -> Result<(),
         | Expr::Position { .. }
         | Expr::Ceil { .. }
         | Expr::Floor { .. } => functions::rewrite_special_form(expr)?,
+        Expr::Extract { .. } => datetime::extract(expr)?,
+        Expr::Overlay { .. } => {
+            if let Expr::Overlay {
+                expr: s,
+                overlay_what,
+                overlay_from,
+                overlay_for,
+            } = std::mem::replace(expr, string(""))
+            {
+                *expr = super::strings::overlay(
+                    *s,
+                    *overlay_what,
+                    *overlay_from,
+                    overlay_for.map(|b| *b),
+                )?;
+            }
+        }
         Expr::IsUnknown(inner) => *expr = Expr::IsNull(take(inner)),
         Expr::IsNotUnknown(inner) => *expr = Expr::IsNotNull(take(inner)),
         Expr::Collate { collation, .. } => *collation = sqlite_collation(collation)?,
@@ -81,7 +98,6 @@ fn unsupported_name(expr: &Expr) -> String {
         Expr::GroupingSets(_) => "GROUPING SETS".into(),
         Expr::Cube(_) => "CUBE".into(),
         Expr::Rollup(_) => "ROLLUP".into(),
-        Expr::Overlay { .. } => "OVERLAY".into(),
         Expr::InUnnest { .. } => "IN UNNEST".into(),
         Expr::IsNormalized { .. } => "IS NORMALIZED".into(),
         Expr::Convert { .. } => "CONVERT".into(),
@@ -130,9 +146,7 @@ mod tests {
     #[test]
     fn postgres_only_expressions_are_refused_by_name() {
         assert_unsupported("SELECT ARRAY[1, 2]", "ARRAY constructor");
-        assert_unsupported("SELECT now() - INTERVAL '1 day'", "INTERVAL");
         assert_unsupported("SELECT ts AT TIME ZONE 'UTC' FROM t", "AT TIME ZONE");
-        assert_unsupported("SELECT EXTRACT(YEAR FROM ts) FROM t", "EXTRACT");
         assert_unsupported("SELECT * FROM t WHERE id = ANY($1)", "ANY");
         assert_unsupported("SELECT a[1] FROM t", "array subscript");
     }

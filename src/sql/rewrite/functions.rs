@@ -12,7 +12,9 @@ use sqlparser::ast::{
 
 use super::clock::{self, Clock};
 use super::function_names::{SQLITE_FUNCTIONS, UNTRANSLATED_PG_FUNCTIONS};
-use super::{Rewriter, call, number, string};
+use super::{
+    Rewriter, arith, arrays, build, call, datetime, json, number, string, strings, template,
+};
 use crate::sql::SqlError;
 
 /// `current_schema` written without parentheses parses as a column name;
@@ -42,6 +44,19 @@ pub(super) fn rewrite_function(rw: &mut Rewriter<'_>, expr: &mut Expr) -> Result
         return Ok(());
     }
     check_call_shape(f, &name)?;
+    json::mark_json_columns(&rw.column_types, &name, f);
+    if let Some(out) = aggregate(f, &name)? {
+        *expr = out;
+        return Ok(());
+    }
+    if f.over.is_none()
+        && f.filter.is_none()
+        && let Some(mut args) = build::plain_args(f)
+        && let Some(out) = family_function(&name, &mut args)?
+    {
+        *expr = out;
+        return Ok(());
+    }
     match name.as_str() {
         "char_length" | "character_length" => rename(f, "length"),
         "strpos" => rename(f, "instr"),
@@ -65,6 +80,56 @@ pub(super) fn rewrite_function(rw: &mut Rewriter<'_>, expr: &mut Expr) -> Result
         }
     }
     Ok(())
+}
+
+/// Aggregates PostgreSQL has under other names or shapes: bool_and/every
+/// and bool_or are min and max over 0/1; array_agg builds the array text
+/// with group_concat (keeping ORDER BY, FILTER and OVER).
+fn aggregate(f: &mut Function, name: &str) -> Result<Option<Expr>, SqlError> {
+    match name {
+        n if json::aggregate_name(n).is_some() => {
+            rename(f, json::aggregate_name(n).unwrap_or(n));
+            Ok(Some(Expr::Function(f.clone())))
+        }
+        "bool_and" | "every" | "bool_or" => {
+            rename(f, if name == "bool_or" { "max" } else { "min" });
+            Ok(Some(Expr::Function(f.clone())))
+        }
+        "array_agg" => {
+            let FunctionArguments::List(list) = &mut f.args else {
+                return Err(SqlError::unsupported("array_agg() of this shape"));
+            };
+            if list.duplicate_treatment.is_some() || list.args.len() != 1 {
+                return Err(SqlError::unsupported("array_agg(DISTINCT …)"));
+            }
+            let Some(FunctionArg::Unnamed(FunctionArgExpr::Expr(x))) = list.args.first() else {
+                return Err(SqlError::unsupported("array_agg() of this shape"));
+            };
+            let element = template::fill(arrays::ARRAY_AGG_ELEMENT, std::slice::from_ref(x))?;
+            list.args = vec![
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(element)),
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(string(","))),
+            ];
+            rename(f, "group_concat");
+            let agg = Expr::Function(f.clone());
+            Ok(Some(template::fill("'{' || pgrq_arg1 || '}'", &[agg])?))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Functions translated by the file owning their family.
+fn family_function(name: &str, args: &mut Vec<Expr>) -> Result<Option<Expr>, SqlError> {
+    if let Some(out) = arith::function(name, args)? {
+        return Ok(Some(out));
+    }
+    if let Some(out) = strings::function(name, args)? {
+        return Ok(Some(out));
+    }
+    if let Some(out) = datetime::function(name, args)? {
+        return Ok(Some(out));
+    }
+    json::function(name, args)
 }
 
 /// Session functions and clocks, which need no arguments (the SQL
@@ -203,9 +268,7 @@ pub(super) fn rewrite_special_form(expr: &mut Expr) -> Result<(), SqlError> {
             ..
         } => {
             let from = substring_from.map_or_else(|| number("1"), |b| *b);
-            let mut args = vec![*s, from];
-            args.extend(substring_for.map(|b| *b));
-            call("substr", args)
+            strings::substring(*s, from, substring_for.map(|b| *b))?
         }
         Expr::Trim {
             trim_where,
@@ -236,8 +299,12 @@ pub(super) fn rewrite_special_form(expr: &mut Expr) -> Result<(), SqlError> {
                 "CEIL/FLOOR of {x} with a field"
             )));
         }
-        Expr::Ceil { expr: x, .. } => call("ceil", vec![*x]),
-        Expr::Floor { expr: x, .. } => call("floor", vec![*x]),
+        Expr::Ceil { expr: x, .. } => {
+            arith::function("ceil", &mut vec![*x])?.unwrap_or_else(build::null)
+        }
+        Expr::Floor { expr: x, .. } => {
+            arith::function("floor", &mut vec![*x])?.unwrap_or_else(build::null)
+        }
         other => other,
     };
     Ok(())
@@ -392,6 +459,25 @@ mod tests {
     }
 
     #[test]
+    fn boolean_aggregates_and_array_agg() {
+        assert_eq!(
+            sqlite("SELECT bool_and(a), every(a), bool_or(a) FILTER (WHERE b) FROM t"),
+            "SELECT min(a) AS \"bool_and\", min(a) AS \"every\", \
+             max(a) FILTER (WHERE b) AS \"bool_or\" FROM t"
+        );
+        let out = sqlite("SELECT array_agg(a ORDER BY b DESC) FROM t");
+        assert!(
+            out.starts_with("SELECT '{' || group_concat(CASE WHEN a IS NULL"),
+            "{out}"
+        );
+        assert!(
+            out.ends_with(", ',' ORDER BY b DESC NULLS FIRST) || '}' AS \"array_agg\" FROM t"),
+            "{out}"
+        );
+        assert_unsupported("SELECT array_agg(DISTINCT a) FROM t", "array_agg(DISTINCT");
+    }
+
+    #[test]
     fn sql_standard_forms_become_calls() {
         assert_eq!(
             sqlite("SELECT substring(a FROM 2 FOR 3), substring(a, 2), position('x' IN a) FROM t"),
@@ -400,8 +486,9 @@ mod tests {
         );
         assert_eq!(
             sqlite("SELECT trim(a), trim(leading 'x' FROM a), ceil(b), floor(b) FROM t"),
-            "SELECT trim(a) AS \"btrim\", ltrim(a, 'x') AS \"ltrim\", ceil(b) AS \"ceil\", \
-             floor(b) AS \"floor\" FROM t"
+            "SELECT trim(a) AS \"btrim\", ltrim(a, 'x') AS \"ltrim\", \
+             (CAST(b AS INTEGER) + (b > CAST(b AS INTEGER))) AS \"ceil\", \
+             (CAST(b AS INTEGER) - (b < CAST(b AS INTEGER))) AS \"floor\" FROM t"
         );
     }
 
@@ -420,10 +507,6 @@ mod tests {
 
     #[test]
     fn postgres_functions_without_translation_are_unsupported() {
-        assert_unsupported(
-            "SELECT date_trunc('day', ts) FROM t",
-            "function date_trunc()",
-        );
         assert_unsupported("SELECT nextval('s')", "function nextval()");
         assert_unsupported("SELECT format('%s', 1)", "function format()");
     }

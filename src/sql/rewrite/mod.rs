@@ -6,23 +6,39 @@
 //! changes (TRUNCATE, EXPLAIN, DDL shapes) happen before and after the walk
 //! in [`statement`] and [`ddl`].
 
+mod arith;
+mod arrays;
+mod build;
 mod casts;
+mod checked_casts;
 mod clock;
 mod coerce;
+mod column_types;
 mod columns;
+mod datetime;
 mod ddl;
 mod defaults;
+mod distinct_on;
+mod dml;
 mod expr;
 mod function_names;
 mod functions;
+mod interval;
+mod json;
+mod like;
 mod literals;
 mod operators;
 mod params;
 mod query;
 mod relations;
+mod series;
 mod sqlite_keywords;
 mod statement;
+mod strings;
+mod template;
 mod time_defaults;
+mod time_literals;
+mod to_char;
 mod types;
 
 use std::ops::ControlFlow;
@@ -32,6 +48,8 @@ use sqlparser::ast::{
     ObjectName, OrderByExpr, Query, Select, Statement, TableFactor, Value, ValueWithSpan, VisitMut,
     VisitorMut,
 };
+
+pub(crate) use time_literals::normalize as normalize_time_text;
 
 use super::schema::Schema;
 use super::{Context, PgType, SqlError};
@@ -55,6 +73,7 @@ pub(crate) fn rewrite_statement(
 ) -> Result<Outcome, SqlError> {
     statement::prepare(stmt)?;
     let mut rw = Rewriter::new(ctx);
+    rw.column_types = column_types::ColumnTypes::of_statement(stmt, schema);
     rw.live_clock = is_stored_definition(stmt);
     if let ControlFlow::Break(e) = stmt.visit(&mut rw) {
         return Err(e);
@@ -91,6 +110,8 @@ pub(crate) struct Rewriter<'a> {
     live_clock: bool,
     /// A literal of the transaction time was written (see `clock::current`).
     clock_read: std::cell::Cell<bool>,
+    /// Declared types of the columns the statement can name.
+    column_types: column_types::ColumnTypes,
 }
 
 impl<'a> Rewriter<'a> {
@@ -101,6 +122,7 @@ impl<'a> Rewriter<'a> {
             tables: relations::Tables::default(),
             live_clock: false,
             clock_read: std::cell::Cell::new(false),
+            column_types: column_types::ColumnTypes::default(),
         }
     }
 }
@@ -146,6 +168,14 @@ impl VisitorMut for Rewriter<'_> {
 
     fn post_visit_value(&mut self, value: &mut ValueWithSpan) -> ControlFlow<SqlError> {
         flow(literals::rewrite_value(self, &mut value.value))
+    }
+
+    fn pre_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<SqlError> {
+        flow(
+            arrays::pre_expr(e)
+                .and_then(|()| datetime::pre_expr(e, &self.column_types))
+                .and_then(|()| json::pre_expr(e)),
+        )
     }
 
     fn post_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<SqlError> {

@@ -1,23 +1,56 @@
 //! Operators: the ones SQLite shares with PostgreSQL pass, ILIKE becomes
 //! LIKE, and the rest are refused by name.
 
-use sqlparser::ast::{BinaryOperator, Expr, UnaryOperator, Value};
+use sqlparser::ast::{BinaryOperator, Expr, UnaryOperator};
 
-use super::string;
+use super::build::{self, take};
+use super::{Rewriter, arith, json, like, string};
+use crate::sql::PgType;
 use crate::sql::SqlError;
 
 /// Check a binary operator, rewriting `~~`/`~~*` to LIKE.
-pub(super) fn rewrite_binary(expr: &mut Expr) -> Result<(), SqlError> {
+pub(super) fn rewrite_binary(rw: &Rewriter<'_>, expr: &mut Expr) -> Result<(), SqlError> {
     let Expr::BinaryOp { left, op, right } = expr else {
         return Ok(());
     };
     use BinaryOperator as B;
-    let negated_like = match op {
+    let (negated, insensitive) = match op {
+        B::LongArrow
+        | B::HashArrow
+        | B::HashLongArrow
+        | B::Question
+        | B::QuestionPipe
+        | B::QuestionAnd
+        | B::AtArrow
+        | B::ArrowAt => {
+            *expr = json::operator(op, take(left), take(right))?;
+            return Ok(());
+        }
+        B::Divide | B::Modulo | B::PGExp => {
+            let inexact = |e: &Expr| {
+                matches!(
+                    rw.column_types.of(e),
+                    Some(PgType::Numeric | PgType::Float4 | PgType::Float8)
+                )
+            };
+            // A numeric or float column can hold an integer, which SQLite
+            // would divide as one.
+            let as_real = matches!(op, B::Divide) && (inexact(left) || inexact(right));
+            let mut l = take(left);
+            if as_real {
+                l = build::to_real(l);
+            }
+            let r = take(right);
+            *expr = match op {
+                B::Divide => arith::divide(l, r),
+                B::Modulo => arith::modulo(l, r),
+                _ => arith::power(l, &r)?,
+            };
+            return Ok(());
+        }
         B::Plus
         | B::Minus
         | B::Multiply
-        | B::Divide
-        | B::Modulo
         | B::StringConcat
         | B::Gt
         | B::Lt
@@ -31,25 +64,35 @@ pub(super) fn rewrite_binary(expr: &mut Expr) -> Result<(), SqlError> {
         | B::BitwiseAnd
         | B::PGBitwiseShiftLeft
         | B::PGBitwiseShiftRight
-        // SQLite ≥ 3.38 has -> and ->> on JSON text with PostgreSQL's meaning.
-        | B::Arrow
-        | B::LongArrow => return Ok(()),
-        B::PGLikeMatch | B::PGILikeMatch => false,
-        B::PGNotLikeMatch | B::PGNotILikeMatch => true,
+        // SQLite ≥ 3.38 has -> on JSON text with PostgreSQL's meaning.
+        | B::Arrow => return Ok(()),
+        B::PGLikeMatch | B::PGNotLikeMatch | B::PGILikeMatch | B::PGNotILikeMatch => {
+            (matches!(op, B::PGNotLikeMatch | B::PGNotILikeMatch), matches!(op, B::PGILikeMatch | B::PGNotILikeMatch))
+        }
         B::PGRegexMatch => return Err(SqlError::unsupported("operator ~ (regex)")),
         B::PGRegexIMatch => return Err(SqlError::unsupported("operator ~* (regex)")),
         B::PGRegexNotMatch => return Err(SqlError::unsupported("operator !~ (regex)")),
         B::PGRegexNotIMatch => return Err(SqlError::unsupported("operator !~* (regex)")),
         other => return Err(SqlError::unsupported(format!("operator {other}"))),
     };
-    let left = std::mem::replace(left.as_mut(), Expr::value(Value::Null));
-    let right = std::mem::replace(right.as_mut(), Expr::value(Value::Null));
-    *expr = Expr::Like {
-        negated: negated_like,
-        any: false,
-        expr: Box::new(left),
-        pattern: Box::new(right),
-        escape_char: None,
+    let subject = Box::new(take(left));
+    let pattern = Box::new(take(right));
+    *expr = if insensitive {
+        Expr::ILike {
+            negated,
+            any: false,
+            expr: subject,
+            pattern,
+            escape_char: None,
+        }
+    } else {
+        Expr::Like {
+            negated,
+            any: false,
+            expr: subject,
+            pattern,
+            escape_char: None,
+        }
     };
     rewrite_like(expr)
 }
@@ -65,10 +108,10 @@ pub(super) fn check_unary(op: &UnaryOperator) -> Result<(), SqlError> {
     }
 }
 
-/// LIKE / ILIKE / SIMILAR TO. ILIKE becomes LIKE, which SQLite already
-/// matches case-insensitively (for ASCII). PostgreSQL's default LIKE escape
-/// character is backslash; SQLite has none, so a literal pattern that
-/// contains a backslash gets an explicit `ESCAPE '\'`.
+/// LIKE / ILIKE / SIMILAR TO. LIKE must be case-sensitive: it becomes a
+/// GLOB (see `like`). ILIKE becomes SQLite's LIKE, which ignores case for
+/// ASCII letters only. PostgreSQL's default escape character is backslash;
+/// SQLite's LIKE has none, so it is made explicit where it matters.
 pub(super) fn rewrite_like(expr: &mut Expr) -> Result<(), SqlError> {
     match expr {
         Expr::SimilarTo { negated, .. } => {
@@ -79,44 +122,45 @@ pub(super) fn rewrite_like(expr: &mut Expr) -> Result<(), SqlError> {
             };
             Err(SqlError::unsupported(format!("operator {op}")))
         }
-        Expr::ILike {
-            negated,
-            any,
-            expr: subject,
-            pattern,
-            escape_char,
-        } => {
-            *expr = Expr::Like {
-                negated: *negated,
-                any: *any,
-                expr: std::mem::replace(subject, Box::new(Expr::value(Value::Null))),
-                pattern: std::mem::replace(pattern, Box::new(Expr::value(Value::Null))),
-                escape_char: escape_char.take(),
-            };
-            rewrite_like(expr)
+        Expr::Like { any: true, .. } | Expr::ILike { any: true, .. } => {
+            Err(SqlError::unsupported("LIKE ANY"))
         }
         Expr::Like {
-            any,
+            negated,
+            expr: subject,
             pattern,
             escape_char,
             ..
         } => {
-            if *any {
-                return Err(SqlError::unsupported("LIKE ANY"));
-            }
-            if escape_char.is_none() && literal_has_backslash(pattern) {
-                *escape_char = Some(Box::new(string("\\")));
-            }
+            let escape = like::escape_of(escape_char.as_deref())?;
+            *expr = like::case_sensitive(take(subject), take(pattern), escape, *negated)?;
+            Ok(())
+        }
+        Expr::ILike {
+            negated,
+            expr: subject,
+            pattern,
+            escape_char,
+            ..
+        } => {
+            let escape = like::escape_of(escape_char.as_deref())?;
+            let needs_escape = match escape {
+                None => false,
+                Some(c) => build::literal_str(pattern).is_none_or(|p| p.contains(c)),
+            };
+            *expr = Expr::Like {
+                negated: *negated,
+                any: false,
+                expr: Box::new(take(subject)),
+                pattern: Box::new(take(pattern)),
+                escape_char: match escape {
+                    Some(c) if needs_escape => Some(Box::new(string(&c.to_string()))),
+                    _ => None,
+                },
+            };
             Ok(())
         }
         _ => Ok(()),
-    }
-}
-
-fn literal_has_backslash(pattern: &Expr) -> bool {
-    match pattern {
-        Expr::Value(v) => matches!(&v.value, Value::SingleQuotedString(s) if s.contains('\\')),
-        _ => false,
     }
 }
 
@@ -128,31 +172,31 @@ mod tests {
     fn ilike_becomes_like() {
         assert_eq!(
             sqlite("SELECT * FROM t WHERE a ILIKE 'x%' AND b NOT ILIKE $1"),
-            "SELECT * FROM t WHERE a LIKE 'x%' AND b NOT LIKE ?1"
+            r"SELECT * FROM t WHERE a LIKE 'x%' AND b NOT LIKE ?1 ESCAPE '\'"
+        );
+        assert_eq!(
+            sqlite(r"SELECT * FROM t WHERE a ILIKE '50\%' AND b ILIKE $1 ESCAPE ''"),
+            r"SELECT * FROM t WHERE a LIKE '50\%' ESCAPE '\' AND b LIKE ?1"
         );
     }
 
     #[test]
-    fn plain_like_stays() {
+    fn like_becomes_glob() {
         assert_eq!(
             sqlite("SELECT * FROM t WHERE a LIKE 'x%' ESCAPE '!'"),
-            "SELECT * FROM t WHERE a LIKE 'x%' ESCAPE '!'"
+            "SELECT * FROM t WHERE glob('x*', a)"
         );
-    }
-
-    #[test]
-    fn backslash_patterns_get_postgres_default_escape() {
         assert_eq!(
             sqlite(r"SELECT * FROM t WHERE a LIKE '50\%'"),
-            r"SELECT * FROM t WHERE a LIKE '50\%' ESCAPE '\'"
+            "SELECT * FROM t WHERE glob('50%', a)"
         );
     }
 
     #[test]
-    fn tilde_like_operators_become_like() {
+    fn tilde_like_operators() {
         assert_eq!(
             sqlite("SELECT * FROM t WHERE a ~~ 'x%' AND a !~~* 'y%'"),
-            "SELECT * FROM t WHERE a LIKE 'x%' AND a NOT LIKE 'y%'"
+            "SELECT * FROM t WHERE glob('x*', a) AND a NOT LIKE 'y%'"
         );
     }
 
@@ -167,16 +211,17 @@ mod tests {
     #[test]
     fn other_postgres_operators_are_refused() {
         assert_unsupported("SELECT a @> b FROM t", "operator @>");
-        assert_unsupported("SELECT 2 ^ 3", "operator ^");
+        assert_unsupported("SELECT a && b FROM t", "operator &&");
+        assert_unsupported("SELECT a @@ b FROM t", "operator @@");
         assert_unsupported("SELECT |/ 4", "prefix operator");
     }
 
     #[test]
     fn shared_operators_and_json_arrows_pass() {
         assert_eq!(
-            sqlite("SELECT a || 'x', b % 2, c & 1, d ->> 'k', e -> 'k', ~f, NOT g FROM t"),
-            "SELECT a || 'x' AS \"?column?\", b % 2 AS \"?column?\", c & 1 AS \"?column?\", \
-             d ->> 'k' AS \"?column?\", e -> 'k' AS \"?column?\", ~f AS \"?column?\", \
+            sqlite("SELECT a || 'x', b - 2, c & 1, e -> 'k', ~f, NOT g FROM t"),
+            "SELECT a || 'x' AS \"?column?\", b - 2 AS \"?column?\", c & 1 AS \"?column?\", \
+             e -> 'k' AS \"?column?\", ~f AS \"?column?\", \
              NOT g AS \"?column?\" FROM t"
         );
     }

@@ -6,12 +6,13 @@ use sqlparser::ast::{
     SelectItem, SelectItemQualifiedWildcardKind, SetExpr, SetOperator, SetQuantifier,
 };
 
-use super::{Rewriter, number, relations};
+use super::{Rewriter, distinct_on, number, relations};
 use crate::sql::SqlError;
 
 /// Before a query's children: bring its CTE names into scope and refuse
 /// data-modifying CTEs.
 pub(super) fn pre_query(rw: &mut Rewriter<'_>, q: &mut Query) -> Result<(), SqlError> {
+    distinct_on::rewrite(q)?;
     let mut names = Vec::new();
     if let Some(with) = &q.with {
         for cte in &with.cte_tables {
@@ -147,7 +148,11 @@ pub(super) fn check_select(select: &mut Select) -> Result<(), SqlError> {
         }
     }
     if matches!(select.distinct, Some(Distinct::On(_))) {
-        return Err(SqlError::unsupported("SELECT DISTINCT ON"));
+        // Only reachable where a SELECT is not a query's body (a set
+        // operation member): `distinct_on` rewrites the others.
+        return Err(SqlError::unsupported(
+            "SELECT DISTINCT ON in a set operation",
+        ));
     }
     if select.into.is_some() {
         return Err(SqlError::unsupported("SELECT INTO (use CREATE TABLE … AS)"));
@@ -276,7 +281,6 @@ mod tests {
 
     #[test]
     fn select_forms_sqlite_lacks() {
-        assert_unsupported("SELECT DISTINCT ON (a) a, b FROM t", "DISTINCT ON");
         assert_unsupported("SELECT * INTO new_t FROM t", "SELECT INTO");
         assert_unsupported("SELECT a FROM t GROUP BY ROLLUP (a)", "ROLLUP");
         assert_unsupported(

@@ -40,6 +40,9 @@ pub(super) use crate::sql::names::fold;
 
 /// Check one FROM/JOIN item, noting whether it reads a table.
 pub(super) fn table_factor(rw: &mut Rewriter<'_>, tf: &mut TableFactor) -> Result<(), SqlError> {
+    if super::series::rewrite(tf)? {
+        return Ok(());
+    }
     match tf {
         TableFactor::Table { name, args, .. } => {
             if args.is_some() {
@@ -53,13 +56,40 @@ pub(super) fn table_factor(rw: &mut Rewriter<'_>, tf: &mut TableFactor) -> Resul
         TableFactor::Derived { lateral: true, .. } => {
             Err(SqlError::unsupported("LATERAL subquery"))
         }
-        TableFactor::Derived { .. } | TableFactor::NestedJoin { .. } => Ok(()),
+        TableFactor::Derived {
+            subquery, alias, ..
+        } => derived_column_aliases(subquery, alias),
+        TableFactor::NestedJoin { .. } => Ok(()),
         TableFactor::UNNEST { .. } => Err(SqlError::unsupported("UNNEST in FROM")),
         TableFactor::Function { name, .. } => {
             Err(SqlError::unsupported(format!("function {name}() in FROM")))
         }
         other => Err(SqlError::unsupported(format!("FROM item {other}"))),
     }
+}
+
+/// `(…) AS t(a, b)`: SQLite has no column list on a derived table's alias,
+/// but has one on a CTE, so the subquery becomes
+/// `WITH pgrq_d(a, b) AS (…) SELECT * FROM pgrq_d`.
+fn derived_column_aliases(
+    subquery: &mut Box<sqlparser::ast::Query>,
+    alias: &mut Option<sqlparser::ast::TableAlias>,
+) -> Result<(), SqlError> {
+    let Some(alias) = alias.as_mut().filter(|a| !a.columns.is_empty()) else {
+        return Ok(());
+    };
+    let columns: Vec<String> = alias.columns.iter().map(|c| c.name.to_string()).collect();
+    let sql = format!(
+        "WITH pgrq_d({}) AS ({subquery}) SELECT * FROM pgrq_d",
+        columns.join(", ")
+    );
+    let parsed = sqlparser::parser::Parser::new(&sqlparser::dialect::PostgreSqlDialect {})
+        .try_with_sql(&sql)
+        .and_then(|mut p| p.parse_query())
+        .map_err(|e| SqlError::unsupported(format!("column aliases on this subquery ({e})")))?;
+    *subquery = parsed;
+    alias.columns.clear();
+    Ok(())
 }
 
 fn table_function(name: &ObjectName) -> Result<(), SqlError> {
@@ -173,10 +203,18 @@ mod tests {
     }
 
     #[test]
+    fn derived_column_aliases_become_a_cte() {
+        assert_eq!(
+            sqlite("SELECT x FROM (VALUES (1), (2)) AS t(x)"),
+            "SELECT x FROM (WITH pgrq_d (x) AS (VALUES (1), (2)) SELECT * FROM pgrq_d) AS t"
+        );
+    }
+
+    #[test]
     fn table_functions() {
         let t = tr("SELECT value FROM json_each('[1,2]')");
         assert!(!t.needs_database);
-        assert_unsupported("SELECT * FROM generate_series(1, 3)", "generate_series");
+        assert_unsupported("SELECT * FROM unnest(x)", "UNNEST");
         assert_unsupported(
             "SELECT * FROM t, LATERAL (SELECT * FROM u WHERE u.id = t.id) AS s",
             "LATERAL",

@@ -7,7 +7,7 @@ use sqlparser::ast::{
     helpers::attached_token::AttachedToken,
 };
 
-use super::{ddl, query};
+use super::{ddl, dml, query};
 use crate::sql::SqlError;
 
 pub(super) fn prepare(stmt: &mut Statement) -> Result<(), SqlError> {
@@ -42,9 +42,10 @@ pub(super) fn prepare(stmt: &mut Statement) -> Result<(), SqlError> {
             prepare(statement)
         }
         Statement::Insert(insert) => prepare_insert(insert),
-        Statement::Delete(delete) => {
-            if delete.using.is_some() {
-                return Err(SqlError::unsupported("DELETE … USING"));
+        Statement::Delete(delete) => dml::prepare_delete(delete),
+        Statement::Update(update) => {
+            if let Some(returning) = &mut update.returning {
+                dml::unqualify_target_wildcard(returning, &update.table.relation);
             }
             Ok(())
         }
@@ -171,7 +172,6 @@ mod tests {
             t.sqlite.as_deref(),
             Some("DELETE FROM t WHERE a = ?1 RETURNING *")
         );
-        assert_unsupported("DELETE FROM t USING u WHERE t.id = u.id", "DELETE … USING");
     }
 
     #[test]

@@ -1,0 +1,283 @@
+//! Arithmetic with PostgreSQL's meaning on an SQLite built without its math
+//! functions (rqlite's has no ceil, floor, trunc, mod, power, sqrt, ln, exp
+//! or trigonometry): division and modulo by zero raise 22012 instead of
+//! giving NULL, `%`/mod keep the fraction, ceil/floor/trunc/power (integer
+//! exponent)/pi/degrees/radians are emulated, GREATEST/LEAST ignore NULLs,
+//! and the functions that cannot be emulated exactly are refused by name.
+
+use sqlparser::ast::{BinaryOperator as B, Expr};
+
+use super::build::{bin, case, eq, int, literal_int, null, raise, to_integer};
+use super::{call, number};
+use crate::sql::SqlError;
+
+/// Math functions SQLite only has when built with
+/// SQLITE_ENABLE_MATH_FUNCTIONS, which rqlite's build lacks, and which pgrq
+/// does not emulate.
+pub(super) const MISSING_MATH: &[&str] = &[
+    "sqrt", "cbrt", "exp", "ln", "log", "log10", "log2", "sin", "cos", "tan", "cot", "asin",
+    "acos", "atan", "atan2", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "sind", "cosd",
+    "tand", "asind", "acosd", "atand",
+];
+
+/// 180/π as PostgreSQL's `RADIANS_PER_DEGREE` gives it.
+const RADIANS_PER_DEGREE: &str = "0.017453292519943295";
+
+/// `b`, or an error (22012) when it is zero at run time.
+fn nonzero(b: Expr) -> Expr {
+    if literal_is_nonzero(&b) {
+        return b;
+    }
+    case(
+        vec![(eq(b.clone(), int(0)), raise("22012", "division by zero"))],
+        Some(b),
+    )
+}
+
+fn literal_is_nonzero(e: &Expr) -> bool {
+    match e {
+        Expr::Value(v) => match &v.value {
+            sqlparser::ast::Value::Number(n, _) => n.parse::<f64>().is_ok_and(|f| f != 0.0),
+            _ => false,
+        },
+        Expr::Nested(inner) => literal_is_nonzero(inner),
+        _ => false,
+    }
+}
+
+/// `a / b` with PostgreSQL's division-by-zero error.
+pub(super) fn divide(a: Expr, b: Expr) -> Expr {
+    bin(a, B::Divide, nonzero(b))
+}
+
+/// `a % b` / `mod(a, b)`: SQLite's `%` truncates both operands to integers
+/// (7.5 % 2 = 1), PostgreSQL keeps the fraction (1.5); the sign follows `a`
+/// in both. `a - b * trunc(a / b)` is exact for integers.
+pub(super) fn modulo(a: Expr, b: Expr) -> Expr {
+    let quotient = to_integer(bin(a.clone(), B::Divide, nonzero(b.clone())));
+    bin(a, B::Minus, bin(b, B::Multiply, quotient))
+}
+
+/// A math function call, if `name` is one pgrq handles here: `Ok(None)`
+/// when it is not a math function.
+pub(super) fn function(name: &str, args: &mut Vec<Expr>) -> Result<Option<Expr>, SqlError> {
+    if MISSING_MATH.contains(&name) {
+        return Err(SqlError::unsupported(format!(
+            "function {name}() (the engine's SQLite is built without math functions)"
+        )));
+    }
+    let arity = |n: usize| -> Result<(), SqlError> {
+        if args.len() == n {
+            Ok(())
+        } else {
+            Err(SqlError::UndefinedFunction {
+                name: format!("{name} with {} argument(s)", args.len()),
+            })
+        }
+    };
+    let out = match name {
+        "ceil" | "ceiling" => {
+            arity(1)?;
+            let x = args.remove(0);
+            let t = to_integer(x.clone());
+            bin(t.clone(), B::Plus, bin(x, B::Gt, t))
+        }
+        "floor" => {
+            arity(1)?;
+            let x = args.remove(0);
+            let t = to_integer(x.clone());
+            bin(t.clone(), B::Minus, bin(x, B::Lt, t))
+        }
+        "trunc" if args.len() == 1 => to_integer(args.remove(0)),
+        "trunc" => {
+            arity(2)?;
+            let scale = literal_int(&args[1])
+                .ok_or_else(|| SqlError::unsupported("trunc(x, n) with a non-constant n"))?;
+            let x = args.remove(0);
+            shifted(x, scale, to_integer)
+        }
+        "round" if args.len() == 2 => {
+            let Some(scale) = literal_int(&args[1]) else {
+                let n = args.remove(1);
+                let x = args.remove(0);
+                return Ok(Some(case(
+                    vec![(
+                        bin(n.clone(), B::Lt, int(0)),
+                        raise(
+                            "0A000",
+                            "round() with a negative scale computed at run time",
+                        ),
+                    )],
+                    Some(call("round", vec![x, n])),
+                )));
+            };
+            if scale >= 0 {
+                return Ok(None);
+            }
+            let x = args.remove(0);
+            shifted(x, scale, |e| call("round", vec![e]))
+        }
+        "mod" => {
+            arity(2)?;
+            let b = args.remove(1);
+            modulo(args.remove(0), b)
+        }
+        "power" | "pow" => {
+            arity(2)?;
+            let b = args.remove(1);
+            power(args.remove(0), &b)?
+        }
+        "pi" => {
+            arity(0)?;
+            number("3.141592653589793")
+        }
+        "degrees" => {
+            arity(1)?;
+            bin(args.remove(0), B::Divide, number(RADIANS_PER_DEGREE))
+        }
+        "radians" => {
+            arity(1)?;
+            bin(args.remove(0), B::Multiply, number(RADIANS_PER_DEGREE))
+        }
+        "greatest" | "least" => extreme(name, std::mem::take(args))?,
+        _ => return Ok(None),
+    };
+    Ok(Some(out))
+}
+
+/// `f(x · 10^scale) / 10^scale` for a constant scale (negative scales too).
+fn shifted(x: Expr, scale: i64, f: impl Fn(Expr) -> Expr) -> Expr {
+    let digits = scale.unsigned_abs().min(300) as usize;
+    let factor = number(&format!("1{}.0", "0".repeat(digits)));
+    if scale >= 0 {
+        bin(f(bin(x, B::Multiply, factor.clone())), B::Divide, factor)
+    } else {
+        bin(f(bin(x, B::Divide, factor.clone())), B::Multiply, factor)
+    }
+}
+
+/// `a ^ b` / `power(a, b)` for a constant integer exponent, as repeated
+/// multiplication (PostgreSQL's result is float8 for integers and floats).
+pub(super) fn power(a: Expr, b: &Expr) -> Result<Expr, SqlError> {
+    let exponent = literal_int(b)
+        .filter(|n| n.unsigned_abs() <= 64)
+        .ok_or_else(|| {
+            SqlError::unsupported(
+                "power() or ^ with a non-constant, fractional or large exponent \
+                 (the engine's SQLite is built without math functions)",
+            )
+        })?;
+    let mut product = bin(a.clone(), B::Multiply, number("1.0"));
+    for _ in 1..exponent.unsigned_abs() {
+        product = bin(product, B::Multiply, a.clone());
+    }
+    Ok(match exponent {
+        0 => case(
+            vec![(Expr::IsNull(Box::new(a)), null())],
+            Some(number("1.0")),
+        ),
+        n if n > 0 => product,
+        _ => bin(
+            number("1.0"),
+            B::Divide,
+            case(
+                vec![(
+                    eq(product.clone(), int(0)),
+                    raise("2201F", "zero raised to a negative power is undefined"),
+                )],
+                Some(product),
+            ),
+        ),
+    })
+}
+
+/// GREATEST/LEAST ignore NULLs (NULL only when all are); SQLite's
+/// multi-argument max/min return NULL if any argument is. Each argument is
+/// replaced by `coalesce(it, the others…)`, which is non-NULL whenever any is.
+fn extreme(name: &str, args: Vec<Expr>) -> Result<Expr, SqlError> {
+    let sqlite = if name == "greatest" { "max" } else { "min" };
+    match args.len() {
+        0 => Err(SqlError::syntax(format!(
+            "{name}() needs at least one argument"
+        ))),
+        1 => Ok(args.into_iter().next().unwrap_or_else(null)),
+        _ => {
+            let coalesced = (0..args.len())
+                .map(|i| {
+                    let mut order = vec![args[i].clone()];
+                    order.extend(
+                        args.iter()
+                            .enumerate()
+                            .filter(|(j, _)| *j != i)
+                            .map(|(_, e)| e.clone()),
+                    );
+                    call("coalesce", order)
+                })
+                .collect();
+            Ok(call(sqlite, coalesced))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::sql::test_support::*;
+
+    const DIV0: &str = "json_extract('null', 'pgrq:22012:division by zero')";
+
+    #[test]
+    fn division_raises_on_zero() {
+        assert_eq!(
+            sqlite("SELECT a / b FROM t"),
+            format!("SELECT (a / CASE WHEN (b = 0) THEN {DIV0} ELSE b END) AS \"?column?\" FROM t")
+        );
+        assert_eq!(sqlite("SELECT a / 2"), "SELECT (a / 2) AS \"?column?\"");
+    }
+
+    #[test]
+    fn modulo_keeps_the_fraction() {
+        assert_eq!(
+            sqlite("SELECT a % 2"),
+            "SELECT (a - (2 * CAST((a / 2) AS INTEGER))) AS \"?column?\""
+        );
+        assert!(sqlite("SELECT mod(a, b) FROM t").contains(DIV0));
+    }
+
+    #[test]
+    fn rounding_functions_are_emulated() {
+        assert_eq!(
+            sqlite("SELECT ceil(x), floor(x) FROM t"),
+            "SELECT (CAST(x AS INTEGER) + (x > CAST(x AS INTEGER))) AS \"ceil\", \
+             (CAST(x AS INTEGER) - (x < CAST(x AS INTEGER))) AS \"floor\" FROM t"
+        );
+        assert_eq!(
+            sqlite("SELECT trunc(x, 2), round(x, -2) FROM t"),
+            "SELECT (CAST((x * 100.0) AS INTEGER) / 100.0) AS \"trunc\", \
+             (round((x / 100.0)) * 100.0) AS \"round\" FROM t"
+        );
+        assert_eq!(
+            sqlite("SELECT round(x, 2) FROM t"),
+            "SELECT round(x, 2) AS \"round\" FROM t"
+        );
+    }
+
+    #[test]
+    fn power_with_integer_exponents() {
+        assert_eq!(
+            sqlite("SELECT power(2, 3), 2 ^ 2"),
+            "SELECT (((2 * 1.0) * 2) * 2) AS \"power\", ((2 * 1.0) * 2) AS \"?column?\""
+        );
+        assert_unsupported("SELECT power(2, 0.5)", "power()");
+        assert_unsupported("SELECT sqrt(2)", "function sqrt()");
+        assert_unsupported("SELECT ln(2)", "without math functions");
+    }
+
+    #[test]
+    fn greatest_and_least_ignore_nulls() {
+        assert_eq!(
+            sqlite("SELECT greatest(a, b, c), least(a, b) FROM t"),
+            "SELECT max(coalesce(a, b, c), coalesce(b, a, c), coalesce(c, a, b)) AS \"greatest\", \
+             min(coalesce(a, b), coalesce(b, a)) AS \"least\" FROM t"
+        );
+    }
+}
