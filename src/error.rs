@@ -117,6 +117,12 @@ pub mod codes {
     pub const INVALID_PARAMETER_VALUE: &str = "22023";
     pub const INVALID_TEXT_REPRESENTATION: &str = "22P02";
     pub const DIVISION_BY_ZERO: &str = "22012";
+    pub const STRING_DATA_RIGHT_TRUNCATION: &str = "22001";
+    pub const NUMERIC_VALUE_OUT_OF_RANGE: &str = "22003";
+    pub const SEQUENCE_GENERATOR_LIMIT_EXCEEDED: &str = "2200H";
+    pub const OBJECT_NOT_IN_PREREQUISITE_STATE: &str = "55000";
+    pub const GENERATED_ALWAYS: &str = "428C9";
+    pub const DEPENDENT_OBJECTS_STILL_EXIST: &str = "2BP01";
     pub const INVALID_AUTHORIZATION: &str = "28000";
     pub const INVALID_PASSWORD: &str = "28P01";
     pub const INVALID_CATALOG_NAME: &str = "3D000";
@@ -139,6 +145,23 @@ impl From<&SqlError> for PgError {
             SqlError::Unsupported { .. } => codes::FEATURE_NOT_SUPPORTED,
             SqlError::UndefinedFunction { .. } => codes::UNDEFINED_FUNCTION,
             SqlError::InvalidParameterRef { .. } => codes::UNDEFINED_PARAMETER,
+            SqlError::UndefinedObject { .. } => codes::UNDEFINED_OBJECT,
+            SqlError::InvalidParameter { .. } => codes::INVALID_PARAMETER_VALUE,
+            SqlError::UndefinedTable { .. } => codes::UNDEFINED_TABLE,
+            SqlError::DuplicateObject { relation: true, .. } => codes::DUPLICATE_TABLE,
+            SqlError::DuplicateObject { .. } => codes::DUPLICATE_OBJECT,
+            SqlError::GeneratedAlways { column } => {
+                return PgError::new(codes::GENERATED_ALWAYS, e.to_string())
+                    .with_detail(format!(
+                        "Column \"{column}\" is an identity column defined as GENERATED ALWAYS."
+                    ))
+                    .with_hint("Use OVERRIDING SYSTEM VALUE to override.");
+            }
+            SqlError::DependentObjects { detail, .. } => {
+                return PgError::new(codes::DEPENDENT_OBJECTS_STILL_EXIST, e.to_string())
+                    .with_detail(detail.clone())
+                    .with_hint("Use DROP ... CASCADE to drop the dependent objects too.");
+            }
         };
         PgError::new(code, e.to_string())
     }
@@ -210,6 +233,9 @@ pub fn from_sqlite(message: &str) -> PgError {
         );
     }
     if let Some(rest) = msg.strip_prefix("CHECK constraint failed: ") {
+        if let Some(e) = pgrq_check(rest) {
+            return e;
+        }
         let mut e = PgError::new(
             codes::CHECK_VIOLATION,
             format!("new row violates check constraint \"{rest}\""),
@@ -219,6 +245,9 @@ pub fn from_sqlite(message: &str) -> PgError {
     }
     if let Some(t) = msg.strip_prefix("no such table: ") {
         let t = t.strip_prefix("main.").unwrap_or(t);
+        let t = t
+            .strip_prefix(crate::sql::markers::SEQUENCE_TABLE)
+            .unwrap_or(t);
         return PgError::new(
             codes::UNDEFINED_TABLE,
             format!("relation \"{t}\" does not exist"),
@@ -239,6 +268,13 @@ pub fn from_sqlite(message: &str) -> PgError {
     if let Some(rest) = msg.strip_prefix("table ")
         && let Some(t) = rest.strip_suffix(" already exists")
     {
+        let bare = t.trim_matches('"');
+        if let Some(s) = bare.strip_prefix(crate::sql::markers::SEQUENCE_TABLE) {
+            return PgError::new(
+                codes::DUPLICATE_TABLE,
+                format!("relation \"{s}\" already exists"),
+            );
+        }
         return PgError::new(
             codes::DUPLICATE_TABLE,
             format!("relation {t} already exists"),
@@ -265,6 +301,63 @@ pub fn from_sqlite(message: &str) -> PgError {
         return PgError::new(codes::INTEGRITY_CONSTRAINT_VIOLATION, msg.to_string());
     }
     PgError::new(codes::INTERNAL_ERROR, msg.to_string())
+}
+
+/// The error PostgreSQL gives where one of pgrq's own CHECK constraints failed (see
+/// `sql::markers`), identified by its name.
+fn pgrq_check(name: &str) -> Option<PgError> {
+    use crate::sql::markers as m;
+    if let Some(n) = name.strip_prefix(m::VARCHAR_CHECK) {
+        return Some(PgError::new(
+            codes::STRING_DATA_RIGHT_TRUNCATION,
+            format!("value too long for type character varying({n})"),
+        ));
+    }
+    if let Some(n) = name.strip_prefix(m::BPCHAR_CHECK) {
+        return Some(PgError::new(
+            codes::STRING_DATA_RIGHT_TRUNCATION,
+            format!("value too long for type character({n})"),
+        ));
+    }
+    if let Some((p, s)) = name
+        .strip_prefix(m::NUMERIC_CHECK)
+        .and_then(|ps| ps.split_once('_'))
+    {
+        let (p, s) = (p.parse::<u32>().ok()?, s.parse::<u32>().ok()?);
+        let detail = if p > s {
+            format!(
+                "A field with precision {p}, scale {s} must round to an absolute value less than 10^{}.",
+                p - s
+            )
+        } else {
+            format!(
+                "A field with precision {p}, scale {s} must round to an absolute value less than 1."
+            )
+        };
+        return Some(
+            PgError::new(codes::NUMERIC_VALUE_OUT_OF_RANGE, "numeric field overflow")
+                .with_detail(detail),
+        );
+    }
+    if let Some(t) = name.strip_prefix(m::ENUM_CHECK) {
+        return Some(PgError::new(
+            codes::INVALID_TEXT_REPRESENTATION,
+            format!("invalid input value for enum {t}"),
+        ));
+    }
+    if let Some(s) = name.strip_prefix(m::SEQUENCE_MAX_CHECK) {
+        return Some(PgError::new(
+            codes::SEQUENCE_GENERATOR_LIMIT_EXCEEDED,
+            format!("nextval: reached maximum value of sequence \"{s}\""),
+        ));
+    }
+    if let Some(s) = name.strip_prefix(m::SEQUENCE_MIN_CHECK) {
+        return Some(PgError::new(
+            codes::SEQUENCE_GENERATOR_LIMIT_EXCEEDED,
+            format!("nextval: reached minimum value of sequence \"{s}\""),
+        ));
+    }
+    None
 }
 
 /// `t.a, t.b` → (`t`, [`a`, `b`]).

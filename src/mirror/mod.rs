@@ -171,6 +171,30 @@ impl crate::sql::Schema for Mirror {
                 .collect(),
         )
     }
+
+    fn objects(&self) -> Vec<crate::sql::SchemaObject> {
+        let Ok(conn) = self.conn() else {
+            return Vec::new();
+        };
+        let Ok(mut stmt) = conn.prepare(
+            "SELECT type, name, tbl_name, sql FROM sqlite_schema WHERE sql IS NOT NULL \
+             ORDER BY rowid",
+        ) else {
+            return Vec::new();
+        };
+        let rows = stmt.query_map([], |r| {
+            Ok(crate::sql::SchemaObject {
+                kind: r.get(0)?,
+                name: r.get(1)?,
+                table: r.get(2)?,
+                sql: r.get(3)?,
+            })
+        });
+        match rows {
+            Ok(rows) => rows.filter_map(Result::ok).collect(),
+            Err(_) => Vec::new(),
+        }
+    }
 }
 
 /// The mirrors of the databases this node serves, shared by their sessions.

@@ -9,6 +9,7 @@ mod dbname;
 mod gucs;
 mod prepared;
 mod reply;
+mod sequences;
 #[cfg(test)]
 mod tests;
 
@@ -45,6 +46,8 @@ pub struct Session {
     backend: Arc<dyn Backend>,
     mirror: Arc<Mirror>,
     ctx: sql::Context,
+    /// `currval`/`lastval` of this session.
+    sequences: sequences::SessionSequences,
 }
 
 impl Session {
@@ -71,6 +74,7 @@ impl Session {
             backend,
             mirror,
             ctx,
+            sequences: Default::default(),
         })
     }
 
@@ -234,6 +238,9 @@ impl Session {
                     PgError::new(codes::INTERNAL_ERROR, "statement has no SQLite translation")
                 })?;
                 let stmt = BoundStmt { sql, params };
+                if let Some(op) = &t.sequence {
+                    return self.run_sequence(op, t, stmt).await;
+                }
                 self.execute(t, stmt).await
             }
         }
@@ -275,7 +282,8 @@ impl Session {
                 } else {
                     Batch::Write {
                         stmts: vec![stmt],
-                        transaction: false,
+                        // DDL may be several statements (e.g. a table rebuild): all or none.
+                        transaction: matches!(t.kind, StatementKind::Ddl),
                         returning: t.returning,
                     }
                 };

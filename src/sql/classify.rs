@@ -44,6 +44,9 @@ pub(crate) fn translate_statement(
     if is_public_schema_noop(&stmt)? {
         return Ok(Translated::local(StatementKind::Ddl, "CREATE SCHEMA"));
     }
+    if let Some(planned) = super::rewrite::plan_ddl(&mut stmt, ctx, schema)? {
+        return Ok(planned);
+    }
     let shape = shape(&stmt)?;
     // Names and types come from the PostgreSQL tree, before the rewrite
     // replaces e.g. `version()` with a literal.
@@ -69,6 +72,7 @@ pub(crate) fn translate_statement(
         kind: shape.kind,
         column_types,
         uses_clock: outcome.uses_clock,
+        sequence: None,
     })
 }
 

@@ -27,6 +27,30 @@ pub enum SqlError {
     /// A bad `$n` parameter reference, e.g. `$0` (SQLSTATE 42P02).
     #[error("{message}")]
     InvalidParameterRef { message: String },
+
+    /// A named type (or other non-relation object) that does not exist (SQLSTATE 42704).
+    #[error("{message}")]
+    UndefinedObject { message: String },
+
+    /// A relation (table, view, sequence, index) that does not exist (SQLSTATE 42P01).
+    #[error("{message}")]
+    UndefinedTable { message: String },
+
+    /// An object that already exists (SQLSTATE 42710; 42P07 for relations).
+    #[error("{message}")]
+    DuplicateObject { message: String, relation: bool },
+
+    /// An explicit value for a GENERATED ALWAYS identity column (SQLSTATE 428C9).
+    #[error("cannot insert a non-DEFAULT value into column \"{column}\"")]
+    GeneratedAlways { column: String },
+
+    /// A bad option value, e.g. a sequence's `INCREMENT 0` (SQLSTATE 22023).
+    #[error("{message}")]
+    InvalidParameter { message: String },
+
+    /// Other objects depend on the one being dropped or changed (SQLSTATE 2BP01).
+    #[error("{message}")]
+    DependentObjects { message: String, detail: String },
 }
 
 impl SqlError {

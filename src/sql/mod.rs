@@ -17,6 +17,7 @@ pub mod calendar;
 mod classify;
 mod error;
 mod infer;
+pub mod markers;
 mod names;
 mod parse;
 mod rewrite;
@@ -27,7 +28,7 @@ mod test_support;
 mod types;
 
 pub use error::SqlError;
-pub use schema::{ColumnInfo, NoSchema, Schema};
+pub use schema::{ColumnInfo, NoSchema, Schema, SchemaObject};
 pub use types::PgType;
 
 /// Prefix of the constraint name that records a key column's PostgreSQL type when SQLite
@@ -147,6 +148,26 @@ pub struct Translated {
     /// added to an INSERT): a statement prepared once must be translated again for each
     /// transaction.
     pub uses_clock: bool,
+    /// A sequence function the session must take part in (see [`SequenceOp`]).
+    pub sequence: Option<SequenceOp>,
+}
+
+/// `SELECT nextval('s')` and friends: sequences change state outside transactions and
+/// `currval`/`lastval` are per session, so the session handles these statements itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SequenceOp {
+    /// `nextval(name)`: a write returning one row, run at once even inside a transaction
+    /// block (PostgreSQL never rolls a sequence back); its value becomes the session's
+    /// `currval(name)` and `lastval()`.
+    Next(String),
+    /// `setval(name, …)`: a write returning one row, run at once; no row means the value
+    /// was out of the sequence's bounds.
+    Set(String),
+    /// `currval(name)`: answered from the session (55000 before any `nextval`); `sqlite`
+    /// only serves Describe (and fails when the sequence does not exist).
+    Current(String),
+    /// `lastval()`: answered from the session.
+    Last,
 }
 
 impl Translated {
@@ -163,6 +184,7 @@ impl Translated {
             needs_database: false,
             column_types: Vec::new(),
             uses_clock: false,
+            sequence: None,
         }
     }
 }

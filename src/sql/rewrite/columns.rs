@@ -78,6 +78,7 @@ pub(super) fn rewrite_column(col: &mut ColumnDef, role: KeyRole) -> Result<(), S
         return auto_increment_column(col, role, identity);
     }
     check_options(col)?;
+    super::type_checks::add_type_check(col)?;
     col.data_type = types::ddl_type(&col.data_type)?;
     if role != KeyRole::NotKey {
         require_not_null(col);

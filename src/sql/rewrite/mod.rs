@@ -10,6 +10,7 @@ mod casts;
 mod clock;
 mod columns;
 mod ddl;
+mod ddl_plan;
 mod defaults;
 mod expr;
 mod function_names;
@@ -19,10 +20,14 @@ mod operators;
 mod params;
 mod query;
 mod relations;
+mod sequences;
 mod sqlite_keywords;
 mod statement;
 mod time_defaults;
+mod type_checks;
 mod types;
+
+pub(crate) use ddl_plan::plan_ddl;
 
 use std::ops::ControlFlow;
 

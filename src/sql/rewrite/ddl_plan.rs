@@ -1,0 +1,46 @@
+//! DDL that does not map to one SQLite statement, planned before the ordinary
+//! classify-and-rewrite path: each family's file builds the whole SQLite text (several
+//! statements, which the session runs as one transaction) from the statement and the
+//! schema. Statements it does not own pass through unchanged (`None`).
+
+use sqlparser::ast::{ObjectType, Statement};
+
+use super::sequences;
+
+use crate::sql::schema::Schema;
+use crate::sql::{Context, SqlError, StatementKind, Translated};
+
+/// The translation of `stmt` when one of the DDL families here owns it.
+pub(crate) fn plan_ddl(
+    stmt: &mut Statement,
+    _ctx: &Context,
+    schema: &dyn Schema,
+) -> Result<Option<Translated>, SqlError> {
+    match stmt {
+        Statement::CreateSequence { .. } => sequences::create(stmt, schema).map(Some),
+        Statement::Drop {
+            object_type: ObjectType::Sequence,
+            names,
+            if_exists,
+            ..
+        } => sequences::drop(names, *if_exists).map(Some),
+        Statement::Query(q) => sequences::call(q),
+        _ => Ok(None),
+    }
+}
+
+/// A DDL statement whose SQLite text is `statements`, run together in one transaction.
+pub(super) fn ddl(tag: &str, statements: Vec<String>) -> Translated {
+    Translated {
+        kind: StatementKind::Ddl,
+        sqlite: Some(statements.join(";\n")),
+        param_count: 0,
+        param_types: Vec::new(),
+        returning: false,
+        tag: tag.to_string(),
+        needs_database: true,
+        column_types: Vec::new(),
+        uses_clock: false,
+        sequence: None,
+    }
+}
