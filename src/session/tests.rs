@@ -388,11 +388,19 @@ async fn ddl_strings_run_statement_by_statement() {
     assert!(r.iter().all(Result::is_ok), "{r:?}");
     let b = rec.batches();
     assert_eq!(b.len(), 2);
-    assert!(b.iter().all(|b| matches!(
-        b,
+    // The DDL runs as its own (all-or-nothing) request, then the INSERT.
+    assert!(matches!(
+        b[0],
+        Batch::Write {
+            transaction: true,
+            ..
+        }
+    ));
+    assert!(matches!(
+        b[1],
         Batch::Write {
             transaction: false,
             ..
         }
-    )));
+    ));
 }

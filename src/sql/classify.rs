@@ -223,7 +223,10 @@ mod tests {
         );
         assert_unsupported("DO $$ BEGIN END $$", "DO statement");
         assert_unsupported("PREPARE p AS SELECT 1", "PREPARE");
-        assert_unsupported("CREATE SEQUENCE s", "CREATE SEQUENCE");
+        assert_unsupported(
+            "CREATE SEQUENCE s OWNED BY t.a",
+            "CREATE SEQUENCE … OWNED BY",
+        );
         assert_unsupported("GRANT SELECT ON t TO bob", "GRANT");
         assert_unsupported("VACUUM FULL t", "VACUUM");
     }

@@ -64,7 +64,11 @@ fn column_types_keep_postgres_names_with_text_affinity_for_times() {
              f numeric(10,2), g varchar(20), h char(3), i boolean, j bytea, k text)"
         ),
         "CREATE TABLE t (a SMALLINT, b INT, c BIGINT, d REAL, e DOUBLE PRECISION, \
-         f NUMERIC(10,2), g VARCHAR(20), h CHAR(3), i BOOLEAN, j BYTEA, k TEXT)"
+         f NUMERIC(10,2) CONSTRAINT \"pgrq_numeric_10_2\" \
+         CHECK (\"f\" IS NULL OR abs(round(\"f\", 2)) < 1e8), \
+         g VARCHAR(20) CONSTRAINT \"pgrq_varchar_20\" CHECK (length(\"g\") <= 20), \
+         h CHAR(3) CONSTRAINT \"pgrq_bpchar_3\" CHECK (length(\"h\") <= 3), \
+         i BOOLEAN, j BYTEA, k TEXT)"
     );
     assert_eq!(
         sqlite(
@@ -167,7 +171,7 @@ fn drop_statements() {
     assert_eq!(sqlite("DROP INDEX i"), "DROP INDEX i");
     assert_eq!(tr("DROP VIEW v").tag, "DROP VIEW");
     assert_unsupported("DROP TABLE a, b", "several objects");
-    assert_unsupported("DROP SEQUENCE s", "DROP SEQUENCE");
+    assert_unsupported("DROP FUNCTION f", "DROP FUNCTION");
 }
 
 #[test]

@@ -424,7 +424,7 @@ mod tests {
             "SELECT date_trunc('day', ts) FROM t",
             "function date_trunc()",
         );
-        assert_unsupported("SELECT nextval('s')", "function nextval()");
+        assert_unsupported("SELECT nextval('s') + 1", "function nextval()");
         assert_unsupported("SELECT format('%s', 1)", "function format()");
     }
 
