@@ -5,7 +5,7 @@
 
 use sqlparser::ast::{ObjectType, Statement};
 
-use super::sequences;
+use super::{alter_table, sequences};
 
 use crate::sql::schema::Schema;
 use crate::sql::{Context, SqlError, StatementKind, Translated};
@@ -13,7 +13,7 @@ use crate::sql::{Context, SqlError, StatementKind, Translated};
 /// The translation of `stmt` when one of the DDL families here owns it.
 pub(crate) fn plan_ddl(
     stmt: &mut Statement,
-    _ctx: &Context,
+    ctx: &Context,
     schema: &dyn Schema,
 ) -> Result<Option<Translated>, SqlError> {
     match stmt {
@@ -25,6 +25,9 @@ pub(crate) fn plan_ddl(
             ..
         } => sequences::drop(names, *if_exists).map(Some),
         Statement::Query(q) => sequences::call(q),
+        Statement::AlterTable(at) if alter_table::needs_rebuild(at) => {
+            alter_table::plan(at, ctx, schema).map(Some)
+        }
         _ => Ok(None),
     }
 }

@@ -197,12 +197,12 @@ fn alter_table() {
         sqlite("ALTER TABLE t RENAME TO u"),
         "ALTER TABLE t RENAME TO u"
     );
-    assert_unsupported("ALTER TABLE t ALTER COLUMN a TYPE bigint", "ALTER TABLE");
     assert_unsupported("ALTER TABLE t ADD COLUMN id serial", "SERIAL");
-    assert_unsupported(
-        "ALTER TABLE t ADD COLUMN a int, ADD COLUMN b int",
-        "several ALTER TABLE actions",
-    );
+    // Rebuilds need the table's definition (see alter_table_tests.rs).
+    assert!(matches!(
+        err("ALTER TABLE t ADD COLUMN a int, ADD COLUMN b int"),
+        crate::sql::SqlError::UndefinedTable { .. }
+    ));
 }
 
 #[test]

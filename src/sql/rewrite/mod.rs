@@ -6,6 +6,7 @@
 //! changes (TRUNCATE, EXPLAIN, DDL shapes) happen before and after the walk
 //! in [`statement`] and [`ddl`].
 
+mod alter_table;
 mod casts;
 mod clock;
 mod columns;
@@ -19,6 +20,7 @@ mod literals;
 mod operators;
 mod params;
 mod query;
+mod rebuild;
 mod relations;
 mod sequences;
 mod sqlite_keywords;
