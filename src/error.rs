@@ -150,12 +150,15 @@ impl From<&SqlError> for PgError {
             SqlError::UndefinedTable { .. } => codes::UNDEFINED_TABLE,
             SqlError::DuplicateObject { relation: true, .. } => codes::DUPLICATE_TABLE,
             SqlError::DuplicateObject { .. } => codes::DUPLICATE_OBJECT,
-            SqlError::GeneratedAlways { column } => {
-                return PgError::new(codes::GENERATED_ALWAYS, e.to_string())
-                    .with_detail(format!(
-                        "Column \"{column}\" is an identity column defined as GENERATED ALWAYS."
-                    ))
-                    .with_hint("Use OVERRIDING SYSTEM VALUE to override.");
+            SqlError::GeneratedAlways { column, update } => {
+                let e = PgError::new(codes::GENERATED_ALWAYS, e.to_string()).with_detail(format!(
+                    "Column \"{column}\" is an identity column defined as GENERATED ALWAYS."
+                ));
+                return if *update {
+                    e
+                } else {
+                    e.with_hint("Use OVERRIDING SYSTEM VALUE to override.")
+                };
             }
             SqlError::DependentObjects { detail, .. } => {
                 return PgError::new(codes::DEPENDENT_OBJECTS_STILL_EXIST, e.to_string())

@@ -41,8 +41,12 @@ pub enum SqlError {
     DuplicateObject { message: String, relation: bool },
 
     /// An explicit value for a GENERATED ALWAYS identity column (SQLSTATE 428C9).
-    #[error("cannot insert a non-DEFAULT value into column \"{column}\"")]
-    GeneratedAlways { column: String },
+    #[error("{}", if *update {
+        format!("column \"{column}\" can only be updated to DEFAULT")
+    } else {
+        format!("cannot insert a non-DEFAULT value into column \"{column}\"")
+    })]
+    GeneratedAlways { column: String, update: bool },
 
     /// A bad option value, e.g. a sequence's `INCREMENT 0` (SQLSTATE 22023).
     #[error("{message}")]

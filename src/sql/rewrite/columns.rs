@@ -9,8 +9,9 @@
 //! int2 key (BIGSERIAL, SMALLSERIAL, bigint/smallint identity) names its
 //! column-level PRIMARY KEY constraint `pgrq_type_int8` / `pgrq_type_int2`:
 //! SQLite keeps that name in `sqlite_schema`, and the schema mirror reports
-//! the column's type from it. GENERATED ALWAYS's refusal of
-//! explicit values is not enforced. A serial or identity column that is
+//! the column's type from it. A GENERATED ALWAYS column also gets a
+//! `CONSTRAINT "pgrq_identity_always" CHECK (1)` marker, by which `identity` refuses
+//! explicit values (428C9). A serial or identity column that is
 //! not the single-column primary key is refused. A column-level key also
 //! gets AUTOINCREMENT (see `auto_increment_column`).
 
@@ -113,7 +114,32 @@ fn auto_increment_column(
     }
     let pg = types::serial_type(&col.data_type)
         .unwrap_or_else(|| PgType::from_sqlparser(&col.data_type));
+    let always = col.options.iter().any(|o| {
+        matches!(
+            o.option,
+            ColumnOption::Generated {
+                generated_as: sqlparser::ast::GeneratedAs::Always,
+                generation_expr: None,
+                ..
+            }
+        )
+    });
     col.options.retain(|o| !is_identity(&o.option));
+    if always {
+        // Read back by `identity` to refuse explicit values, as PostgreSQL does.
+        col.options.push(ColumnOptionDef {
+            name: Some(sqlparser::ast::Ident::with_quote(
+                '"',
+                crate::sql::markers::IDENTITY_ALWAYS,
+            )),
+            option: ColumnOption::Check(sqlparser::ast::CheckConstraint {
+                name: None,
+                expr: Box::new(super::number("1")),
+                no_inherit: false,
+                enforced: None,
+            }),
+        });
+    }
     check_options(col)?;
     col.data_type = DataType::Integer(None);
     // AUTOINCREMENT keeps SQLite from reusing the ids of deleted rows, as a

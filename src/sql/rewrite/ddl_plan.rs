@@ -5,7 +5,7 @@
 
 use sqlparser::ast::{ObjectType, Statement};
 
-use super::{alter_table, sequences};
+use super::{alter_table, enums, identity, sequences};
 
 use crate::sql::schema::Schema;
 use crate::sql::{Context, SqlError, StatementKind, Translated};
@@ -25,8 +25,25 @@ pub(crate) fn plan_ddl(
             ..
         } => sequences::drop(names, *if_exists).map(Some),
         Statement::Query(q) => sequences::call(q),
+        Statement::CreateType { .. } => enums::create(stmt, schema).map(Some),
+        Statement::AlterType(at) => enums::alter(at, ctx, schema).map(Some),
+        Statement::Drop {
+            object_type: ObjectType::Type,
+            names,
+            if_exists,
+            cascade,
+            ..
+        } => enums::drop(names, *if_exists, *cascade, schema).map(Some),
         Statement::AlterTable(at) if alter_table::needs_rebuild(at) => {
             alter_table::plan(at, ctx, schema).map(Some)
+        }
+        Statement::Insert(_) | Statement::Update(_) => {
+            identity::check(stmt, schema)?;
+            Ok(None)
+        }
+        Statement::CreateTable(_) | Statement::AlterTable(_) => {
+            enums::resolve_columns(stmt, schema)?;
+            Ok(None)
         }
         _ => Ok(None),
     }

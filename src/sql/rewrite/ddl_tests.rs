@@ -24,7 +24,8 @@ fn bigserial_and_identity_keys_use_the_rowid_too() {
     );
     assert_eq!(
         sqlite("CREATE TABLE t (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, a int)"),
-        "CREATE TABLE t (id INTEGER CONSTRAINT \"pgrq_type_int8\" PRIMARY KEY AUTOINCREMENT, a INT)"
+        "CREATE TABLE t (id INTEGER CONSTRAINT \"pgrq_type_int8\" PRIMARY KEY AUTOINCREMENT \
+         CONSTRAINT \"pgrq_identity_always\" CHECK (1), a INT)"
     );
     assert_eq!(
         sqlite("CREATE TABLE t (id serial PRIMARY KEY)"),

@@ -1,0 +1,168 @@
+//! GENERATED ALWAYS AS IDENTITY: PostgreSQL refuses an explicit value for such a column
+//! in INSERT (428C9, unless OVERRIDING SYSTEM VALUE, which pgrq does not parse) and any
+//! value but DEFAULT in UPDATE. The column carries the `pgrq_identity_always` marker (see
+//! `columns`); INSERT and UPDATE naming it are refused here, before they run.
+
+use sqlparser::ast::{Expr, Statement, TableFactor, TableObject};
+
+use super::rebuild;
+use super::relations;
+use crate::sql::SqlError;
+use crate::sql::markers::IDENTITY_ALWAYS;
+use crate::sql::schema::Schema;
+
+/// Refuse `stmt` if it gives a GENERATED ALWAYS identity column a value.
+pub(super) fn check(stmt: &Statement, schema: &dyn Schema) -> Result<(), SqlError> {
+    match stmt {
+        Statement::Insert(insert) => {
+            let TableObject::TableName(name) = &insert.table else {
+                return Ok(());
+            };
+            let always = always_columns(schema, name)?;
+            if always.is_empty() {
+                return Ok(());
+            }
+            let listed: Vec<String> = insert
+                .columns
+                .iter()
+                .filter_map(|c| c.0.last().and_then(|p| p.as_ident()).map(relations::fold))
+                .collect();
+            let implicit = insert.columns.is_empty() && insert.source.is_some();
+            for col in &always {
+                let given = listed.iter().any(|l| l.eq_ignore_ascii_case(col))
+                    || (implicit && always_first(schema, name, col));
+                if given
+                    && !all_default(
+                        insert,
+                        listed.iter().position(|l| l.eq_ignore_ascii_case(col)),
+                    )
+                {
+                    return Err(SqlError::GeneratedAlways {
+                        column: col.clone(),
+                        update: false,
+                    });
+                }
+            }
+            Ok(())
+        }
+        Statement::Update(update) => {
+            let TableFactor::Table { name, .. } = &update.table.relation else {
+                return Ok(());
+            };
+            let always = always_columns(schema, name)?;
+            for a in &update.assignments {
+                let target = a.target.to_string();
+                let column = target
+                    .rsplit('.')
+                    .next()
+                    .unwrap_or(&target)
+                    .trim_matches('"');
+                let is_default = matches!(&a.value, Expr::Identifier(i) if i.quote_style.is_none()
+                    && i.value.eq_ignore_ascii_case("default"));
+                if !is_default && always.iter().any(|c| c.eq_ignore_ascii_case(column)) {
+                    return Err(SqlError::GeneratedAlways {
+                        column: column.to_string(),
+                        update: true,
+                    });
+                }
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Whether every row of a VALUES source has DEFAULT at `position` (then no value is given).
+fn all_default(insert: &sqlparser::ast::Insert, position: Option<usize>) -> bool {
+    let (Some(pos), Some(source)) = (position, insert.source.as_deref()) else {
+        return false;
+    };
+    let sqlparser::ast::SetExpr::Values(v) = source.body.as_ref() else {
+        return false;
+    };
+    v.rows.iter().all(|r| {
+        matches!(r.get(pos), Some(Expr::Identifier(i)) if i.quote_style.is_none()
+            && i.value.eq_ignore_ascii_case("default"))
+    })
+}
+
+/// With no column list the values fill columns in order: the identity column is given a
+/// value when it is among them (pgrq checks only the usual case, a leading key column).
+fn always_first(schema: &dyn Schema, table: &sqlparser::ast::ObjectName, col: &str) -> bool {
+    let key = table_key(table);
+    schema
+        .columns(&key)
+        .and_then(|cols| cols.first().map(|c| c.name.eq_ignore_ascii_case(col)))
+        .unwrap_or(false)
+}
+
+fn table_key(name: &sqlparser::ast::ObjectName) -> String {
+    name.0
+        .last()
+        .and_then(|p| p.as_ident())
+        .map(relations::fold)
+        .unwrap_or_default()
+}
+
+/// The GENERATED ALWAYS identity columns of `table`.
+fn always_columns(
+    schema: &dyn Schema,
+    table: &sqlparser::ast::ObjectName,
+) -> Result<Vec<String>, SqlError> {
+    let key = table_key(table);
+    let marked = schema
+        .objects()
+        .into_iter()
+        .find(|o| o.kind == "table" && o.name.eq_ignore_ascii_case(&key))
+        .filter(|o| o.sql.contains(IDENTITY_ALWAYS));
+    let Some(obj) = marked else {
+        return Ok(Vec::new());
+    };
+    let ct = rebuild::parse_create_table(&obj.sql)?;
+    Ok(ct
+        .columns
+        .iter()
+        .filter(|c| {
+            c.options
+                .iter()
+                .any(|o| o.name.as_ref().is_some_and(|n| n.value == IDENTITY_ALWAYS))
+        })
+        .map(|c| c.name.value.clone())
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::sql::SqlError;
+    use crate::sql::test_support::*;
+
+    #[test]
+    fn explicit_values_for_always_identity_are_refused() {
+        let m = mirror_from(&[
+            "CREATE TABLE a (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, n int)",
+            "CREATE TABLE b (id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, n int)",
+        ]);
+        for sql in [
+            "INSERT INTO a (id, n) VALUES (5, 1)",
+            "INSERT INTO a VALUES (5, 1)",
+            "UPDATE a SET id = 3",
+        ] {
+            match err_with(sql, &m) {
+                SqlError::GeneratedAlways { column, .. } => assert_eq!(column, "id"),
+                other => panic!("{sql}: {other:?}"),
+            }
+        }
+        assert_eq!(
+            sqlite_with("INSERT INTO a (n) VALUES (1)", &m),
+            "INSERT INTO a (n) VALUES (1)"
+        );
+        assert_eq!(
+            sqlite_with("INSERT INTO a (id, n) VALUES (DEFAULT, 1)", &m),
+            "INSERT INTO a (n) VALUES (1)"
+        );
+        assert_eq!(
+            sqlite_with("INSERT INTO b (id, n) VALUES (5, 1)", &m),
+            "INSERT INTO b (id, n) VALUES (5, 1)"
+        );
+    }
+}
