@@ -13,7 +13,7 @@ cargo test --locked --lib --bins --test frontdoor -- --test-threads=2
 version=$(awk '/github.com\/rqlite\/rqlite\/v10 v/ {print $NF; exit}' tools/rqlite/go.mod)
 cached="${PGRQ_CACHE_DIR:-$HOME/.cache/pgrq}/rqlite/$version/rqlited"
 if [ -n "${PGRQ_RQLITED:-}" ] || [ -x "$cached" ] || command -v rqlited >/dev/null 2>&1; then
-  cargo test --locked --test engine -- --test-threads=2
+  cargo test --locked --test engine --test ddl -- --test-threads=2
 else
   echo "engine tests: NOT RUN — no rqlited binary (scripts/install-rqlited.sh could not build one; see README)"
 fi

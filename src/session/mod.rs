@@ -105,20 +105,25 @@ impl Session {
     pub async fn simple_query(&mut self, text: &str) -> Vec<Result<Reply, PgError>> {
         self.tick();
         self.ensure_mirror().await;
-        let mut stmts = match self.translate(text) {
-            Ok(s) => s,
-            Err(err) => {
-                if let TxnState::Block(_) = self.txn {
-                    self.txn = TxnState::Failed;
+        // Each statement's translation; one that fails is an error only when it is reached,
+        // since DDL earlier in the string may create what it needs.
+        let mut stmts: Vec<Result<Translated, PgError>> = match self.translate(text) {
+            Ok(s) => s.into_iter().map(Ok).collect(),
+            Err(err) => match self.translate_each(text) {
+                Some(each) if ddl_before_first_error(&each) => each,
+                _ => {
+                    if let TxnState::Block(_) = self.txn {
+                        self.txn = TxnState::Failed;
+                    }
+                    return vec![Err(err)];
                 }
-                return vec![Err(err)];
-            }
+            },
         };
         // PostgreSQL runs the statements of one Query message as one implicit transaction
         // unless they control transactions themselves. pgrq does so when they write and
         // hold no DDL (uncommitted DDL is invisible to the schema mirror that translation
         // relies on; strings with DDL run statement by statement).
-        let kinds = || stmts.iter().map(|t| &t.kind);
+        let kinds = || stmts.iter().flatten().map(|t| &t.kind);
         let implicit = stmts.len() > 1
             && self.txn == TxnState::Idle
             && kinds().any(|k| matches!(k, StatementKind::Write))
@@ -129,24 +134,30 @@ impl Session {
         let mut out = Vec::with_capacity(stmts.len());
         let mut i = 0;
         while i < stmts.len() {
-            let r = self.run(&stmts[i], Vec::new()).await;
+            let (r, is_ddl) = match &stmts[i] {
+                Ok(t) => (
+                    self.run(t, Vec::new()).await,
+                    matches!(t.kind, StatementKind::Ddl),
+                ),
+                Err(e) => {
+                    if let TxnState::Block(_) = self.txn {
+                        self.txn = TxnState::Failed;
+                    }
+                    (Err(e.clone()), false)
+                }
+            };
             let failed = r.is_err();
-            let ddl_done = !failed
-                && matches!(stmts[i].kind, StatementKind::Ddl)
-                && self.txn == TxnState::Idle;
+            let ddl_done = !failed && is_ddl && self.txn == TxnState::Idle;
             out.push(r);
             if failed {
                 break;
             }
             if ddl_done && i + 1 < stmts.len() {
                 // The mirror now knows the new schema: translate what follows against it.
-                match self.translate(text) {
-                    Ok(again) if again.len() == stmts.len() => stmts = again,
-                    Ok(_) => {}
-                    Err(e) => {
-                        out.push(Err(e));
-                        break;
-                    }
+                if let Some(again) = self.translate_each(text)
+                    && again.len() == stmts.len()
+                {
+                    stmts = again;
                 }
             }
             i += 1;
@@ -169,6 +180,12 @@ impl Session {
 
     fn translate(&self, text: &str) -> Result<Vec<Translated>, PgError> {
         Ok(sql::translate_with(text, &self.ctx, &*self.mirror)?)
+    }
+
+    /// Each statement of `text` translated on its own; `None` if `text` does not parse.
+    fn translate_each(&self, text: &str) -> Option<Vec<Result<Translated, PgError>>> {
+        let each = sql::translate_each(text, &self.ctx, &*self.mirror).ok()?;
+        Some(each.into_iter().map(|r| r.map_err(PgError::from)).collect())
     }
 
     /// Translates one statement for the extended protocol (Parse).
@@ -423,6 +440,16 @@ impl Session {
             "SHOW",
         ))
     }
+}
+
+/// Whether a DDL statement comes before the first statement that failed to translate
+/// (which may then need what that DDL creates).
+fn ddl_before_first_error(stmts: &[Result<Translated, PgError>]) -> bool {
+    stmts
+        .iter()
+        .take_while(|r| r.is_ok())
+        .flatten()
+        .any(|t| matches!(t.kind, StatementKind::Ddl))
 }
 
 fn now_micros() -> i64 {

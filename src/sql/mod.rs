@@ -218,6 +218,24 @@ pub fn translate_with(
         .collect()
 }
 
+/// Like [`translate_with`], but each statement is translated on its own, so one that
+/// fails (e.g. on a table created by an earlier statement of the same string) does not
+/// stop the others. Only a string that does not parse fails as a whole.
+pub fn translate_each(
+    sql: &str,
+    ctx: &Context,
+    schema: &dyn Schema,
+) -> Result<Vec<Result<Translated, SqlError>>, SqlError> {
+    let statements = parse::parse(sql)?;
+    if statements.is_empty() {
+        return Ok(vec![Ok(Translated::local(StatementKind::Empty, ""))]);
+    }
+    Ok(statements
+        .into_iter()
+        .map(|stmt| classify::translate_statement(stmt, ctx, schema))
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::test_support::*;
