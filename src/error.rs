@@ -256,6 +256,20 @@ pub fn from_sqlite(message: &str) -> PgError {
             format!("relation \"{t}\" does not exist"),
         );
     }
+    if let Some(v) = msg.strip_prefix("no such view: ") {
+        let v = v.strip_prefix("main.").unwrap_or(v);
+        return PgError::new(
+            codes::UNDEFINED_TABLE,
+            format!("view \"{v}\" does not exist"),
+        );
+    }
+    if let Some(i) = msg.strip_prefix("no such index: ") {
+        let i = i.strip_prefix("main.").unwrap_or(i);
+        return PgError::new(
+            codes::UNDEFINED_OBJECT,
+            format!("index \"{i}\" does not exist"),
+        );
+    }
     if let Some(c) = msg.strip_prefix("no such column: ") {
         return PgError::new(
             codes::UNDEFINED_COLUMN,
@@ -422,6 +436,66 @@ mod tests {
         );
         let e = from_sqlite("NOT NULL constraint failed: t.name");
         assert_eq!(e.fields.column.as_deref(), Some("name"));
+    }
+
+    #[test]
+    fn pgrq_constraints_read_back_as_postgres_errors() {
+        let cases = [
+            (
+                "CHECK constraint failed: pgrq_varchar_20",
+                "22001",
+                "value too long for type character varying(20)",
+            ),
+            (
+                "CHECK constraint failed: pgrq_bpchar_2",
+                "22001",
+                "value too long for type character(2)",
+            ),
+            (
+                "CHECK constraint failed: pgrq_numeric_5_2",
+                "22003",
+                "numeric field overflow",
+            ),
+            (
+                "CHECK constraint failed: pgrq_enum_mood",
+                "22P02",
+                "invalid input value for enum mood",
+            ),
+            (
+                "CHECK constraint failed: pgrq_seqmax_s",
+                "2200H",
+                "nextval: reached maximum value of sequence \"s\"",
+            ),
+            (
+                "no such table: pgrq_seq_s",
+                "42P01",
+                "relation \"s\" does not exist",
+            ),
+            (
+                "table \"pgrq_seq_s\" already exists",
+                "42P07",
+                "relation \"s\" already exists",
+            ),
+            ("no such view: v", "42P01", "view \"v\" does not exist"),
+            (
+                "no such index: main.i",
+                "42704",
+                "index \"i\" does not exist",
+            ),
+        ];
+        for (msg, code, text) in cases {
+            let e = from_sqlite(msg);
+            assert_eq!((e.code, e.message.as_str()), (code, text), "{msg}");
+        }
+        assert_eq!(
+            from_sqlite("CHECK constraint failed: pgrq_numeric_5_2")
+                .fields
+                .detail
+                .as_deref(),
+            Some(
+                "A field with precision 5, scale 2 must round to an absolute value less than 10^3."
+            )
+        );
     }
 
     #[test]

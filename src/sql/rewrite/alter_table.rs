@@ -48,9 +48,10 @@ pub(super) fn plan(
         .unwrap_or_default();
     let table = rebuild::load(schema, &key)?;
     let mut new = table.create.clone();
-    let mut copy = rebuild::same_columns(&new);
+    // Columns added by this statement are not copied: they take their default.
+    let copy = rebuild::same_columns(&new);
     for op in &at.operations {
-        apply(op, &mut new, &mut copy, ctx, schema)?;
+        apply(op, &mut new, ctx, schema)?;
     }
     Ok(ddl(
         "ALTER TABLE",
@@ -61,7 +62,6 @@ pub(super) fn plan(
 fn apply(
     op: &AlterTableOperation,
     new: &mut sqlparser::ast::CreateTable,
-    copy: &mut Vec<(String, String)>,
     ctx: &Context,
     schema: &dyn Schema,
 ) -> Result<(), SqlError> {

@@ -5,7 +5,7 @@
 
 use sqlparser::ast::{ObjectType, Statement};
 
-use super::{alter_table, enums, identity, sequences};
+use super::{alter_table, drops, enums, identity, sequences, truncate};
 
 use crate::sql::schema::Schema;
 use crate::sql::{Context, SqlError, StatementKind, Translated};
@@ -16,6 +16,17 @@ pub(crate) fn plan_ddl(
     ctx: &Context,
     schema: &dyn Schema,
 ) -> Result<Option<Translated>, SqlError> {
+    if drops::owns(stmt)
+        && let Statement::Drop {
+            object_type,
+            names,
+            if_exists,
+            cascade,
+            ..
+        } = stmt
+    {
+        return drops::plan(*object_type, names, *if_exists, *cascade, schema).map(Some);
+    }
     match stmt {
         Statement::CreateSequence { .. } => sequences::create(stmt, schema).map(Some),
         Statement::Drop {
@@ -37,6 +48,7 @@ pub(crate) fn plan_ddl(
         Statement::AlterTable(at) if alter_table::needs_rebuild(at) => {
             alter_table::plan(at, ctx, schema).map(Some)
         }
+        Statement::Truncate(t) => truncate::plan(t, schema).map(Some),
         Statement::Insert(_) | Statement::Update(_) => {
             identity::check(stmt, schema)?;
             Ok(None)

@@ -13,6 +13,7 @@ mod columns;
 mod ddl;
 mod ddl_plan;
 mod defaults;
+mod drops;
 mod enums;
 mod expr;
 mod function_names;
@@ -28,6 +29,7 @@ mod sequences;
 mod sqlite_keywords;
 mod statement;
 mod time_defaults;
+mod truncate;
 mod type_checks;
 mod types;
 
