@@ -19,15 +19,127 @@ use crate::sql::markers::{BPCHAR_CHECK, ENUM_CHECK, NUMERIC_CHECK, VARCHAR_CHECK
 use crate::sql::schema::Schema;
 use crate::sql::{Context, SqlError, Translated};
 
-/// Whether `at` needs a rebuild.
-pub(super) fn needs_rebuild(at: &AlterTable) -> bool {
+/// Whether `at` needs a rebuild: actions SQLite lacks, several actions, or DROP COLUMN.
+pub(super) fn needs_rebuild(at: &AlterTable, schema: &dyn Schema) -> bool {
     at.operations.len() > 1
-        || at.operations.iter().any(|op| {
-            matches!(
-                op,
-                AlterTableOperation::AlterColumn { .. } | AlterTableOperation::AddConstraint { .. }
-            )
+        || at.operations.iter().any(|op| match op {
+            AlterTableOperation::AlterColumn { .. } | AlterTableOperation::AddConstraint { .. } => {
+                true
+            }
+            // SQLite refuses to drop a column an index, a key, a UNIQUE or a foreign key
+            // uses, where PostgreSQL drops those with it: a rebuild does that always.
+            AlterTableOperation::DropColumn { .. } => schema.columns(&table_key(at)).is_some(),
+            _ => false,
         })
+}
+
+fn table_key(at: &AlterTable) -> String {
+    at.name
+        .0
+        .last()
+        .and_then(|p| p.as_ident())
+        .map(relations::fold)
+        .unwrap_or_default()
+}
+
+/// Names of the indexes of `table` whose columns or expressions name `column`.
+fn indexes_using(schema: &dyn Schema, table: &str, column: &str) -> Vec<String> {
+    schema
+        .objects()
+        .into_iter()
+        .filter(|o| o.kind == "index" && o.table.eq_ignore_ascii_case(table))
+        .filter(|o| mentions(&o.sql, column))
+        .map(|o| o.name)
+        .collect()
+}
+
+/// Whether the statement `sql` has the identifier `column` anywhere.
+fn mentions(sql: &str, column: &str) -> bool {
+    let Ok(stmts) =
+        sqlparser::parser::Parser::parse_sql(&sqlparser::dialect::SQLiteDialect {}, sql)
+    else {
+        return true;
+    };
+    let hit = sqlparser::ast::visit_expressions(&stmts, |e| match e {
+        Expr::Identifier(i) if i.value.eq_ignore_ascii_case(column) => {
+            std::ops::ControlFlow::Break(())
+        }
+        Expr::CompoundIdentifier(parts)
+            if parts
+                .last()
+                .is_some_and(|i| i.value.eq_ignore_ascii_case(column)) =>
+        {
+            std::ops::ControlFlow::Break(())
+        }
+        _ => std::ops::ControlFlow::Continue(()),
+    });
+    hit.is_break()
+}
+
+/// `IF EXISTS` / `IF NOT EXISTS` resolved against the schema: the statement without them,
+/// or a no-op when nothing is left to do. Several columns in one DROP become one action
+/// each.
+pub(super) fn resolve_conditions(
+    at: &mut AlterTable,
+    schema: &dyn Schema,
+) -> Result<Option<Translated>, SqlError> {
+    let table = table_key(at);
+    let columns = schema.columns(&table);
+    if at.if_exists {
+        if columns.is_none() {
+            return Ok(Some(ddl("ALTER TABLE", vec!["SELECT 1".into()])));
+        }
+        at.if_exists = false;
+    }
+    let has = |c: &str| {
+        columns
+            .as_ref()
+            .is_some_and(|cols| cols.iter().any(|k| k.name.eq_ignore_ascii_case(c)))
+    };
+    let mut ops = Vec::new();
+    for op in std::mem::take(&mut at.operations) {
+        match op {
+            AlterTableOperation::AddColumn {
+                column_keyword,
+                if_not_exists: true,
+                column_def,
+                column_position,
+            } => {
+                if !has(&relations::fold(&column_def.name)) {
+                    ops.push(AlterTableOperation::AddColumn {
+                        column_keyword,
+                        if_not_exists: false,
+                        column_def,
+                        column_position,
+                    });
+                }
+            }
+            AlterTableOperation::DropColumn {
+                has_column_keyword,
+                column_names,
+                if_exists,
+                drop_behavior,
+            } => {
+                for c in column_names {
+                    if if_exists && !has(&relations::fold(&c)) {
+                        continue;
+                    }
+                    ops.push(AlterTableOperation::DropColumn {
+                        has_column_keyword,
+                        column_names: vec![c],
+                        if_exists: false,
+                        drop_behavior,
+                    });
+                }
+            }
+            other => ops.push(other),
+        }
+    }
+    if ops.is_empty() {
+        return Ok(Some(ddl("ALTER TABLE", vec!["SELECT 1".into()])));
+    }
+    at.operations = ops;
+    Ok(None)
 }
 
 pub(super) fn plan(
@@ -48,15 +160,84 @@ pub(super) fn plan(
         .unwrap_or_default();
     let table = rebuild::load(schema, &key)?;
     let mut new = table.create.clone();
-    // Columns added by this statement are not copied: they take their default.
-    let copy = rebuild::same_columns(&new);
+    let mut dropped_indexes = Vec::new();
     for op in &at.operations {
+        if let AlterTableOperation::DropColumn { column_names, .. } = op {
+            for c in column_names {
+                let c = relations::fold(c);
+                drop_column(schema, &table.name, &mut new, &c)?;
+                dropped_indexes.extend(indexes_using(schema, &table.name, &c));
+            }
+            continue;
+        }
         apply(op, &mut new, ctx, schema)?;
     }
-    Ok(ddl(
-        "ALTER TABLE",
-        rebuild::statements(schema, &table, new, &copy)?,
-    ))
+    // Columns added by this statement are not copied: they take their default.
+    let copy: Vec<(String, String)> = rebuild::same_columns(&new)
+        .into_iter()
+        .filter(|(c, _)| {
+            table
+                .create
+                .columns
+                .iter()
+                .any(|k| k.name.value.eq_ignore_ascii_case(c))
+        })
+        .collect();
+    let mut stmts = rebuild::statements(schema, &table, new, &copy)?;
+    // PostgreSQL drops the indexes of a dropped column with it.
+    let objects = schema.objects();
+    stmts.retain(|s| {
+        !objects
+            .iter()
+            .any(|o| o.kind == "index" && dropped_indexes.contains(&o.name) && o.sql == *s)
+    });
+    Ok(ddl("ALTER TABLE", stmts))
+}
+
+/// Remove column `name` from `new`, as PostgreSQL's DROP COLUMN (RESTRICT): refused while
+/// a view uses it or it is (part of) the primary key.
+fn drop_column(
+    schema: &dyn Schema,
+    table: &str,
+    new: &mut sqlparser::ast::CreateTable,
+    name: &str,
+) -> Result<(), SqlError> {
+    let col = rebuild::column(new, name)?;
+    if col
+        .options
+        .iter()
+        .any(|o| matches!(o.option, ColumnOption::PrimaryKey(_)))
+    {
+        return Err(SqlError::unsupported(format!(
+            "dropping primary key column \"{name}\""
+        )));
+    }
+    let objects = schema.objects();
+    for v in super::drops::dependent_views(&objects, table) {
+        let sql = objects.iter().find(|o| o.name == v).map(|o| o.sql.as_str());
+        if sql.is_none_or(|s| mentions(s, name)) {
+            return Err(SqlError::DependentObjects {
+                message: format!(
+                    "cannot drop column {name} of table {table} because other objects depend on it"
+                ),
+                detail: format!("view {v} depends on column {name} of table {table}"),
+            });
+        }
+    }
+    new.columns
+        .retain(|c| !c.name.value.eq_ignore_ascii_case(name));
+    // Table constraints on the column go with it (PostgreSQL drops them too).
+    new.constraints.retain(|c| {
+        let text = format!("CREATE TABLE pgrq_x (pgrq_c INT, {c})");
+        !mentions(&text, name)
+            && !constraint_columns(c)
+                .iter()
+                .any(|k| k.eq_ignore_ascii_case(name))
+    });
+    if new.columns.is_empty() {
+        return Err(SqlError::unsupported("dropping the last column of a table"));
+    }
+    Ok(())
 }
 
 fn apply(
@@ -203,6 +384,16 @@ fn alter_column(
         }
     }
     Ok(())
+}
+
+/// The plain columns a UNIQUE / PRIMARY KEY / FOREIGN KEY constraint lists.
+fn constraint_columns(c: &TableConstraint) -> Vec<String> {
+    match c {
+        TableConstraint::Unique(u) => super::columns::index_column_names(&u.columns),
+        TableConstraint::PrimaryKey(pk) => super::columns::index_column_names(&pk.columns),
+        TableConstraint::ForeignKey(fk) => fk.columns.iter().map(|i| i.value.clone()).collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// `USING c`, `USING c::type`, `USING CAST(c AS type)`.

@@ -114,3 +114,54 @@ fn assert_unsupported_with(sql: &str, schema: &dyn crate::sql::Schema, needle: &
         other => panic!("{sql}: {other:?}"),
     }
 }
+
+#[test]
+fn if_exists_forms_are_resolved_against_the_schema() {
+    let m = shop();
+    assert_eq!(
+        sqlite_with("ALTER TABLE IF EXISTS nope ADD COLUMN a int", &m),
+        "SELECT 1"
+    );
+    assert_eq!(
+        sqlite_with("ALTER TABLE users ADD COLUMN IF NOT EXISTS age int", &m),
+        "SELECT 1"
+    );
+    assert_eq!(
+        sqlite_with(
+            "ALTER TABLE IF EXISTS users ADD COLUMN IF NOT EXISTS x int",
+            &m
+        ),
+        "ALTER TABLE users ADD COLUMN x INT"
+    );
+    assert_eq!(
+        sqlite_with("ALTER TABLE users DROP COLUMN IF EXISTS zz", &m),
+        "SELECT 1"
+    );
+    let sql = sqlite_with("ALTER TABLE users DROP COLUMN IF EXISTS note", &m);
+    assert!(
+        sql.contains("SELECT \"id\", \"email\", \"age\" FROM"),
+        "{sql}"
+    );
+}
+
+#[test]
+fn dropping_an_indexed_column_drops_its_index() {
+    let m = shop();
+    let sql = sqlite_with("ALTER TABLE orders DROP COLUMN user_id", &m);
+    assert!(
+        sql.contains("CREATE TABLE \"orders\" (id INTEGER PRIMARY KEY AUTOINCREMENT)"),
+        "{sql}"
+    );
+    let sql = sqlite_with("ALTER TABLE users DROP COLUMN email, DROP COLUMN note", &m);
+    assert!(!sql.contains("users_email_idx"), "{sql}");
+    assert!(
+        sql.contains("INSERT INTO \"users\" (\"id\", \"age\") SELECT \"id\", \"age\""),
+        "{sql}"
+    );
+    match err_with("ALTER TABLE users DROP COLUMN age, DROP COLUMN note", &m) {
+        SqlError::DependentObjects { detail, .. } => {
+            assert_eq!(detail, "view adults depends on column age of table users")
+        }
+        other => panic!("{other:?}"),
+    }
+}

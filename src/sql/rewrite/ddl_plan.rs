@@ -45,15 +45,22 @@ pub(crate) fn plan_ddl(
             cascade,
             ..
         } => enums::drop(names, *if_exists, *cascade, schema).map(Some),
-        Statement::AlterTable(at) if alter_table::needs_rebuild(at) => {
-            alter_table::plan(at, ctx, schema).map(Some)
+        Statement::AlterTable(at) => {
+            if let Some(noop) = alter_table::resolve_conditions(at, schema)? {
+                return Ok(Some(noop));
+            }
+            if alter_table::needs_rebuild(at, schema) {
+                return alter_table::plan(at, ctx, schema).map(Some);
+            }
+            enums::resolve_columns(stmt, schema)?;
+            Ok(None)
         }
         Statement::Truncate(t) => truncate::plan(t, schema).map(Some),
         Statement::Insert(_) | Statement::Update(_) => {
             identity::check(stmt, schema)?;
             Ok(None)
         }
-        Statement::CreateTable(_) | Statement::AlterTable(_) => {
+        Statement::CreateTable(_) => {
             enums::resolve_columns(stmt, schema)?;
             Ok(None)
         }

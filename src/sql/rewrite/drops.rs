@@ -107,7 +107,7 @@ pub(super) fn plan(
 }
 
 /// Views that read `name`, directly or through other views, in creation order.
-fn dependent_views(objects: &[SchemaObject], name: &str) -> Vec<String> {
+pub(super) fn dependent_views(objects: &[SchemaObject], name: &str) -> Vec<String> {
     let mut found: Vec<String> = Vec::new();
     let mut frontier = vec![name.to_string()];
     while let Some(target) = frontier.pop() {
