@@ -148,6 +148,7 @@ impl From<&SqlError> for PgError {
             SqlError::UndefinedObject { .. } => codes::UNDEFINED_OBJECT,
             SqlError::InvalidParameter { .. } => codes::INVALID_PARAMETER_VALUE,
             SqlError::UndefinedTable { .. } => codes::UNDEFINED_TABLE,
+            SqlError::UndefinedColumn { .. } => codes::UNDEFINED_COLUMN,
             SqlError::DuplicateObject { relation: true, .. } => codes::DUPLICATE_TABLE,
             SqlError::DuplicateObject { .. } => codes::DUPLICATE_OBJECT,
             SqlError::GeneratedAlways { column, update } => {

@@ -36,6 +36,10 @@ pub enum SqlError {
     #[error("{message}")]
     UndefinedTable { message: String },
 
+    /// A column that does not exist (SQLSTATE 42703).
+    #[error("{message}")]
+    UndefinedColumn { message: String },
+
     /// An object that already exists (SQLSTATE 42710; 42P07 for relations).
     #[error("{message}")]
     DuplicateObject { message: String, relation: bool },

@@ -263,13 +263,20 @@ fn is_plain_literal(expr: &Expr) -> bool {
 
 /// Index columns in SQLite take no NULLS FIRST/LAST: refuse one written
 /// by the user (before the walk) and clear the walk's default (after).
-pub(super) fn check_index_columns(columns: &[IndexColumn]) -> Result<(), SqlError> {
+/// B-tree operator classes (`text_pattern_ops`, `int4_ops`, …) only decide which
+/// operators the index serves, never a result: they are dropped.
+pub(super) fn check_index_columns(columns: &mut [IndexColumn]) -> Result<(), SqlError> {
     for c in columns {
         if c.column.options.nulls_first.is_some() {
             return Err(SqlError::unsupported("NULLS FIRST/LAST in an index"));
         }
         if let Some(class) = &c.operator_class {
-            return Err(SqlError::unsupported(format!("operator class {class}")));
+            let name = class.to_string().to_ascii_lowercase();
+            let name = name.strip_prefix("pg_catalog.").unwrap_or(&name);
+            if !name.ends_with("_ops") || name.contains("gin") || name.contains("gist") {
+                return Err(SqlError::unsupported(format!("operator class {class}")));
+            }
+            c.operator_class = None;
         }
     }
     Ok(())

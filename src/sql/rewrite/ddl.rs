@@ -127,7 +127,7 @@ fn check_table_constraint(c: &mut TableConstraint) -> Result<(), SqlError> {
             if !pk.include.is_empty() {
                 return Err(SqlError::unsupported("PRIMARY KEY … INCLUDE"));
             }
-            columns::check_index_columns(&pk.columns)
+            columns::check_index_columns(&mut pk.columns)
         }
         TableConstraint::Unique(u) => {
             if !u.include.is_empty() {
@@ -137,7 +137,7 @@ fn check_table_constraint(c: &mut TableConstraint) -> Result<(), SqlError> {
                 return Err(SqlError::unsupported("UNIQUE NULLS NOT DISTINCT"));
             }
             u.nulls_distinct = NullsDistinctOption::None;
-            columns::check_index_columns(&u.columns)
+            columns::check_index_columns(&mut u.columns)
         }
         TableConstraint::ForeignKey(fk) => relations::strip_schema(&mut fk.foreign_table),
         TableConstraint::Check(_) => Ok(()),
@@ -164,7 +164,7 @@ fn create_index(ci: &mut CreateIndex) -> Result<(), SqlError> {
         return Err(SqlError::unsupported(*what));
     }
     ci.nulls_distinct = None;
-    columns::check_index_columns(&ci.columns)?;
+    columns::check_index_columns(&mut ci.columns)?;
     match &mut ci.name {
         Some(name) => relations::strip_schema(name)?,
         None => ci.name = Some(default_index_name(ci)),

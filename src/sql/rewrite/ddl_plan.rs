@@ -5,7 +5,7 @@
 
 use sqlparser::ast::{ObjectType, Statement};
 
-use super::{alter_table, drops, enums, identity, sequences, truncate};
+use super::{alter_table, comments, drops, enums, identity, sequences, truncate};
 
 use crate::sql::schema::Schema;
 use crate::sql::{Context, SqlError, StatementKind, Translated};
@@ -54,6 +54,17 @@ pub(crate) fn plan_ddl(
             }
             enums::resolve_columns(stmt, schema)?;
             Ok(None)
+        }
+        Statement::Comment {
+            object_type,
+            object_name,
+            comment,
+            if_exists,
+        } => {
+            if *if_exists {
+                return Err(SqlError::unsupported("COMMENT IF EXISTS"));
+            }
+            comments::plan(*object_type, object_name, comment.as_deref(), schema).map(Some)
         }
         Statement::Truncate(t) => truncate::plan(t, schema).map(Some),
         Statement::Insert(_) | Statement::Update(_) => {

@@ -159,6 +159,11 @@ fn create_index() {
         sqlite("CREATE INDEX ON t (a, b)"),
         "CREATE INDEX t_a_b_idx ON t(a, b)"
     );
+    assert_eq!(
+        sqlite("CREATE INDEX i ON t (name text_pattern_ops, n pg_catalog.int4_ops DESC)"),
+        "CREATE INDEX i ON t(name, n DESC)"
+    );
+    assert_unsupported("CREATE INDEX i ON t (a gin_trgm_ops)", "operator class");
     assert_unsupported("CREATE INDEX i ON t USING gin (a)", "index method GIN");
     assert_unsupported("CREATE INDEX i ON t (a NULLS FIRST)", "NULLS FIRST/LAST");
     assert_unsupported("CREATE INDEX i ON t (a) INCLUDE (b)", "INCLUDE");

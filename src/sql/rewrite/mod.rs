@@ -10,6 +10,7 @@ mod alter_table;
 mod casts;
 mod clock;
 mod columns;
+mod comments;
 mod ddl;
 mod ddl_plan;
 mod defaults;
