@@ -73,6 +73,7 @@ pub(super) fn index_column_names(columns: &[IndexColumn]) -> Vec<String> {
 
 /// Rewrite one column definition for SQLite.
 pub(super) fn rewrite_column(col: &mut ColumnDef, role: KeyRole) -> Result<(), SqlError> {
+    super::uuid_defaults::mark_column(col);
     let identity = col.options.iter().any(|o| is_identity(&o.option));
     let serial = types::serial_type(&col.data_type);
     if serial.is_some() || identity {
@@ -243,6 +244,7 @@ pub(super) fn hide_now_in_defaults(col: &mut ColumnDef) {
 /// SQLite accepts a bare literal (optionally signed) as a DEFAULT; any other
 /// expression must be parenthesised.
 pub(super) fn parenthesize_defaults(col: &mut ColumnDef) {
+    super::uuid_defaults::finish_column(col);
     for def in &mut col.options {
         if let ColumnOption::Default(expr) = &mut def.option
             && !is_plain_literal(expr)

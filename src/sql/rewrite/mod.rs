@@ -33,6 +33,7 @@ mod time_defaults;
 mod truncate;
 mod type_checks;
 mod types;
+mod uuid_defaults;
 
 pub(crate) use ddl_plan::plan_ddl;
 
