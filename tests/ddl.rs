@@ -148,6 +148,25 @@ async fn constraints_types_and_identity_are_enforced() {
         one(&c, "INSERT INTO ident (n) VALUES (1) RETURNING id").await,
         "1"
     );
+
+    // gen_random_uuid() defaults: one value per row, the same on every replica.
+    c.batch_execute(
+        "CREATE TABLE tok (id uuid DEFAULT gen_random_uuid() PRIMARY KEY, n int);
+         INSERT INTO tok (n) VALUES (1), (2); INSERT INTO tok DEFAULT VALUES",
+    )
+    .await
+    .expect("uuid defaults");
+    assert_eq!(one(&c, "SELECT count(DISTINCT id) FROM tok").await, "3");
+    let stmt = c
+        .prepare("INSERT INTO tok (n) VALUES (9)")
+        .await
+        .expect("prepare");
+    for _ in 0..2 {
+        c.execute(&stmt, &[])
+            .await
+            .expect("each execution draws a new uuid");
+    }
+    assert_eq!(one(&c, "SELECT count(DISTINCT id) FROM tok").await, "5");
     drop(p);
 }
 
