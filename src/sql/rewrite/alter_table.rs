@@ -1,8 +1,8 @@
 //! ALTER TABLE forms SQLite lacks, done by a table rebuild (`rebuild`): ALTER COLUMN …
 //! TYPE (USING only as a plain cast of the column itself), SET/DROP NOT NULL, SET/DROP
-//! DEFAULT, ADD CONSTRAINT (CHECK, FOREIGN KEY, UNIQUE), and several actions in one
-//! statement (ADD COLUMN among them). The new definitions go through the ordinary
-//! translation, so PostgreSQL type names, type checks and markers are kept.
+//! DEFAULT, ADD/DROP CONSTRAINT (CHECK, FOREIGN KEY, UNIQUE), DROP COLUMN, and several
+//! actions in one statement (ADD COLUMN among them). The new definitions go through the
+//! ordinary translation, so PostgreSQL type names, type checks and markers are kept.
 //!
 //! The single actions SQLite has (ADD/DROP/RENAME COLUMN, RENAME TO) stay on the ordinary
 //! path (`ddl.rs`).
@@ -23,9 +23,9 @@ use crate::sql::{Context, SqlError, Translated};
 pub(super) fn needs_rebuild(at: &AlterTable, schema: &dyn Schema) -> bool {
     at.operations.len() > 1
         || at.operations.iter().any(|op| match op {
-            AlterTableOperation::AlterColumn { .. } | AlterTableOperation::AddConstraint { .. } => {
-                true
-            }
+            AlterTableOperation::AlterColumn { .. }
+            | AlterTableOperation::AddConstraint { .. }
+            | AlterTableOperation::DropConstraint { .. } => true,
             // SQLite refuses to drop a column an index, a key, a UNIQUE or a foreign key
             // uses, where PostgreSQL drops those with it: a rebuild does that always.
             AlterTableOperation::DropColumn { .. } => schema.columns(&table_key(at)).is_some(),
@@ -261,7 +261,12 @@ fn apply(
             if matches!(constraint, TableConstraint::PrimaryKey(_)) {
                 return Err(SqlError::unsupported("ALTER TABLE … ADD PRIMARY KEY"));
             }
-            let c = translate_constraint(&constraint.to_string(), ctx, schema)?;
+            let mut c = translate_constraint(&constraint.to_string(), ctx, schema)?;
+            if let TableConstraint::Check(ch) = &mut c
+                && let Some(n) = &mut ch.name
+            {
+                n.value = for_table(&n.value, new);
+            }
             new.constraints.push(c);
             Ok(())
         }
@@ -276,7 +281,12 @@ fn apply(
                     "ADD COLUMN IF NOT EXISTS / FIRST / AFTER",
                 ));
             }
-            let col = translate_column(&column_def.to_string(), ctx, schema)?;
+            let mut col = translate_column(&column_def.to_string(), ctx, schema)?;
+            for o in &mut col.options {
+                if let Some(n) = &mut o.name {
+                    n.value = for_table(&n.value, new);
+                }
+            }
             if new
                 .columns
                 .iter()
@@ -290,6 +300,9 @@ fn apply(
             new.columns.push(col);
             Ok(())
         }
+        AlterTableOperation::DropConstraint {
+            if_exists, name, ..
+        } => super::constraint_names::drop(new, &relations::fold(name), *if_exists),
         other => Err(SqlError::unsupported(format!(
             "ALTER TABLE … {other} together with other actions"
         ))),
@@ -384,6 +397,21 @@ fn alter_column(
         }
     }
     Ok(())
+}
+
+/// A constraint name the scratch translation gave (`pgrq_scratch_…`) for the real table.
+fn for_table(name: &str, new: &sqlparser::ast::CreateTable) -> String {
+    let table = new
+        .name
+        .0
+        .last()
+        .and_then(|p| p.as_ident())
+        .map(|i| i.value.clone())
+        .unwrap_or_default();
+    match name.strip_prefix(rebuild::SCRATCH) {
+        Some(rest) => format!("{table}{rest}"),
+        None => name.to_string(),
+    }
 }
 
 /// The plain columns a UNIQUE / PRIMARY KEY / FOREIGN KEY constraint lists.

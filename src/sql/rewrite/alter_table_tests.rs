@@ -75,6 +75,18 @@ fn not_null_default_and_constraints() {
         "{sql}"
     );
     let sql = sqlite_with(
+        "ALTER TABLE users ADD CHECK (age < 200), ADD COLUMN k int CHECK (k > 0)",
+        &m,
+    );
+    assert!(
+        sql.contains("CONSTRAINT users_age_check CHECK (age < 200)"),
+        "{sql}"
+    );
+    assert!(
+        sql.contains("k INT CONSTRAINT users_k_check CHECK (k > 0)"),
+        "{sql}"
+    );
+    let sql = sqlite_with(
         "ALTER TABLE users ALTER COLUMN note SET DEFAULT 'x' || 'y'",
         &m,
     );

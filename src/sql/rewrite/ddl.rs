@@ -118,6 +118,7 @@ fn create_table(ct: &mut CreateTable) -> Result<(), SqlError> {
     for (col, role) in ct.columns.iter_mut().zip(roles) {
         columns::rewrite_column(col, role)?;
     }
+    super::constraint_names::name_checks(ct);
     Ok(())
 }
 
@@ -244,6 +245,14 @@ fn alter_table(at: &mut AlterTable) -> Result<(), SqlError> {
             if columns::key_role(column_def, &[]) != KeyRole::NotKey {
                 return Err(SqlError::unsupported("ADD COLUMN … PRIMARY KEY"));
             }
+            let table = at
+                .name
+                .0
+                .last()
+                .and_then(|p| p.as_ident())
+                .map(relations::fold)
+                .unwrap_or_default();
+            super::constraint_names::name_column_checks(&table, column_def);
             columns::rewrite_column(column_def, KeyRole::NotKey)
         }
         AlterTableOperation::DropColumn {

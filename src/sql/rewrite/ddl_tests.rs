@@ -106,8 +106,8 @@ fn constraints_are_kept_and_keys_made_not_null() {
              CONSTRAINT uq UNIQUE (user_id, qty))"
         ),
         "CREATE TABLE IF NOT EXISTS orders (code TEXT PRIMARY KEY NOT NULL, \
-         user_id BIGINT REFERENCES users (id) ON DELETE CASCADE, qty INT CHECK (qty > 0), \
-         email TEXT UNIQUE, CONSTRAINT uq UNIQUE (user_id, qty))"
+         user_id BIGINT REFERENCES users (id) ON DELETE CASCADE, \
+         qty INT CONSTRAINT orders_qty_check CHECK (qty > 0), email TEXT UNIQUE, CONSTRAINT uq UNIQUE (user_id, qty))"
     );
     assert_eq!(
         sqlite("CREATE TABLE t (a int, b int, PRIMARY KEY (a, b))"),

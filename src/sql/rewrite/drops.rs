@@ -252,9 +252,7 @@ mod tests {
         assert_eq!(stmts[0], "DROP VIEW IF EXISTS \"pvv\"");
         assert_eq!(stmts[1], "DROP VIEW IF EXISTS \"pv\"");
         assert!(
-            stmts
-                .iter()
-                .any(|s| *s == "CREATE TABLE \"c\" (id INT, p_id INT)"),
+            stmts.contains(&"CREATE TABLE \"c\" (id INT, p_id INT)"),
             "{sql}"
         );
         assert_eq!(stmts.last(), Some(&"DROP TABLE \"p\""));

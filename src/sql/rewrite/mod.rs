@@ -11,6 +11,7 @@ mod casts;
 mod clock;
 mod columns;
 mod comments;
+mod constraint_names;
 mod ddl;
 mod ddl_plan;
 mod defaults;

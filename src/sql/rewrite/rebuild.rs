@@ -17,6 +17,9 @@ use crate::sql::markers::PREFIX;
 use crate::sql::schema::{Schema, SchemaObject};
 use crate::sql::{Context, SqlError};
 
+/// The table name the scratch translations use.
+pub(super) const SCRATCH: &str = "pgrq_scratch";
+
 /// A table's current definition, parsed from the SQLite schema.
 pub(super) struct Table {
     pub name: String,
@@ -195,7 +198,7 @@ pub(super) fn translate_column(
     ctx: &Context,
     schema: &dyn Schema,
 ) -> Result<ColumnDef, SqlError> {
-    let text = format!("ALTER TABLE {PREFIX}scratch ADD COLUMN {pg_column}");
+    let text = format!("ALTER TABLE {SCRATCH} ADD COLUMN {pg_column}");
     let sqlite = translate_one(&text, ctx, schema)?;
     match Parser::parse_sql(&SQLiteDialect {}, &sqlite).map(|mut v| v.pop()) {
         Ok(Some(Statement::AlterTable(at))) => match at.operations.into_iter().next() {
@@ -219,7 +222,7 @@ pub(super) fn translate_constraint(
     ctx: &Context,
     schema: &dyn Schema,
 ) -> Result<sqlparser::ast::TableConstraint, SqlError> {
-    let text = format!("CREATE TABLE {PREFIX}scratch ({PREFIX}c int, {pg_constraint})");
+    let text = format!("CREATE TABLE {SCRATCH} ({PREFIX}c int, {pg_constraint})");
     let sqlite = translate_one(&text, ctx, schema)?;
     let ct = parse_create_table(&sqlite)?;
     ct.constraints
