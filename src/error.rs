@@ -161,6 +161,11 @@ impl From<&SqlError> for PgError {
                     e.with_hint("Use OVERRIDING SYSTEM VALUE to override.")
                 };
             }
+            SqlError::CannotCastAutomatically { column, type_name } => {
+                return PgError::new(codes::DATATYPE_MISMATCH, e.to_string()).with_hint(format!(
+                    "You might need to specify \"USING {column}::{type_name}\"."
+                ));
+            }
             SqlError::DependentObjects { detail, .. } => {
                 return PgError::new(codes::DEPENDENT_OBJECTS_STILL_EXIST, e.to_string())
                     .with_detail(detail.clone())

@@ -210,9 +210,11 @@ async fn alter_column_type_rebuild_keeps_rows_keys_and_indexes() {
     )
     .await
     .expect("setup");
-    c.batch_execute("ALTER TABLE acct ALTER COLUMN n TYPE int, ALTER COLUMN n SET NOT NULL")
-        .await
-        .expect("alter column type");
+    c.batch_execute(
+        "ALTER TABLE acct ALTER COLUMN n TYPE int USING n::int, ALTER COLUMN n SET NOT NULL",
+    )
+    .await
+    .expect("alter column type");
     assert_eq!(
         rows(&c, "SELECT id, email, n + 1 FROM acct ORDER BY id").await,
         vec![
@@ -239,6 +241,10 @@ async fn alter_column_type_rebuild_keeps_rows_keys_and_indexes() {
         "the deleted id 3 is not handed out again"
     );
     assert_eq!(fails(&c, "DELETE FROM acct WHERE id = 1").await, "23503");
+    assert_eq!(
+        fails(&c, "ALTER TABLE acct ALTER COLUMN email TYPE int").await,
+        "42804"
+    );
     c.batch_execute("ALTER TABLE acct ALTER COLUMN email SET DEFAULT 'none'")
         .await
         .expect("set default");

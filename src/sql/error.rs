@@ -52,6 +52,11 @@ pub enum SqlError {
     })]
     GeneratedAlways { column: String, update: bool },
 
+    /// ALTER COLUMN … TYPE between types PostgreSQL converts only when told how
+    /// (SQLSTATE 42804).
+    #[error("column \"{column}\" cannot be cast automatically to type {type_name}")]
+    CannotCastAutomatically { column: String, type_name: String },
+
     /// A bad option value, e.g. a sequence's `INCREMENT 0` (SQLSTATE 22023).
     #[error("{message}")]
     InvalidParameter { message: String },

@@ -8,8 +8,8 @@
 //! path (`ddl.rs`).
 
 use sqlparser::ast::{
-    AlterColumnOperation, AlterTable, AlterTableOperation, ColumnOption, ColumnOptionDef, Expr,
-    TableConstraint,
+    AlterColumnOperation, AlterTable, AlterTableOperation, ColumnDef, ColumnOption,
+    ColumnOptionDef, Expr, TableConstraint,
 };
 
 use super::ddl_plan::ddl;
@@ -17,7 +17,7 @@ use super::rebuild::{self, translate_column, translate_constraint};
 use super::relations;
 use crate::sql::markers::{BPCHAR_CHECK, ENUM_CHECK, NUMERIC_CHECK, VARCHAR_CHECK};
 use crate::sql::schema::Schema;
-use crate::sql::{Context, SqlError, Translated};
+use crate::sql::{Context, PgType, SqlError, Translated};
 
 /// Whether `at` needs a rebuild: actions SQLite lacks, several actions, or DROP COLUMN.
 pub(super) fn needs_rebuild(at: &AlterTable, schema: &dyn Schema) -> bool {
@@ -374,6 +374,12 @@ fn alter_column(
                 ));
             }
             let scratch = translate_column(&format!("pgrq_c {data_type}"), ctx, schema)?;
+            if using.is_none() && needs_using(col, &scratch) {
+                return Err(SqlError::CannotCastAutomatically {
+                    column: name.to_string(),
+                    type_name: data_type.to_string().to_lowercase(),
+                });
+            }
             col.data_type = scratch.data_type;
             let type_check = |o: &ColumnOptionDef| {
                 o.name.as_ref().is_some_and(|n| {
@@ -422,6 +428,36 @@ fn constraint_columns(c: &TableConstraint) -> Vec<String> {
         TableConstraint::ForeignKey(fk) => fk.columns.iter().map(|i| i.value.clone()).collect(),
         _ => Vec::new(),
     }
+}
+
+/// Whether PostgreSQL has no assignment cast from `old`'s type to `new`'s (then ALTER
+/// COLUMN … TYPE needs USING): from a string type to any other, to an enum, and from a
+/// number to boolean.
+fn needs_using(old: &ColumnDef, new: &ColumnDef) -> bool {
+    let is_enum = |c: &ColumnDef| {
+        c.options.iter().any(|o| {
+            o.name
+                .as_ref()
+                .is_some_and(|n| n.value.starts_with(ENUM_CHECK))
+        })
+    };
+    let from = PgType::from_decl(&old.data_type.to_string());
+    let to = PgType::from_decl(&new.data_type.to_string());
+    let stringy = |t: PgType| {
+        matches!(
+            t,
+            PgType::Text | PgType::Varchar | PgType::Bpchar | PgType::Name
+        )
+    };
+    let old_enum = is_enum(old);
+    let new_enum = is_enum(new);
+    if new_enum {
+        return !old_enum;
+    }
+    if stringy(from) && !old_enum {
+        return !stringy(to);
+    }
+    to == PgType::Bool && from != PgType::Bool
 }
 
 /// `USING c`, `USING c::type`, `USING CAST(c AS type)`.

@@ -94,6 +94,29 @@ fn not_null_default_and_constraints() {
 }
 
 #[test]
+fn types_without_an_assignment_cast_need_using() {
+    let m = shop();
+    match err_with("ALTER TABLE users ALTER COLUMN note TYPE int", &m) {
+        SqlError::CannotCastAutomatically { column, type_name } => {
+            assert_eq!((column.as_str(), type_name.as_str()), ("note", "int"))
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        sqlite_with(
+            "ALTER TABLE users ALTER COLUMN note TYPE int USING note::int",
+            &m
+        )
+        .contains("note INT")
+    );
+    assert!(sqlite_with("ALTER TABLE users ALTER COLUMN age TYPE text", &m).contains("age TEXT"));
+    assert!(
+        sqlite_with("ALTER TABLE users ALTER COLUMN note TYPE varchar(9)", &m)
+            .contains("note VARCHAR(9)")
+    );
+}
+
+#[test]
 fn rebuild_refusals() {
     let m = mirror_from(&[
         "CREATE TABLE p (id int PRIMARY KEY, n int)",
