@@ -210,6 +210,18 @@ impl From<BackendError> for PgError {
 /// with the SQLSTATE and wording a PostgreSQL client expects.
 pub fn from_sqlite(message: &str) -> PgError {
     let msg = message.trim();
+    if let Some(index) = msg
+        .strip_prefix("UNIQUE constraint failed: index '")
+        .and_then(|r| r.strip_suffix('\''))
+    {
+        // A unique index on expressions: SQLite names the index, not the columns.
+        let mut e = PgError::new(
+            codes::UNIQUE_VIOLATION,
+            format!("duplicate key value violates unique constraint \"{index}\""),
+        );
+        e.fields.constraint = Some(index.to_string());
+        return e;
+    }
     if let Some(rest) = msg.strip_prefix("UNIQUE constraint failed: ") {
         let (table, cols) = split_table_columns(rest);
         let constraint = format!("{table}_{}_key", cols.join("_"));

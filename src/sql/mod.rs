@@ -20,6 +20,7 @@ mod infer;
 pub mod markers;
 mod names;
 mod parse;
+mod pg_syntax;
 mod rewrite;
 mod schema;
 mod session;

@@ -26,7 +26,12 @@ const UNPARSED_STATEMENTS: &[&str] = &[
 /// Parse `sql` (possibly several `;`-separated statements). Empty input or
 /// input that is only comments and semicolons gives no statements.
 pub(crate) fn parse(sql: &str) -> Result<Vec<Statement>, SqlError> {
-    Parser::parse_sql(&PostgreSqlDialect {}, sql).map_err(|e| parse_error(sql, e))
+    Parser::parse_sql(&PostgreSqlDialect {}, sql).or_else(|e| {
+        // Spellings sqlparser lacks but knows an equivalent of (see `pg_syntax`).
+        super::pg_syntax::normalize(sql)
+            .and_then(|again| Parser::parse_sql(&PostgreSqlDialect {}, &again).ok())
+            .ok_or_else(|| parse_error(sql, e))
+    })
 }
 
 /// A (possibly qualified, possibly quoted) object name written as text, e.g. the

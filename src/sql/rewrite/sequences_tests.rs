@@ -25,6 +25,18 @@ fn create_sequence_writes_a_table_with_its_options() {
 }
 
 #[test]
+fn options_in_any_order_as_pg_dump_writes_them() {
+    let sql = sqlite(
+        "CREATE SEQUENCE public.t_id_seq AS integer START WITH 1 INCREMENT BY 1 \
+         NO MINVALUE NO MAXVALUE CACHE 1",
+    );
+    assert!(
+        sql.contains("SELECT 1, 1, 1, 1, 2147483647, 0, 0, 'integer'"),
+        "{sql}"
+    );
+}
+
+#[test]
 fn bad_sequence_options_are_refused_as_postgres_does() {
     for (sql, msg) in [
         (
