@@ -404,3 +404,39 @@ async fn ddl_strings_run_statement_by_statement() {
         }
     ));
 }
+
+#[tokio::test]
+async fn nextval_runs_at_once_even_in_a_block_and_sets_lastval() {
+    let (mut s, rec) = session();
+    assert_eq!(
+        tag(&one(&mut s, "SELECT lastval()").await),
+        "ERROR 55000",
+        "nothing drawn yet in this session"
+    );
+    one(&mut s, "BEGIN").await.unwrap();
+    rec.answer(Ok(vec![rows(
+        &["nextval"],
+        &[""],
+        vec![vec![Value::Int(7)]],
+    )]));
+    assert_eq!(tag(&one(&mut s, "SELECT nextval('s')").await), "SELECT 1");
+    match &rec.batches()[0] {
+        Batch::Write {
+            stmts,
+            transaction: false,
+            returning: true,
+        } => assert!(stmts[0].sql.starts_with("UPDATE \"pgrq_seq_s\"")),
+        other => panic!("not run at once: {other:?}"),
+    }
+    one(&mut s, "ROLLBACK").await.unwrap();
+    match one(&mut s, "SELECT lastval()").await {
+        Ok(Reply::Rows { rows, .. }) => assert_eq!(rows, vec![vec![Value::Int(7)]]),
+        other => panic!("{other:?}"),
+    }
+    // No row back from setval: the value was outside the sequence's bounds.
+    rec.answer(Ok(vec![rows(&["setval"], &[""], Vec::new())]));
+    assert_eq!(
+        tag(&one(&mut s, "SELECT setval('s', 1000)").await),
+        "ERROR 22003"
+    );
+}
