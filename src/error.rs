@@ -123,6 +123,7 @@ pub mod codes {
     pub const OBJECT_NOT_IN_PREREQUISITE_STATE: &str = "55000";
     pub const GENERATED_ALWAYS: &str = "428C9";
     pub const DEPENDENT_OBJECTS_STILL_EXIST: &str = "2BP01";
+    pub const INVALID_FOREIGN_KEY: &str = "42830";
     pub const INVALID_AUTHORIZATION: &str = "28000";
     pub const INVALID_PASSWORD: &str = "28P01";
     pub const INVALID_CATALOG_NAME: &str = "3D000";
@@ -246,6 +247,20 @@ pub fn from_sqlite(message: &str) -> PgError {
         e.fields.table = Some(table);
         e.fields.column = Some(column);
         return e;
+    }
+    if let Some(rest) = msg.strip_prefix("foreign key mismatch - ") {
+        // `"c" referencing "p"`: the referenced columns are not a key of the parent.
+        let parent = rest
+            .rsplit(" referencing ")
+            .next()
+            .unwrap_or(rest)
+            .trim_matches('"');
+        return PgError::new(
+            codes::INVALID_FOREIGN_KEY,
+            format!(
+                "there is no unique constraint matching given keys for referenced table \"{parent}\""
+            ),
+        );
     }
     if msg.starts_with("FOREIGN KEY constraint failed") {
         return PgError::new(

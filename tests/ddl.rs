@@ -254,3 +254,40 @@ async fn alter_column_type_rebuild_keeps_rows_keys_and_indexes() {
     );
     drop(p);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_migration_in_one_transaction_sees_its_own_ddl() {
+    let Some(p) = start() else { return };
+    let c = connect(&p, "demo_migrate").await;
+    for sql in [
+        "BEGIN",
+        "CREATE TYPE status AS ENUM ('new', 'done')",
+        "CREATE TABLE task (id serial PRIMARY KEY, s status NOT NULL DEFAULT 'new')",
+        "CREATE TABLE note (id serial PRIMARY KEY, task_id int)",
+        "ALTER TABLE note ADD CONSTRAINT note_task_fkey FOREIGN KEY (task_id) REFERENCES task (id)",
+        "CREATE SEQUENCE ticket",
+        "INSERT INTO task DEFAULT VALUES",
+        "INSERT INTO note (task_id) VALUES (1)",
+        "COMMIT",
+    ] {
+        c.simple_query(sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    assert_eq!(one(&c, "SELECT s FROM task").await, "new");
+    assert_eq!(
+        fails(&c, "INSERT INTO note (task_id) VALUES (9)").await,
+        "23503"
+    );
+    assert_eq!(
+        fails(&c, "INSERT INTO task (s) VALUES ('x')").await,
+        "22P02"
+    );
+    assert_eq!(one(&c, "SELECT nextval('ticket')").await, "1");
+    // A rolled-back block leaves nothing behind.
+    c.batch_execute("BEGIN; CREATE TABLE gone (a int); ROLLBACK")
+        .await
+        .expect("rolled back ddl");
+    assert_eq!(fails(&c, "SELECT * FROM gone").await, "42P01");
+    drop(p);
+}

@@ -108,6 +108,21 @@ impl Mirror {
         Ok(())
     }
 
+    /// A private copy of this schema with `ddl` (SQLite text) applied: the schema as an
+    /// open transaction block sees it, which the shared mirror must not show before
+    /// COMMIT.
+    pub fn with_applied(&self, ddl: &str) -> Result<Mirror, MirrorError> {
+        let mut all: Vec<String> = crate::sql::Schema::objects(self)
+            .into_iter()
+            .filter(|o| !o.name.starts_with("sqlite_"))
+            .map(|o| o.sql)
+            .collect();
+        all.push(ddl.to_string());
+        let m = Mirror::new()?;
+        m.load(&all)?;
+        Ok(m)
+    }
+
     /// Prepares `sql` (SQLite text with `?N` parameters) without running it.
     pub fn describe(&self, sql: &str) -> Result<Described, MirrorError> {
         let conn = self.conn()?;
@@ -336,6 +351,17 @@ mod tests {
                 .len(),
             1
         );
+    }
+
+    #[test]
+    fn a_private_copy_sees_applied_ddl_and_the_original_does_not() {
+        let m = mirror(&["CREATE TABLE t (a INT)"]);
+        let block = m
+            .with_applied("CREATE TABLE u (b INT); CREATE INDEX ui ON u (b)")
+            .unwrap();
+        assert!(block.table_columns("t").is_some());
+        assert!(block.table_columns("u").is_some());
+        assert!(m.table_columns("u").is_none());
     }
 
     #[test]

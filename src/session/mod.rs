@@ -43,6 +43,8 @@ pub struct Session {
     txn: TxnState,
     /// DDL ran inside the open block: refresh the mirror after COMMIT.
     block_has_ddl: bool,
+    /// The schema as the open block sees it (its own DDL applied), when it ran DDL.
+    block_schema: Option<Arc<Mirror>>,
     backend: Arc<dyn Backend>,
     mirror: Arc<Mirror>,
     ctx: sql::Context,
@@ -71,6 +73,7 @@ impl Session {
             gucs,
             txn: TxnState::Idle,
             block_has_ddl: false,
+            block_schema: None,
             backend,
             mirror,
             ctx,
@@ -130,6 +133,7 @@ impl Session {
             && !kinds().any(|k| matches!(k, StatementKind::Ddl | StatementKind::Transaction(_)));
         if implicit {
             self.txn = TxnState::Block(Vec::new());
+            self.block_schema = None;
         }
         let mut out = Vec::with_capacity(stmts.len());
         let mut i = 0;
@@ -179,12 +183,29 @@ impl Session {
     }
 
     fn translate(&self, text: &str) -> Result<Vec<Translated>, PgError> {
-        Ok(sql::translate_with(text, &self.ctx, &*self.mirror)?)
+        Ok(sql::translate_with(text, &self.ctx, self.schema())?)
+    }
+
+    /// The mirror Describe uses: the block's own view of the schema when it ran DDL.
+    fn describing_mirror(&self) -> Arc<Mirror> {
+        match (&self.block_schema, &self.txn) {
+            (Some(m), TxnState::Block(_) | TxnState::Failed) => m.clone(),
+            _ => self.mirror.clone(),
+        }
+    }
+
+    /// The schema statements are translated against: the shared mirror, or inside a
+    /// block that ran DDL, that block's own view of it.
+    fn schema(&self) -> &dyn sql::Schema {
+        match (&self.block_schema, &self.txn) {
+            (Some(m), TxnState::Block(_) | TxnState::Failed) => &**m,
+            _ => &*self.mirror,
+        }
     }
 
     /// Each statement of `text` translated on its own; `None` if `text` does not parse.
     fn translate_each(&self, text: &str) -> Option<Vec<Result<Translated, PgError>>> {
-        let each = sql::translate_each(text, &self.ctx, &*self.mirror).ok()?;
+        let each = sql::translate_each(text, &self.ctx, self.schema()).ok()?;
         Some(each.into_iter().map(|r| r.map_err(PgError::from)).collect())
     }
 
@@ -275,6 +296,7 @@ impl Session {
             TxnState::Block(pending) => {
                 // Run the block so far plus this statement, then roll back: the statement
                 // sees the block's own writes; the writes themselves go out at COMMIT.
+                let stmt_sql = stmt.sql.clone();
                 let mut stmts = pending.clone();
                 stmts.push(stmt.clone());
                 let n = stmts.len();
@@ -285,6 +307,15 @@ impl Session {
                 }
                 if matches!(t.kind, StatementKind::Ddl) {
                     self.block_has_ddl = true;
+                    // What follows in the block is translated against its own schema.
+                    let base = self
+                        .block_schema
+                        .clone()
+                        .unwrap_or_else(|| self.mirror.clone());
+                    match base.with_applied(&stmt_sql) {
+                        Ok(m) => self.block_schema = Some(Arc::new(m)),
+                        Err(e) => tracing::warn!(error = %e, "cannot apply the block's DDL"),
+                    }
                 }
                 out
             }
@@ -321,6 +352,7 @@ impl Session {
             TxnControl::Begin => {
                 if self.txn == TxnState::Idle {
                     self.txn = TxnState::Block(Vec::new());
+                    self.block_schema = None;
                 }
                 Ok(Reply::TxnStart("BEGIN".into()))
             }

@@ -25,11 +25,11 @@ fn alter_column_type_rebuilds_and_keeps_indexes_views_and_key_counter() {
     );
     let sql = t.sqlite.unwrap();
     let stmts: Vec<&str> = sql.split(";\n").collect();
-    assert_eq!(stmts[0], "PRAGMA defer_foreign_keys = 1");
     assert_eq!(
-        stmts[1],
+        stmts[0],
         "CREATE TABLE \"pgrq_old_users\" AS SELECT * FROM \"users\""
     );
+    assert_eq!(stmts[1], "PRAGMA defer_foreign_keys = 1");
     assert_eq!(
         stmts[2],
         "CREATE TABLE \"pgrq_old_seq_users\" AS SELECT seq FROM sqlite_sequence WHERE name = 'users'"

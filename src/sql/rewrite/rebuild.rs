@@ -101,9 +101,11 @@ pub(super) fn statements(
         .to_string()
         .to_ascii_uppercase()
         .contains("AUTOINCREMENT");
+    // The PRAGMA must not come first: rqlite's /db/request (the transaction-block probe)
+    // misreads a multi-statement string that starts with one (measured on v10.2.7).
     let mut out = vec![
-        "PRAGMA defer_foreign_keys = 1".to_string(),
         format!("CREATE TABLE {old} AS SELECT * FROM {t}"),
+        "PRAGMA defer_foreign_keys = 1".to_string(),
     ];
     if was_autoincrement && autoincrement {
         // Keep the key counter: a sequence never hands out a value twice.

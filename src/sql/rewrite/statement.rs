@@ -129,7 +129,7 @@ mod tests {
         let t = tr("TRUNCATE TABLE public.t");
         assert_eq!(
             t.sqlite.as_deref(),
-            Some("PRAGMA defer_foreign_keys = 1;\nDELETE FROM \"t\"")
+            Some("DELETE FROM \"t\";\nPRAGMA defer_foreign_keys = 1")
         );
         assert_eq!(
             (t.kind, t.tag.as_str()),

@@ -56,13 +56,15 @@ pub(super) fn plan(t: &Truncate, schema: &dyn Schema) -> Result<Translated, SqlE
         }
         i += 1;
     }
-    // Children (added last) first.
-    let mut out = vec!["PRAGMA defer_foreign_keys = 1".to_string()];
-    out.extend(
-        tables
-            .iter()
-            .rev()
-            .map(|t| format!("DELETE FROM {}", quoted(t))),
+    // Children (added last) first. The PRAGMA must not come first (see `rebuild`).
+    let mut out: Vec<String> = tables
+        .iter()
+        .rev()
+        .map(|t| format!("DELETE FROM {}", quoted(t)))
+        .collect();
+    out.insert(
+        out.len().min(1),
+        "PRAGMA defer_foreign_keys = 1".to_string(),
     );
     if matches!(t.identity, Some(TruncateIdentityOption::Restart)) {
         let counted = objects.iter().any(|o| {
@@ -112,12 +114,12 @@ mod tests {
         }
         assert_eq!(
             sqlite_with("TRUNCATE TABLE public.p RESTART IDENTITY CASCADE", &shop()),
-            "PRAGMA defer_foreign_keys = 1;\nDELETE FROM \"g\";\nDELETE FROM \"c\";\n\
+            "DELETE FROM \"g\";\nPRAGMA defer_foreign_keys = 1;\nDELETE FROM \"c\";\n\
              DELETE FROM \"p\";\nDELETE FROM sqlite_sequence WHERE name IN ('p', 'c', 'g')"
         );
         assert_eq!(
             sqlite_with("TRUNCATE c, g, p", &shop()),
-            "PRAGMA defer_foreign_keys = 1;\nDELETE FROM \"p\";\nDELETE FROM \"g\";\n\
+            "DELETE FROM \"p\";\nPRAGMA defer_foreign_keys = 1;\nDELETE FROM \"g\";\n\
              DELETE FROM \"c\""
         );
     }
