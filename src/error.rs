@@ -327,7 +327,7 @@ pub fn from_sqlite(message: &str) -> PgError {
         }
         return PgError::new(
             codes::DUPLICATE_TABLE,
-            format!("relation {t} already exists"),
+            format!("relation \"{bare}\" already exists"),
         );
     }
     if let Some(rest) = msg.strip_prefix("index ")
@@ -335,7 +335,7 @@ pub fn from_sqlite(message: &str) -> PgError {
     {
         return PgError::new(
             codes::DUPLICATE_TABLE,
-            format!("relation {i} already exists"),
+            format!("relation \"{}\" already exists", i.trim_matches('"')),
         );
     }
     if msg.contains("syntax error") || msg.starts_with("incomplete input") {

@@ -113,6 +113,8 @@ fn auto_increment_column(
             )));
         }
     }
+    // Options the rowid cannot honour are refused (START WITH is seeded by `identity`).
+    super::identity::start_value(col)?;
     let pg = types::serial_type(&col.data_type)
         .unwrap_or_else(|| PgType::from_sqlparser(&col.data_type));
     let always = col.options.iter().any(|o| {
@@ -263,15 +265,14 @@ fn is_plain_literal(expr: &Expr) -> bool {
     }
 }
 
-/// Index columns in SQLite take no NULLS FIRST/LAST: refuse one written
-/// by the user (before the walk) and clear the walk's default (after).
+/// Index columns in SQLite take no NULLS FIRST/LAST: drop one written by the user
+/// (before the walk) and clear the walk's default (after).
 /// B-tree operator classes (`text_pattern_ops`, `int4_ops`, …) only decide which
 /// operators the index serves, never a result: they are dropped.
 pub(super) fn check_index_columns(columns: &mut [IndexColumn]) -> Result<(), SqlError> {
     for c in columns {
-        if c.column.options.nulls_first.is_some() {
-            return Err(SqlError::unsupported("NULLS FIRST/LAST in an index"));
-        }
+        // Like the direction, NULLS FIRST/LAST only orders the index, never a result.
+        c.column.options.nulls_first = None;
         if let Some(class) = &c.operator_class {
             let name = class.to_string().to_ascii_lowercase();
             let name = name.strip_prefix("pg_catalog.").unwrap_or(&name);

@@ -73,7 +73,7 @@ pub(crate) fn plan_ddl(
         }
         Statement::CreateTable(_) => {
             enums::resolve_columns(stmt, schema)?;
-            Ok(None)
+            identity::seeded_create(stmt, ctx, schema)
         }
         _ => Ok(None),
     }

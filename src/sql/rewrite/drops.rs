@@ -51,9 +51,21 @@ pub(super) fn plan(
             if if_exists {
                 continue;
             }
-            // The schema may be behind: let SQLite say whether it exists.
-            out.push(format!("DROP {word} {}", quoted(&name)));
-            continue;
+            if objects.is_empty() {
+                // No schema to ask: let SQLite say whether it exists.
+                out.push(format!("DROP {word} {}", quoted(&name)));
+                continue;
+            }
+            let what = word.to_lowercase();
+            return Err(if kind == "index" {
+                SqlError::UndefinedObject {
+                    message: format!("index \"{name}\" does not exist"),
+                }
+            } else {
+                SqlError::UndefinedTable {
+                    message: format!("{what} \"{name}\" does not exist"),
+                }
+            });
         };
         let views = dependent_views(&objects, &obj.name);
         let children = if kind == "table" {

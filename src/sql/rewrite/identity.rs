@@ -1,9 +1,16 @@
-//! GENERATED ALWAYS AS IDENTITY: PostgreSQL refuses an explicit value for such a column
-//! in INSERT (428C9, unless OVERRIDING SYSTEM VALUE, which pgrq does not parse) and any
-//! value but DEFAULT in UPDATE. The column carries the `pgrq_identity_always` marker (see
-//! `columns`); INSERT and UPDATE naming it are refused here, before they run.
+//! Identity columns. GENERATED ALWAYS: PostgreSQL refuses an explicit value for such a
+//! column in INSERT (428C9, unless OVERRIDING SYSTEM VALUE, which pgrq does not parse) and
+//! any value but DEFAULT in UPDATE. The column carries the `pgrq_identity_always` marker
+//! (see `columns`); INSERT and UPDATE naming it are refused here, before they run.
+//!
+//! Identity options: the key is SQLite's AUTOINCREMENT rowid, which counts by one from
+//! its stored high-water mark, so `START WITH n` seeds that mark (`sqlite_sequence`) in
+//! the CREATE TABLE's transaction; options it cannot honour (INCREMENT other than 1,
+//! MINVALUE/MAXVALUE, CYCLE) are refused.
 
-use sqlparser::ast::{Expr, Statement, TableFactor, TableObject};
+use sqlparser::ast::{
+    ColumnOption, Expr, SequenceOptions, Statement, TableFactor, TableObject, Value,
+};
 
 use super::rebuild;
 use super::relations;
@@ -72,6 +79,106 @@ pub(super) fn check(stmt: &Statement, schema: &dyn Schema) -> Result<(), SqlErro
     }
 }
 
+/// The `START WITH` of an identity column's options, after checking that the others are
+/// ones the rowid honours.
+pub(super) fn start_value(col: &sqlparser::ast::ColumnDef) -> Result<Option<i64>, SqlError> {
+    let mut start = None;
+    for o in &col.options {
+        let ColumnOption::Generated {
+            sequence_options: Some(opts),
+            generation_expr: None,
+            ..
+        } = &o.option
+        else {
+            continue;
+        };
+        for opt in opts {
+            match opt {
+                SequenceOptions::StartWith(e, _) => start = Some(integer(e)?),
+                SequenceOptions::IncrementBy(e, _) if integer(e)? == 1 => {}
+                SequenceOptions::Cache(_)
+                | SequenceOptions::Cycle(true)
+                | SequenceOptions::MinValue(None)
+                | SequenceOptions::MaxValue(None) => {}
+                other => {
+                    return Err(SqlError::unsupported(format!(
+                        "identity option {} (pgrq's identity keys count up by one)",
+                        other.to_string().trim()
+                    )));
+                }
+            }
+        }
+    }
+    Ok(start)
+}
+
+fn integer(e: &Expr) -> Result<i64, SqlError> {
+    let (neg, inner) = match e {
+        Expr::UnaryOp {
+            op: sqlparser::ast::UnaryOperator::Minus,
+            expr,
+        } => (true, expr.as_ref()),
+        other => (false, other),
+    };
+    match inner {
+        Expr::Value(v) => match &v.value {
+            Value::Number(n, _) => n
+                .parse::<i64>()
+                .map(|n| if neg { -n } else { n })
+                .map_err(|_| SqlError::syntax(format!("bad identity option value {e}"))),
+            _ => Err(SqlError::syntax(format!("bad identity option value {e}"))),
+        },
+        _ => Err(SqlError::syntax(format!("bad identity option value {e}"))),
+    }
+}
+
+/// CREATE TABLE with an identity `START WITH n`: the ordinary translation, the option
+/// removed, then the key's high-water mark set to n - 1.
+pub(super) fn seeded_create(
+    stmt: &mut Statement,
+    ctx: &crate::sql::Context,
+    schema: &dyn Schema,
+) -> Result<Option<crate::sql::Translated>, SqlError> {
+    let Statement::CreateTable(ct) = stmt else {
+        return Ok(None);
+    };
+    let mut seed = None;
+    for col in &mut ct.columns {
+        if let Some(start) = start_value(col)? {
+            seed = Some(start);
+            for o in &mut col.options {
+                if let ColumnOption::Generated {
+                    sequence_options: Some(opts),
+                    ..
+                } = &mut o.option
+                {
+                    opts.retain(|x| !matches!(x, SequenceOptions::StartWith(..)));
+                }
+            }
+        }
+    }
+    let Some(start) = seed.filter(|s| *s != 1) else {
+        return Ok(None);
+    };
+    let table = table_key(&ct.name);
+    let mut t = crate::sql::classify::translate_statement(stmt.clone(), ctx, schema)?;
+    let Some(sql) = t.sqlite.as_mut() else {
+        return Ok(Some(t));
+    };
+    if !sql.to_ascii_uppercase().contains("AUTOINCREMENT") {
+        return Err(SqlError::unsupported(
+            "identity START WITH on a key declared apart from its column",
+        ));
+    }
+    let name = table.replace('\'', "''");
+    sql.push_str(&format!(
+        ";\nINSERT INTO sqlite_sequence (name, seq) SELECT '{name}', {} \
+         WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = '{name}')",
+        start - 1
+    ));
+    Ok(Some(t))
+}
+
 /// Whether every row of a VALUES source has DEFAULT at `position` (then no value is given).
 fn all_default(insert: &sqlparser::ast::Insert, position: Option<usize>) -> bool {
     let (Some(pos), Some(source)) = (position, insert.source.as_deref()) else {
@@ -135,6 +242,22 @@ fn always_columns(
 mod tests {
     use crate::sql::SqlError;
     use crate::sql::test_support::*;
+
+    #[test]
+    fn identity_start_seeds_the_key_and_other_options_are_refused() {
+        let sql = sqlite(
+            "CREATE TABLE t (id int GENERATED BY DEFAULT AS IDENTITY (START WITH 50) PRIMARY KEY)",
+        );
+        assert_eq!(
+            sql,
+            "CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT);\nINSERT INTO sqlite_sequence \
+             (name, seq) SELECT 't', 49 WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 't')"
+        );
+        assert_unsupported(
+            "CREATE TABLE t (id int GENERATED ALWAYS AS IDENTITY (INCREMENT BY 5) PRIMARY KEY)",
+            "identity option INCREMENT BY 5",
+        );
+    }
 
     #[test]
     fn explicit_values_for_always_identity_are_refused() {
