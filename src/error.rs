@@ -265,7 +265,7 @@ pub fn from_sqlite(message: &str) -> PgError {
     if msg.starts_with("FOREIGN KEY constraint failed") {
         return PgError::new(
             codes::FOREIGN_KEY_VIOLATION,
-            "insert or update violates a foreign key constraint",
+            "insert, update or delete violates a foreign key constraint",
         );
     }
     if let Some(rest) = msg.strip_prefix("CHECK constraint failed: ") {

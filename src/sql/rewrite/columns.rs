@@ -174,7 +174,7 @@ fn auto_increment_column(
     Ok(())
 }
 
-fn is_identity(option: &ColumnOption) -> bool {
+pub(super) fn is_identity(option: &ColumnOption) -> bool {
     match option {
         ColumnOption::Generated {
             generation_expr, ..

@@ -110,6 +110,7 @@ fn create_table(ct: &mut CreateTable) -> Result<(), SqlError> {
     for c in &mut ct.constraints {
         check_table_constraint(c)?;
     }
+    serial_as_key(ct);
     let roles: Vec<KeyRole> = ct
         .columns
         .iter()
@@ -120,6 +121,50 @@ fn create_table(ct: &mut CreateTable) -> Result<(), SqlError> {
     }
     super::constraint_names::name_checks(ct);
     Ok(())
+}
+
+/// A table without a primary key whose one SERIAL or identity column would otherwise be
+/// refused: that column becomes the key (SQLite auto-assigns only the rowid). The
+/// difference: explicit duplicate values in it are refused (23505) where PostgreSQL would
+/// store them.
+fn serial_as_key(ct: &mut CreateTable) {
+    let has_key = ct
+        .constraints
+        .iter()
+        .any(|c| matches!(c, TableConstraint::PrimaryKey(_)))
+        || ct.columns.iter().any(|c| {
+            c.options
+                .iter()
+                .any(|o| matches!(o.option, sqlparser::ast::ColumnOption::PrimaryKey(_)))
+        });
+    let generated: Vec<usize> = ct
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| {
+            super::types::serial_type(&c.data_type).is_some()
+                || c.options.iter().any(|o| columns::is_identity(&o.option))
+        })
+        .map(|(i, _)| i)
+        .collect();
+    if let ([i], false) = (generated.as_slice(), has_key) {
+        ct.columns[*i]
+            .options
+            .push(sqlparser::ast::ColumnOptionDef {
+                name: None,
+                option: sqlparser::ast::ColumnOption::PrimaryKey(
+                    sqlparser::ast::PrimaryKeyConstraint {
+                        name: None,
+                        index_name: None,
+                        index_type: None,
+                        columns: vec![],
+                        include: vec![],
+                        index_options: vec![],
+                        characteristics: None,
+                    },
+                ),
+            });
+    }
 }
 
 fn check_table_constraint(c: &mut TableConstraint) -> Result<(), SqlError> {

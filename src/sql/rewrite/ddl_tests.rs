@@ -43,6 +43,11 @@ fn bigserial_and_identity_keys_use_the_rowid_too() {
 
 #[test]
 fn serial_off_the_key_is_refused() {
+    // Without another key, the one serial column becomes it.
+    assert_eq!(
+        sqlite("CREATE TABLE t (id serial, v text)"),
+        "CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, v TEXT)"
+    );
     assert_unsupported(
         "CREATE TABLE t (id int PRIMARY KEY, n serial)",
         "SERIAL on a non-primary-key column",
@@ -52,7 +57,7 @@ fn serial_off_the_key_is_refused() {
         "SERIAL on a non-primary-key column",
     );
     assert_unsupported(
-        "CREATE TABLE t (a int GENERATED ALWAYS AS IDENTITY)",
+        "CREATE TABLE t (a int GENERATED ALWAYS AS IDENTITY, b serial)",
         "identity column on a non-primary-key column",
     );
 }
