@@ -5,6 +5,7 @@
 //! the backend's), nor encode wire messages (that is `wire/`'s).
 
 mod backend;
+mod constraint_errors;
 mod dbname;
 mod gucs;
 mod prepared;
@@ -225,7 +226,10 @@ impl Session {
 
     /// Runs one translated statement with bound parameters.
     pub async fn run(&mut self, t: &Translated, params: Vec<Value>) -> Result<Reply, PgError> {
-        let result = self.run_inner(t, params).await;
+        let result = self
+            .run_inner(t, params)
+            .await
+            .map_err(|e| constraint_errors::refine(e, self.schema()));
         if result.is_err()
             && let TxnState::Block(_) = self.txn
         {

@@ -25,7 +25,7 @@ mod rewrite;
 mod schema;
 mod session;
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 mod types;
 
 pub use error::SqlError;
