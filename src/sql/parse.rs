@@ -46,6 +46,9 @@ fn parse_error(sql: &str, err: ParserError) -> SqlError {
     if let Some(keyword) = unparsed_statement_keyword(sql) {
         return SqlError::unsupported(format!("{keyword} statement"));
     }
+    if let Some(construct) = super::pg_syntax::unparsed_construct(sql) {
+        return SqlError::unsupported(construct);
+    }
     let message = match err {
         ParserError::ParserError(m) | ParserError::TokenizerError(m) => m,
         ParserError::RecursionLimitExceeded => "statement is nested too deeply".to_string(),

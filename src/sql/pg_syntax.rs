@@ -39,6 +39,27 @@ pub(crate) fn normalize(sql: &str) -> Option<String> {
     changed.then_some(out)
 }
 
+/// A PostgreSQL construct that sqlparser cannot parse and pgrq does not support, named
+/// for a 0A000 instead of a syntax error.
+pub(crate) fn unparsed_construct(sql: &str) -> Option<&'static str> {
+    let tokens = Tokenizer::new(&PostgreSqlDialect {}, sql).tokenize().ok()?;
+    let words: Vec<String> = tokens
+        .iter()
+        .filter_map(|t| match t {
+            Token::Word(w) if w.quote_style.is_none() => Some(w.value.to_ascii_uppercase()),
+            Token::Whitespace(_) => None,
+            _ => Some(String::new()),
+        })
+        .collect();
+    words
+        .windows(2)
+        .find_map(|w| match (w[0].as_str(), w[1].as_str()) {
+            ("ALTER", "SEQUENCE") => Some("ALTER SEQUENCE"),
+            ("OVERRIDING", "SYSTEM" | "USER") => Some("INSERT … OVERRIDING SYSTEM/USER VALUE"),
+            _ => None,
+        })
+}
+
 fn keyword(t: &Token) -> Option<Keyword> {
     match t {
         Token::Word(w) if w.quote_style.is_none() => Some(w.keyword),
@@ -144,6 +165,19 @@ mod tests {
         );
         assert_eq!(normalize("CREATE SEQUENCE s INCREMENT 2 START 5"), None);
         assert_eq!(normalize("SELECT 1; SELECT 2"), None);
+    }
+
+    #[test]
+    fn unparsed_constructs_are_named() {
+        assert_eq!(
+            unparsed_construct("ALTER SEQUENCE s RESTART WITH 5"),
+            Some("ALTER SEQUENCE")
+        );
+        assert_eq!(
+            unparsed_construct("INSERT INTO t (id) OVERRIDING SYSTEM VALUE VALUES (1)"),
+            Some("INSERT … OVERRIDING SYSTEM/USER VALUE")
+        );
+        assert_eq!(unparsed_construct("SELECT 1"), None);
     }
 
     #[test]
