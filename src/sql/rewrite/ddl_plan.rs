@@ -66,6 +66,10 @@ pub(crate) fn plan_ddl(
             }
             comments::plan(*object_type, object_name, comment.as_deref(), schema).map(Some)
         }
+        Statement::AlterIndex {
+            name,
+            operation: sqlparser::ast::AlterIndexOperation::RenameIndex { index_name },
+        } => drops::rename_index(name, index_name, schema).map(Some),
         Statement::Truncate(t) => truncate::plan(t, schema).map(Some),
         Statement::Insert(_) | Statement::Update(_) => {
             identity::check(stmt, schema)?;

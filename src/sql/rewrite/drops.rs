@@ -209,6 +209,56 @@ fn without_foreign_keys_to(
     rebuild::statements(schema, &table, new, &copy)
 }
 
+/// `ALTER INDEX i RENAME TO j`, which SQLite lacks: the index dropped and created again
+/// under the new name.
+pub(super) fn rename_index(
+    name: &ObjectName,
+    to: &ObjectName,
+    schema: &dyn Schema,
+) -> Result<Translated, SqlError> {
+    let key = |n: &ObjectName| -> Result<String, SqlError> {
+        let mut n = n.clone();
+        relations::strip_schema(&mut n)?;
+        Ok(n.0
+            .last()
+            .and_then(|p| p.as_ident())
+            .map(relations::fold)
+            .unwrap_or_default())
+    };
+    let (from, to) = (key(name)?, key(to)?);
+    let objects = schema.objects();
+    let obj = objects
+        .iter()
+        .find(|o| o.kind == "index" && o.name.eq_ignore_ascii_case(&from))
+        .ok_or_else(|| SqlError::UndefinedTable {
+            message: format!("relation \"{from}\" does not exist"),
+        })?;
+    if objects.iter().any(|o| o.name.eq_ignore_ascii_case(&to)) {
+        return Err(SqlError::DuplicateObject {
+            message: format!("relation \"{to}\" already exists"),
+            relation: true,
+        });
+    }
+    let Ok(Some(Statement::CreateIndex(mut ci))) =
+        Parser::parse_sql(&SQLiteDialect {}, &obj.sql).map(|mut v| v.pop())
+    else {
+        return Err(SqlError::unsupported(format!(
+            "renaming index \"{from}\" (pgrq cannot read its definition)"
+        )));
+    };
+    ci.name = Some(ObjectName::from(vec![sqlparser::ast::Ident::with_quote(
+        '"',
+        to.clone(),
+    )]));
+    Ok(ddl(
+        "ALTER INDEX",
+        vec![
+            format!("DROP INDEX {}", quoted(&obj.name)),
+            Statement::CreateIndex(ci).to_string(),
+        ],
+    ))
+}
+
 /// Whether `stmt` is a DROP this file plans.
 pub(super) fn owns(stmt: &Statement) -> bool {
     matches!(
@@ -254,6 +304,22 @@ mod tests {
         assert!(matches!(
             err_with("DROP VIEW pv RESTRICT", &shop()),
             SqlError::DependentObjects { .. }
+        ));
+    }
+
+    #[test]
+    fn indexes_are_renamed_by_recreating_them() {
+        let m = mirror_from(&[
+            "CREATE TABLE t (a int, b text)",
+            "CREATE UNIQUE INDEX t_a ON t (a) WHERE b IS NOT NULL",
+        ]);
+        assert_eq!(
+            sqlite_with("ALTER INDEX public.t_a RENAME TO t_a_uniq", &m),
+            "DROP INDEX \"t_a\";\nCREATE UNIQUE INDEX \"t_a_uniq\" ON t(a) WHERE b IS NOT NULL"
+        );
+        assert!(matches!(
+            err_with("ALTER INDEX nope RENAME TO x", &m),
+            SqlError::UndefinedTable { .. }
         ));
     }
 
