@@ -389,6 +389,21 @@ fn pgrq_check(name: &str) -> Option<PgError> {
                 .with_detail(detail),
         );
     }
+    if let Some(t) = name.strip_prefix(m::INVALID_CHECK) {
+        let t = crate::sql::PgType::from_decl(t);
+        let shown = match t {
+            crate::sql::PgType::Int2 => "smallint",
+            crate::sql::PgType::Int4 => "integer",
+            crate::sql::PgType::Int8 => "bigint",
+            crate::sql::PgType::Float4 => "real",
+            crate::sql::PgType::Float8 => "double precision",
+            _ => "numeric",
+        };
+        return Some(PgError::new(
+            codes::INVALID_TEXT_REPRESENTATION,
+            format!("invalid input syntax for type {shown}"),
+        ));
+    }
     if let Some(t) = name.strip_prefix(m::ENUM_CHECK) {
         return Some(PgError::new(
             codes::INVALID_TEXT_REPRESENTATION,

@@ -29,5 +29,7 @@ pub const BPCHAR_CHECK: &str = "pgrq_bpchar_";
 pub const NUMERIC_CHECK: &str = "pgrq_numeric_";
 pub const ENUM_CHECK: &str = "pgrq_enum_";
 pub const IDENTITY_ALWAYS: &str = "pgrq_identity_always";
+/// On the transient `pgrq_guard` table of an ALTER COLUMN … TYPE: `pgrq_invalid_<type>`.
+pub const INVALID_CHECK: &str = "pgrq_invalid_";
 pub const SEQUENCE_MAX_CHECK: &str = "pgrq_seqmax_";
 pub const SEQUENCE_MIN_CHECK: &str = "pgrq_seqmin_";

@@ -15,6 +15,7 @@ use sqlparser::ast::{
 use super::ddl_plan::ddl;
 use super::rebuild::{self, translate_column, translate_constraint};
 use super::relations;
+use super::type_change;
 use crate::sql::markers::{BPCHAR_CHECK, ENUM_CHECK, NUMERIC_CHECK, VARCHAR_CHECK};
 use crate::sql::schema::Schema;
 use crate::sql::{Context, PgType, SqlError, Translated};
@@ -173,17 +174,21 @@ pub(super) fn plan(
         apply(op, &mut new, ctx, schema)?;
     }
     // Columns added by this statement are not copied: they take their default.
-    let copy: Vec<(String, String)> = rebuild::same_columns(&new)
-        .into_iter()
-        .filter(|(c, _)| {
-            table
-                .create
-                .columns
-                .iter()
-                .any(|k| k.name.value.eq_ignore_ascii_case(c))
-        })
-        .collect();
+    let mut copy = Vec::new();
+    let mut guards = Vec::new();
+    for col in &new.columns {
+        let old = table
+            .create
+            .columns
+            .iter()
+            .find(|k| k.name.value.eq_ignore_ascii_case(&col.name.value));
+        if let Some(old) = old {
+            copy.push((col.name.value.clone(), type_change::copy_expr(old, col)));
+            guards.extend(type_change::guard(&table.name, old, col));
+        }
+    }
     let mut stmts = rebuild::statements(schema, &table, new, &copy)?;
+    stmts.extend(guards);
     // PostgreSQL drops the indexes of a dropped column with it.
     let objects = schema.objects();
     stmts.retain(|s| {

@@ -117,6 +117,28 @@ fn types_without_an_assignment_cast_need_using() {
 }
 
 #[test]
+fn values_are_converted_as_postgres_converts_them() {
+    let m = mirror_from(&["CREATE TABLE v (r numeric(6,2), s text)"]);
+    let sql = sqlite_with("ALTER TABLE v ALTER COLUMN r TYPE int", &m);
+    assert!(
+        sql.contains("SELECT CAST(round(\"r\") AS INTEGER), \"s\" FROM"),
+        "{sql}"
+    );
+    let sql = sqlite_with(
+        "ALTER TABLE v ALTER COLUMN s TYPE bigint USING s::bigint",
+        &m,
+    );
+    assert!(
+        sql.ends_with(
+            "CREATE TABLE \"pgrq_guard\" (v NUMERIC CONSTRAINT \"pgrq_invalid_int8\" \
+         CHECK (typeof(v) IN ('integer', 'null')));\n\
+         INSERT INTO \"pgrq_guard\" (v) SELECT \"s\" FROM \"v\";\nDROP TABLE \"pgrq_guard\""
+        ),
+        "{sql}"
+    );
+}
+
+#[test]
 fn rebuild_refusals() {
     let m = mirror_from(&[
         "CREATE TABLE p (id int PRIMARY KEY, n int)",

@@ -32,6 +32,7 @@ mod sqlite_keywords;
 mod statement;
 mod time_defaults;
 mod truncate;
+mod type_change;
 mod type_checks;
 mod types;
 mod uuid_defaults;
