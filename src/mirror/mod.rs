@@ -187,6 +187,16 @@ impl crate::sql::Schema for Mirror {
         )
     }
 
+    fn table_sql(&self, table: &str) -> Option<String> {
+        let conn = self.conn().ok()?;
+        conn.query_row(
+            "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?1 COLLATE NOCASE",
+            [table],
+            |r| r.get(0),
+        )
+        .ok()
+    }
+
     fn objects(&self) -> Vec<crate::sql::SchemaObject> {
         let Ok(conn) = self.conn() else {
             return Vec::new();

@@ -39,6 +39,15 @@ pub trait Schema {
     fn objects(&self) -> Vec<SchemaObject> {
         Vec::new()
     }
+
+    /// The SQLite text that created table `table` (case-insensitive), if any; what the
+    /// hot path (every INSERT/UPDATE) asks instead of listing every object.
+    fn table_sql(&self, table: &str) -> Option<String> {
+        self.objects()
+            .into_iter()
+            .find(|o| o.kind == "table" && o.name.eq_ignore_ascii_case(table))
+            .map(|o| o.sql)
+    }
 }
 
 /// One row of `sqlite_schema`.

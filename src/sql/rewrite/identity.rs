@@ -217,15 +217,13 @@ fn always_columns(
     table: &sqlparser::ast::ObjectName,
 ) -> Result<Vec<String>, SqlError> {
     let key = table_key(table);
-    let marked = schema
-        .objects()
-        .into_iter()
-        .find(|o| o.kind == "table" && o.name.eq_ignore_ascii_case(&key))
-        .filter(|o| o.sql.contains(IDENTITY_ALWAYS));
-    let Some(obj) = marked else {
+    let Some(sql) = schema
+        .table_sql(&key)
+        .filter(|sql| sql.contains(IDENTITY_ALWAYS))
+    else {
         return Ok(Vec::new());
     };
-    let ct = rebuild::parse_create_table(&obj.sql)?;
+    let ct = rebuild::parse_create_table(&sql)?;
     Ok(ct
         .columns
         .iter()
