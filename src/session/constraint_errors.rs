@@ -1,5 +1,5 @@
 //! Constraint violations named as PostgreSQL names them. SQLite reports a unique violation
-//! by its columns and a CHECK by its name only; the schema (the mirror, or the open
+//! by its columns, a CHECK by its name only and a foreign key by nothing at all; the schema (the mirror, or the open
 //! block's view of it) tells which key or unique index those columns are and which table
 //! holds the check, so the error says `"t_pkey"`, the index's own name, or `new row for
 //! relation "t"` as PostgreSQL would.
@@ -12,13 +12,141 @@ use super::PgError;
 use crate::error::codes;
 use crate::sql::Schema;
 
-/// `e` with its constraint (and message) named after the schema, when it can tell.
-pub(super) fn refine(e: PgError, schema: &dyn Schema) -> PgError {
+/// `e` with its constraint (and message) named after the schema, when it can tell;
+/// `sqlite` is the statement that failed.
+pub(super) fn refine(e: PgError, schema: &dyn Schema, sqlite: Option<&str>) -> PgError {
     match e.code {
         codes::UNIQUE_VIOLATION => unique(e, schema),
         codes::CHECK_VIOLATION => check(e, schema),
+        codes::FOREIGN_KEY_VIOLATION => foreign_key(e, schema, sqlite),
         _ => e,
     }
+}
+
+/// A foreign key of `child`: (constraint name, its columns, the parent table).
+fn foreign_keys(schema: &dyn Schema, child: &str) -> Vec<(String, Vec<String>, String)> {
+    let Some(sql) = schema.table_sql(child) else {
+        return Vec::new();
+    };
+    let Ok(Some(Statement::CreateTable(ct))) =
+        Parser::parse_sql(&SQLiteDialect {}, &sql).map(|mut v| v.pop())
+    else {
+        return Vec::new();
+    };
+    let last = |n: &sqlparser::ast::ObjectName| {
+        n.0.last()
+            .and_then(|p| p.as_ident())
+            .map(|i| i.value.clone())
+            .unwrap_or_default()
+    };
+    let mut out = Vec::new();
+    for col in &ct.columns {
+        for o in &col.options {
+            if let sqlparser::ast::ColumnOption::ForeignKey(fk) = &o.option {
+                let name = o
+                    .name
+                    .as_ref()
+                    .map(|n| n.value.clone())
+                    .unwrap_or_else(|| format!("{child}_{}_fkey", col.name.value));
+                out.push((name, vec![col.name.value.clone()], last(&fk.foreign_table)));
+            }
+        }
+    }
+    for c in &ct.constraints {
+        if let TableConstraint::ForeignKey(fk) = c {
+            let cols: Vec<String> = fk.columns.iter().map(|i| i.value.clone()).collect();
+            let name = fk
+                .name
+                .as_ref()
+                .map(|n| n.value.clone())
+                .unwrap_or_else(|| format!("{child}_{}_fkey", cols.join("_")));
+            out.push((name, cols, last(&fk.foreign_table)));
+        }
+    }
+    out
+}
+
+/// What a write does to its table.
+#[derive(PartialEq)]
+enum Write {
+    Insert,
+    Update,
+    Delete,
+}
+
+/// The table an INSERT/UPDATE/DELETE writes, and how.
+fn target(sqlite: &str) -> Option<(String, Write)> {
+    let stmt = Parser::parse_sql(&SQLiteDialect {}, sqlite).ok()?.pop()?;
+    let name = |n: &sqlparser::ast::ObjectName| {
+        n.0.last()
+            .and_then(|p| p.as_ident())
+            .map(|i| i.value.clone())
+    };
+    match stmt {
+        Statement::Insert(i) => match &i.table {
+            sqlparser::ast::TableObject::TableName(n) => Some((name(n)?, Write::Insert)),
+            _ => None,
+        },
+        Statement::Update(u) => match &u.table.relation {
+            sqlparser::ast::TableFactor::Table { name: n, .. } => Some((name(n)?, Write::Update)),
+            _ => None,
+        },
+        Statement::Delete(d) => {
+            let from = match &d.from {
+                sqlparser::ast::FromTable::WithFromKeyword(f)
+                | sqlparser::ast::FromTable::WithoutKeyword(f) => f.first()?,
+            };
+            match &from.relation {
+                sqlparser::ast::TableFactor::Table { name: n, .. } => {
+                    Some((name(n)?, Write::Delete))
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Named when the statement's table has exactly one foreign key involved.
+fn foreign_key(mut e: PgError, schema: &dyn Schema, sqlite: Option<&str>) -> PgError {
+    let Some((table, write)) = sqlite.and_then(target) else {
+        return e;
+    };
+    let children: Vec<(String, String)> = schema
+        .objects()
+        .into_iter()
+        .filter(|o| o.kind == "table")
+        .flat_map(|o| {
+            foreign_keys(schema, &o.name)
+                .into_iter()
+                .filter(|(_, _, parent)| parent.eq_ignore_ascii_case(&table))
+                .map(move |(name, _, _)| (name, o.name.clone()))
+        })
+        .collect();
+    if write == Write::Delete {
+        if let [(name, child)] = children.as_slice() {
+            e.message = format!(
+                "update or delete on table \"{table}\" violates foreign key constraint \
+                 \"{name}\" on table \"{child}\""
+            );
+            e.fields.constraint = Some(name.clone());
+        }
+        e.fields.table = Some(table);
+        return e;
+    }
+    // An UPDATE may break a key either way: named only when nothing references the table.
+    let own = foreign_keys(schema, &table);
+    if let ([(name, _, _)], true) = (
+        own.as_slice(),
+        write == Write::Insert || children.is_empty(),
+    ) {
+        e.message = format!(
+            "insert or update on table \"{table}\" violates foreign key constraint \"{name}\""
+        );
+        e.fields.constraint = Some(name.clone());
+    }
+    e.fields.table = Some(table);
+    e
 }
 
 fn unique(mut e: PgError, schema: &dyn Schema) -> PgError {
@@ -138,7 +266,7 @@ mod tests {
              a int, b int, CONSTRAINT ab UNIQUE (a, b))",
             "CREATE UNIQUE INDEX t_email_idx ON t (email)",
         ]);
-        let name = |msg: &str| refine(from_sqlite(msg), &m).message;
+        let name = |msg: &str| refine(from_sqlite(msg), &m, None).message;
         assert_eq!(
             name("UNIQUE constraint failed: t.id"),
             "duplicate key value violates unique constraint \"t_pkey\""
@@ -154,6 +282,24 @@ mod tests {
         assert_eq!(
             name("CHECK constraint failed: t_n_check"),
             "new row for relation \"t\" violates check constraint \"t_n_check\""
+        );
+    }
+
+    #[test]
+    fn foreign_key_violations_name_the_key_when_there_is_one() {
+        let m = mirror_from(&[
+            "CREATE TABLE p (id int PRIMARY KEY)",
+            "CREATE TABLE c (id int, p_id int REFERENCES p (id))",
+        ]);
+        let fk = || from_sqlite("FOREIGN KEY constraint failed");
+        assert_eq!(
+            refine(fk(), &m, Some("INSERT INTO c (p_id) VALUES (9)")).message,
+            "insert or update on table \"c\" violates foreign key constraint \"c_p_id_fkey\""
+        );
+        assert_eq!(
+            refine(fk(), &m, Some("DELETE FROM p WHERE id = 1")).message,
+            "update or delete on table \"p\" violates foreign key constraint \"c_p_id_fkey\" \
+             on table \"c\""
         );
     }
 }

@@ -229,7 +229,7 @@ impl Session {
         let result = self
             .run_inner(t, params)
             .await
-            .map_err(|e| constraint_errors::refine(e, self.schema()));
+            .map_err(|e| constraint_errors::refine(e, self.schema(), t.sqlite.as_deref()));
         if result.is_err()
             && let TxnState::Block(_) = self.txn
         {
