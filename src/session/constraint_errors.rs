@@ -23,8 +23,9 @@ pub(super) fn refine(e: PgError, schema: &dyn Schema, sqlite: Option<&str>) -> P
     }
 }
 
-/// A foreign key of `child`: (constraint name, its columns, the parent table).
-fn foreign_keys(schema: &dyn Schema, child: &str) -> Vec<(String, Vec<String>, String)> {
+/// A foreign key of `child`: (constraint name, whether deleting the parent row acts on the
+/// child (CASCADE, SET NULL, SET DEFAULT) rather than failing, the parent table).
+fn foreign_keys(schema: &dyn Schema, child: &str) -> Vec<(String, bool, String)> {
     let Some(sql) = schema.table_sql(child) else {
         return Vec::new();
     };
@@ -48,7 +49,7 @@ fn foreign_keys(schema: &dyn Schema, child: &str) -> Vec<(String, Vec<String>, S
                     .as_ref()
                     .map(|n| n.value.clone())
                     .unwrap_or_else(|| format!("{child}_{}_fkey", col.name.value));
-                out.push((name, vec![col.name.value.clone()], last(&fk.foreign_table)));
+                out.push((name, acts(fk.on_delete), last(&fk.foreign_table)));
             }
         }
     }
@@ -60,10 +61,15 @@ fn foreign_keys(schema: &dyn Schema, child: &str) -> Vec<(String, Vec<String>, S
                 .as_ref()
                 .map(|n| n.value.clone())
                 .unwrap_or_else(|| format!("{child}_{}_fkey", cols.join("_")));
-            out.push((name, cols, last(&fk.foreign_table)));
+            out.push((name, acts(fk.on_delete), last(&fk.foreign_table)));
         }
     }
     out
+}
+
+fn acts(on_delete: Option<sqlparser::ast::ReferentialAction>) -> bool {
+    use sqlparser::ast::ReferentialAction as A;
+    matches!(on_delete, Some(A::Cascade | A::SetNull | A::SetDefault))
 }
 
 /// What a write does to its table.
@@ -119,7 +125,7 @@ fn foreign_key(mut e: PgError, schema: &dyn Schema, sqlite: Option<&str>) -> PgE
         .flat_map(|o| {
             foreign_keys(schema, &o.name)
                 .into_iter()
-                .filter(|(_, _, parent)| parent.eq_ignore_ascii_case(&table))
+                .filter(|(_, acts, parent)| !acts && parent.eq_ignore_ascii_case(&table))
                 .map(move |(name, _, _)| (name, o.name.clone()))
         })
         .collect();
