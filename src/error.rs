@@ -122,6 +122,12 @@ pub mod codes {
     pub const SUBSTRING_ERROR: &str = "22011";
     pub const INVALID_DATETIME_FORMAT: &str = "22007";
     pub const DATETIME_FIELD_OVERFLOW: &str = "22008";
+    pub const STRING_DATA_RIGHT_TRUNCATION: &str = "22001";
+    pub const SEQUENCE_GENERATOR_LIMIT_EXCEEDED: &str = "2200H";
+    pub const OBJECT_NOT_IN_PREREQUISITE_STATE: &str = "55000";
+    pub const GENERATED_ALWAYS: &str = "428C9";
+    pub const DEPENDENT_OBJECTS_STILL_EXIST: &str = "2BP01";
+    pub const INVALID_FOREIGN_KEY: &str = "42830";
     pub const INVALID_AUTHORIZATION: &str = "28000";
     pub const INVALID_PASSWORD: &str = "28P01";
     pub const INVALID_CATALOG_NAME: &str = "3D000";
@@ -145,6 +151,32 @@ impl From<&SqlError> for PgError {
             SqlError::UndefinedFunction { .. } => codes::UNDEFINED_FUNCTION,
             SqlError::InvalidParameterRef { .. } => codes::UNDEFINED_PARAMETER,
             SqlError::InvalidText { .. } => codes::INVALID_TEXT_REPRESENTATION,
+            SqlError::UndefinedObject { .. } => codes::UNDEFINED_OBJECT,
+            SqlError::InvalidParameter { .. } => codes::INVALID_PARAMETER_VALUE,
+            SqlError::UndefinedTable { .. } => codes::UNDEFINED_TABLE,
+            SqlError::UndefinedColumn { .. } => codes::UNDEFINED_COLUMN,
+            SqlError::DuplicateObject { relation: true, .. } => codes::DUPLICATE_TABLE,
+            SqlError::DuplicateObject { .. } => codes::DUPLICATE_OBJECT,
+            SqlError::GeneratedAlways { column, update } => {
+                let e = PgError::new(codes::GENERATED_ALWAYS, e.to_string()).with_detail(format!(
+                    "Column \"{column}\" is an identity column defined as GENERATED ALWAYS."
+                ));
+                return if *update {
+                    e
+                } else {
+                    e.with_hint("Use OVERRIDING SYSTEM VALUE to override.")
+                };
+            }
+            SqlError::CannotCastAutomatically { column, type_name } => {
+                return PgError::new(codes::DATATYPE_MISMATCH, e.to_string()).with_hint(format!(
+                    "You might need to specify \"USING {column}::{type_name}\"."
+                ));
+            }
+            SqlError::DependentObjects { detail, .. } => {
+                return PgError::new(codes::DEPENDENT_OBJECTS_STILL_EXIST, e.to_string())
+                    .with_detail(detail.clone())
+                    .with_hint("Use DROP ... CASCADE to drop the dependent objects too.");
+            }
         };
         PgError::new(code, e.to_string())
     }
@@ -210,6 +242,18 @@ pub fn from_sqlite(message: &str) -> PgError {
     if let Some(e) = raised(msg) {
         return e;
     }
+    if let Some(index) = msg
+        .strip_prefix("UNIQUE constraint failed: index '")
+        .and_then(|r| r.strip_suffix('\''))
+    {
+        // A unique index on expressions: SQLite names the index, not the columns.
+        let mut e = PgError::new(
+            codes::UNIQUE_VIOLATION,
+            format!("duplicate key value violates unique constraint \"{index}\""),
+        );
+        e.fields.constraint = Some(index.to_string());
+        return e;
+    }
     if let Some(rest) = msg.strip_prefix("UNIQUE constraint failed: ") {
         let (table, cols) = split_table_columns(rest);
         let constraint = format!("{table}_{}_key", cols.join("_"));
@@ -235,13 +279,30 @@ pub fn from_sqlite(message: &str) -> PgError {
         e.fields.column = Some(column);
         return e;
     }
+    if let Some(rest) = msg.strip_prefix("foreign key mismatch - ") {
+        // `"c" referencing "p"`: the referenced columns are not a key of the parent.
+        let parent = rest
+            .rsplit(" referencing ")
+            .next()
+            .unwrap_or(rest)
+            .trim_matches('"');
+        return PgError::new(
+            codes::INVALID_FOREIGN_KEY,
+            format!(
+                "there is no unique constraint matching given keys for referenced table \"{parent}\""
+            ),
+        );
+    }
     if msg.starts_with("FOREIGN KEY constraint failed") {
         return PgError::new(
             codes::FOREIGN_KEY_VIOLATION,
-            "insert or update violates a foreign key constraint",
+            "insert, update or delete violates a foreign key constraint",
         );
     }
     if let Some(rest) = msg.strip_prefix("CHECK constraint failed: ") {
+        if let Some(e) = pgrq_check(rest) {
+            return e;
+        }
         let mut e = PgError::new(
             codes::CHECK_VIOLATION,
             format!("new row violates check constraint \"{rest}\""),
@@ -251,9 +312,26 @@ pub fn from_sqlite(message: &str) -> PgError {
     }
     if let Some(t) = msg.strip_prefix("no such table: ") {
         let t = t.strip_prefix("main.").unwrap_or(t);
+        let t = t
+            .strip_prefix(crate::sql::markers::SEQUENCE_TABLE)
+            .unwrap_or(t);
         return PgError::new(
             codes::UNDEFINED_TABLE,
             format!("relation \"{t}\" does not exist"),
+        );
+    }
+    if let Some(v) = msg.strip_prefix("no such view: ") {
+        let v = v.strip_prefix("main.").unwrap_or(v);
+        return PgError::new(
+            codes::UNDEFINED_TABLE,
+            format!("view \"{v}\" does not exist"),
+        );
+    }
+    if let Some(i) = msg.strip_prefix("no such index: ") {
+        let i = i.strip_prefix("main.").unwrap_or(i);
+        return PgError::new(
+            codes::UNDEFINED_OBJECT,
+            format!("index \"{i}\" does not exist"),
         );
     }
     if let Some(c) = msg.strip_prefix("no such column: ") {
@@ -271,9 +349,16 @@ pub fn from_sqlite(message: &str) -> PgError {
     if let Some(rest) = msg.strip_prefix("table ")
         && let Some(t) = rest.strip_suffix(" already exists")
     {
+        let bare = t.trim_matches('"');
+        if let Some(s) = bare.strip_prefix(crate::sql::markers::SEQUENCE_TABLE) {
+            return PgError::new(
+                codes::DUPLICATE_TABLE,
+                format!("relation \"{s}\" already exists"),
+            );
+        }
         return PgError::new(
             codes::DUPLICATE_TABLE,
-            format!("relation {t} already exists"),
+            format!("relation \"{bare}\" already exists"),
         );
     }
     if let Some(rest) = msg.strip_prefix("index ")
@@ -281,7 +366,7 @@ pub fn from_sqlite(message: &str) -> PgError {
     {
         return PgError::new(
             codes::DUPLICATE_TABLE,
-            format!("relation {i} already exists"),
+            format!("relation \"{}\" already exists", i.trim_matches('"')),
         );
     }
     if msg.contains("syntax error") || msg.starts_with("incomplete input") {
@@ -321,6 +406,78 @@ fn raised(msg: &str) -> Option<PgError> {
     .find(|c| *c == code)?;
     // SQLite quotes the path with %Q, doubling single quotes.
     Some(PgError::new(code, text.replace("''", "'")))
+}
+
+/// The error PostgreSQL gives where one of pgrq's own CHECK constraints failed (see
+/// `sql::markers`), identified by its name.
+fn pgrq_check(name: &str) -> Option<PgError> {
+    use crate::sql::markers as m;
+    if let Some(n) = name.strip_prefix(m::VARCHAR_CHECK) {
+        return Some(PgError::new(
+            codes::STRING_DATA_RIGHT_TRUNCATION,
+            format!("value too long for type character varying({n})"),
+        ));
+    }
+    if let Some(n) = name.strip_prefix(m::BPCHAR_CHECK) {
+        return Some(PgError::new(
+            codes::STRING_DATA_RIGHT_TRUNCATION,
+            format!("value too long for type character({n})"),
+        ));
+    }
+    if let Some((p, s)) = name
+        .strip_prefix(m::NUMERIC_CHECK)
+        .and_then(|ps| ps.split_once('_'))
+    {
+        let (p, s) = (p.parse::<u32>().ok()?, s.parse::<u32>().ok()?);
+        let detail = if p > s {
+            format!(
+                "A field with precision {p}, scale {s} must round to an absolute value less than 10^{}.",
+                p - s
+            )
+        } else {
+            format!(
+                "A field with precision {p}, scale {s} must round to an absolute value less than 1."
+            )
+        };
+        return Some(
+            PgError::new(codes::NUMERIC_VALUE_OUT_OF_RANGE, "numeric field overflow")
+                .with_detail(detail),
+        );
+    }
+    if let Some(t) = name.strip_prefix(m::INVALID_CHECK) {
+        let t = crate::sql::PgType::from_decl(t);
+        let shown = match t {
+            crate::sql::PgType::Int2 => "smallint",
+            crate::sql::PgType::Int4 => "integer",
+            crate::sql::PgType::Int8 => "bigint",
+            crate::sql::PgType::Float4 => "real",
+            crate::sql::PgType::Float8 => "double precision",
+            _ => "numeric",
+        };
+        return Some(PgError::new(
+            codes::INVALID_TEXT_REPRESENTATION,
+            format!("invalid input syntax for type {shown}"),
+        ));
+    }
+    if let Some(t) = name.strip_prefix(m::ENUM_CHECK) {
+        return Some(PgError::new(
+            codes::INVALID_TEXT_REPRESENTATION,
+            format!("invalid input value for enum {t}"),
+        ));
+    }
+    if let Some(s) = name.strip_prefix(m::SEQUENCE_MAX_CHECK) {
+        return Some(PgError::new(
+            codes::SEQUENCE_GENERATOR_LIMIT_EXCEEDED,
+            format!("nextval: reached maximum value of sequence \"{s}\""),
+        ));
+    }
+    if let Some(s) = name.strip_prefix(m::SEQUENCE_MIN_CHECK) {
+        return Some(PgError::new(
+            codes::SEQUENCE_GENERATOR_LIMIT_EXCEEDED,
+            format!("nextval: reached minimum value of sequence \"{s}\""),
+        ));
+    }
+    None
 }
 
 /// `t.a, t.b` → (`t`, [`a`, `b`]).
@@ -394,6 +551,66 @@ mod tests {
         );
         let e = from_sqlite("NOT NULL constraint failed: t.name");
         assert_eq!(e.fields.column.as_deref(), Some("name"));
+    }
+
+    #[test]
+    fn pgrq_constraints_read_back_as_postgres_errors() {
+        let cases = [
+            (
+                "CHECK constraint failed: pgrq_varchar_20",
+                "22001",
+                "value too long for type character varying(20)",
+            ),
+            (
+                "CHECK constraint failed: pgrq_bpchar_2",
+                "22001",
+                "value too long for type character(2)",
+            ),
+            (
+                "CHECK constraint failed: pgrq_numeric_5_2",
+                "22003",
+                "numeric field overflow",
+            ),
+            (
+                "CHECK constraint failed: pgrq_enum_mood",
+                "22P02",
+                "invalid input value for enum mood",
+            ),
+            (
+                "CHECK constraint failed: pgrq_seqmax_s",
+                "2200H",
+                "nextval: reached maximum value of sequence \"s\"",
+            ),
+            (
+                "no such table: pgrq_seq_s",
+                "42P01",
+                "relation \"s\" does not exist",
+            ),
+            (
+                "table \"pgrq_seq_s\" already exists",
+                "42P07",
+                "relation \"s\" already exists",
+            ),
+            ("no such view: v", "42P01", "view \"v\" does not exist"),
+            (
+                "no such index: main.i",
+                "42704",
+                "index \"i\" does not exist",
+            ),
+        ];
+        for (msg, code, text) in cases {
+            let e = from_sqlite(msg);
+            assert_eq!((e.code, e.message.as_str()), (code, text), "{msg}");
+        }
+        assert_eq!(
+            from_sqlite("CHECK constraint failed: pgrq_numeric_5_2")
+                .fields
+                .detail
+                .as_deref(),
+            Some(
+                "A field with precision 5, scale 2 must round to an absolute value less than 10^3."
+            )
+        );
     }
 
     #[test]

@@ -15,6 +15,7 @@ use sqlparser::dialect::SQLiteDialect;
 use sqlparser::parser::Parser;
 
 use super::pgtypes::{self, ColType};
+use crate::sql::markers;
 
 #[derive(Debug, Clone, Default)]
 pub struct Model {
@@ -116,7 +117,22 @@ impl Model {
                 tracing::warn!(%name, "catalog: cannot parse stored DDL");
                 continue;
             };
+            // pgrq's own objects stand for PostgreSQL objects of other kinds (see
+            // `sql::markers`) and are never shown as tables or views.
+            if let Some(seq) = name.strip_prefix(markers::SEQUENCE_TABLE) {
+                if kind == "table" {
+                    m.sequences.push(Sequence::explicit(seq));
+                }
+                continue;
+            }
+            let own = name.starts_with(markers::PREFIX);
             match (kind.as_str(), stmts.pop()) {
+                ("view", Some(Statement::CreateView(cv)))
+                    if name.starts_with(markers::ENUM_VIEW) =>
+                {
+                    m.enum_from_view(&name[markers::ENUM_VIEW.len()..], &cv);
+                }
+                _ if own => {}
                 ("table", Some(Statement::CreateTable(ct))) => m.add_table(&ct, sql),
                 ("view", Some(Statement::CreateView(cv))) => m.add_view(&cv, view_columns),
                 ("index", Some(Statement::CreateIndex(ci))) => m.add_index(&ci),
@@ -138,22 +154,28 @@ impl Model {
             let mut default = None;
             let mut primary = false;
             for opt in &col.options {
-                if let Some(t) = opt
-                    .name
-                    .as_ref()
-                    .and_then(|n| n.value.strip_prefix(crate::sql::TYPE_MARKER_PREFIX))
-                {
+                // `pgrq_type_<t>` records a key's type, `pgrq_enum_<e>` an enum column's.
+                let type_marker = opt.name.as_ref().and_then(|n| {
+                    n.value
+                        .strip_prefix(crate::sql::TYPE_MARKER_PREFIX)
+                        .or_else(|| n.value.strip_prefix(markers::ENUM_CHECK))
+                });
+                if let Some(t) = type_marker {
                     marker = Some(t.to_string());
                 }
-                let marker_named = opt
-                    .name
-                    .as_ref()
-                    .is_some_and(|n| n.value.starts_with(crate::sql::TYPE_MARKER_PREFIX));
+                let marker_named = type_marker.is_some();
+                // Other `pgrq_` names are pgrq's own checks (type limits, identity):
+                // part of the column's type, not constraints of the table.
+                let own_check = !marker_named
+                    && opt
+                        .name
+                        .as_ref()
+                        .is_some_and(|n| n.value.starts_with(markers::PREFIX));
                 let given = opt
                     .name
                     .as_ref()
                     .map(|n| n.value.clone())
-                    .filter(|n| !n.starts_with(crate::sql::TYPE_MARKER_PREFIX));
+                    .filter(|n| !n.starts_with(markers::PREFIX));
                 match &opt.option {
                     ColumnOption::NotNull => not_null = true,
                     ColumnOption::Default(e) => default = Some(e.clone()),
@@ -192,6 +214,7 @@ impl Model {
                     }
                     // A type marker on a CHECK is the domain of an enum column, not a
                     // constraint of the table.
+                    ColumnOption::Check(_) if own_check => {}
                     ColumnOption::Check(c) if marker_named => {
                         if let Some(t) = marker.as_deref() {
                             self.enum_from_check(t, &c.expr);
@@ -356,6 +379,33 @@ impl Model {
 impl Model {
     /// An enum type is self-described by the CHECK its columns carry under their
     /// `pgrq_type_<enum>` marker: `CHECK (col IN ('sad', 'ok', 'happy'))`, labels in order.
+    /// An enum type from its `pgrq_enum_<e>` view: `VALUES (1, 'a'), (2, 'b'), …`.
+    fn enum_from_view(&mut self, name: &str, cv: &CreateView) {
+        if self.enums.iter().any(|e| e.name == name) {
+            return;
+        }
+        let sqlparser::ast::SetExpr::Values(values) = cv.query.body.as_ref() else {
+            return;
+        };
+        let labels: Option<Vec<String>> = values
+            .rows
+            .iter()
+            .map(|row| match row.get(1) {
+                Some(Expr::Value(v)) => match &v.value {
+                    sqlparser::ast::Value::SingleQuotedString(s) => Some(s.clone()),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect();
+        if let Some(labels) = labels {
+            self.enums.push(EnumType {
+                name: name.to_string(),
+                labels,
+            });
+        }
+    }
+
     fn enum_from_check(&mut self, name: &str, check: &Expr) {
         if pgtypes::builtin_named(name).is_some() || self.enums.iter().any(|e| e.name == name) {
             return;
@@ -388,6 +438,22 @@ impl Model {
 }
 
 impl Sequence {
+    /// A sequence made by CREATE SEQUENCE. Its options live in the rows of its
+    /// `pgrq_seq_<s>` table, which the schema does not hold: the catalog shows
+    /// PostgreSQL's defaults for a bigint sequence.
+    fn explicit(name: &str) -> Sequence {
+        Sequence {
+            name: name.to_string(),
+            type_oid: 20,
+            start: 1,
+            increment: 1,
+            min: 1,
+            max: i64::MAX,
+            cycle: false,
+            owned_by: None,
+        }
+    }
+
     fn serial(name: &str, type_oid: u32, table: &str, column: &str) -> Sequence {
         let max = match type_oid {
             21 => i64::from(i16::MAX),

@@ -546,3 +546,52 @@ fn psql_show_view_tablespaces_event_triggers_large_objects() {
     );
     assert!(r.rows.is_empty());
 }
+
+#[test]
+fn pgrq_own_objects_show_as_sequences_and_enums_never_as_tables() {
+    let (m, mut ddl) = mirror_and_ddl();
+    for stmt in [
+        "CREATE SEQUENCE ticket_seq START 5",
+        "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')",
+        "CREATE TYPE unused AS ENUM ('x')",
+        "CREATE TABLE moods (id serial PRIMARY KEY, m mood NOT NULL, code char(3))",
+    ] {
+        let t = sql::translate_with(stmt, &ctx(), &m)
+            .unwrap_or_else(|e| panic!("{stmt}: {e}"))
+            .remove(0);
+        ddl.push(t.sqlite.unwrap());
+        m.load(&ddl).unwrap();
+    }
+    let r = run(&m, &fixture("dT", "")[0]);
+    let types: Vec<&str> = r.rows.iter().map(|x| x[1].as_str()).collect();
+    assert_eq!(types, ["mood", "unused"]);
+    let r = run(&m, &fixture("ds", "")[0]);
+    let seqs: Vec<&str> = r.rows.iter().map(|x| x[1].as_str()).collect();
+    assert_eq!(
+        seqs,
+        [
+            "authors_id_seq",
+            "books_id_seq",
+            "moods_id_seq",
+            "ticket_seq"
+        ]
+    );
+    let r = run(
+        &m,
+        "SELECT relname FROM pg_catalog.pg_class WHERE relname LIKE 'pgrq%' \
+         UNION ALL SELECT conname FROM pg_catalog.pg_constraint WHERE conname LIKE 'pgrq%'",
+    );
+    assert!(r.rows.is_empty(), "pgrq's own names leak: {:?}", r.rows);
+    let r = run(
+        &m,
+        "SELECT enumlabel FROM pg_catalog.pg_enum WHERE enumtypid = 'mood'::regtype \
+         ORDER BY enumsortorder",
+    );
+    assert_eq!(r.rows, [["sad"], ["ok"], ["happy"]]);
+    let r = run(
+        &m,
+        "SELECT column_name, udt_name FROM information_schema.columns \
+         WHERE table_name = 'moods' ORDER BY ordinal_position",
+    );
+    assert_eq!(r.rows, [["id", "int4"], ["m", "mood"], ["code", "bpchar"]]);
+}

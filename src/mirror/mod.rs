@@ -117,6 +117,21 @@ impl Mirror {
         Ok(())
     }
 
+    /// A private copy of this schema with `ddl` (SQLite text) applied: the schema as an
+    /// open transaction block sees it, which the shared mirror must not show before
+    /// COMMIT.
+    pub fn with_applied(&self, ddl: &str) -> Result<Mirror, MirrorError> {
+        let mut all: Vec<String> = crate::sql::Schema::objects(self)
+            .into_iter()
+            .filter(|o| !o.name.starts_with("sqlite_"))
+            .map(|o| o.sql)
+            .collect();
+        all.push(ddl.to_string());
+        let m = Mirror::new()?;
+        m.load(&all)?;
+        Ok(m)
+    }
+
     /// Prepares `sql` (SQLite text with `?N` parameters) without running it.
     pub fn describe(&self, sql: &str) -> Result<Described, MirrorError> {
         let conn = self.conn()?;
@@ -226,6 +241,40 @@ impl crate::sql::Schema for Mirror {
                 })
                 .collect(),
         )
+    }
+
+    fn table_sql(&self, table: &str) -> Option<String> {
+        let conn = self.conn().ok()?;
+        conn.query_row(
+            "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?1 COLLATE NOCASE",
+            [table],
+            |r| r.get(0),
+        )
+        .ok()
+    }
+
+    fn objects(&self) -> Vec<crate::sql::SchemaObject> {
+        let Ok(conn) = self.conn() else {
+            return Vec::new();
+        };
+        let Ok(mut stmt) = conn.prepare(
+            "SELECT type, name, tbl_name, sql FROM sqlite_schema WHERE sql IS NOT NULL \
+             ORDER BY rowid",
+        ) else {
+            return Vec::new();
+        };
+        let rows = stmt.query_map([], |r| {
+            Ok(crate::sql::SchemaObject {
+                kind: r.get(0)?,
+                name: r.get(1)?,
+                table: r.get(2)?,
+                sql: r.get(3)?,
+            })
+        });
+        match rows {
+            Ok(rows) => rows.filter_map(Result::ok).collect(),
+            Err(_) => Vec::new(),
+        }
     }
 }
 
@@ -368,6 +417,17 @@ mod tests {
                 .len(),
             1
         );
+    }
+
+    #[test]
+    fn a_private_copy_sees_applied_ddl_and_the_original_does_not() {
+        let m = mirror(&["CREATE TABLE t (a INT)"]);
+        let block = m
+            .with_applied("CREATE TABLE u (b INT); CREATE INDEX ui ON u (b)")
+            .unwrap();
+        assert!(block.table_columns("t").is_some());
+        assert!(block.table_columns("u").is_some());
+        assert!(m.table_columns("u").is_none());
     }
 
     #[test]

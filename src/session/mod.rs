@@ -6,10 +6,12 @@
 
 mod backend;
 mod catalog;
+mod constraint_errors;
 mod dbname;
 mod gucs;
 mod prepared;
 mod reply;
+mod sequences;
 #[cfg(test)]
 mod tests;
 
@@ -43,9 +45,13 @@ pub struct Session {
     txn: TxnState,
     /// DDL ran inside the open block: refresh the mirror after COMMIT.
     block_has_ddl: bool,
+    /// The schema as the open block sees it (its own DDL applied), when it ran DDL.
+    block_schema: Option<Arc<Mirror>>,
     backend: Arc<dyn Backend>,
     mirror: Arc<Mirror>,
     ctx: sql::Context,
+    /// `currval`/`lastval` of this session.
+    sequences: sequences::SessionSequences,
 }
 
 impl Session {
@@ -69,9 +75,11 @@ impl Session {
             gucs,
             txn: TxnState::Idle,
             block_has_ddl: false,
+            block_schema: None,
             backend,
             mirror,
             ctx,
+            sequences: Default::default(),
         })
     }
 
@@ -102,48 +110,60 @@ impl Session {
     pub async fn simple_query(&mut self, text: &str) -> Vec<Result<Reply, PgError>> {
         self.tick();
         self.ensure_mirror().await;
-        let mut stmts = match self.translate(text) {
-            Ok(s) => s,
-            Err(err) => {
-                if let TxnState::Block(_) = self.txn {
-                    self.txn = TxnState::Failed;
+        // Each statement's translation; one that fails is an error only when it is reached,
+        // since DDL earlier in the string may create what it needs.
+        let mut stmts: Vec<Result<Translated, PgError>> = match self.translate(text) {
+            Ok(s) => s.into_iter().map(Ok).collect(),
+            Err(err) => match self.translate_each(text) {
+                Some(each) if ddl_before_first_error(&each) => each,
+                _ => {
+                    if let TxnState::Block(_) = self.txn {
+                        self.txn = TxnState::Failed;
+                    }
+                    return vec![Err(err)];
                 }
-                return vec![Err(err)];
-            }
+            },
         };
         // PostgreSQL runs the statements of one Query message as one implicit transaction
         // unless they control transactions themselves. pgrq does so when they write and
         // hold no DDL (uncommitted DDL is invisible to the schema mirror that translation
         // relies on; strings with DDL run statement by statement).
-        let kinds = || stmts.iter().map(|t| &t.kind);
+        let kinds = || stmts.iter().flatten().map(|t| &t.kind);
         let implicit = stmts.len() > 1
             && self.txn == TxnState::Idle
             && kinds().any(|k| matches!(k, StatementKind::Write))
             && !kinds().any(|k| matches!(k, StatementKind::Ddl | StatementKind::Transaction(_)));
         if implicit {
             self.txn = TxnState::Block(Vec::new());
+            self.block_schema = None;
         }
         let mut out = Vec::with_capacity(stmts.len());
         let mut i = 0;
         while i < stmts.len() {
-            let r = self.run(&stmts[i], Vec::new()).await;
+            let (r, is_ddl) = match &stmts[i] {
+                Ok(t) => (
+                    self.run(t, Vec::new()).await,
+                    matches!(t.kind, StatementKind::Ddl),
+                ),
+                Err(e) => {
+                    if let TxnState::Block(_) = self.txn {
+                        self.txn = TxnState::Failed;
+                    }
+                    (Err(e.clone()), false)
+                }
+            };
             let failed = r.is_err();
-            let ddl_done = !failed
-                && matches!(stmts[i].kind, StatementKind::Ddl)
-                && self.txn == TxnState::Idle;
+            let ddl_done = !failed && is_ddl && self.txn == TxnState::Idle;
             out.push(r);
             if failed {
                 break;
             }
             if ddl_done && i + 1 < stmts.len() {
                 // The mirror now knows the new schema: translate what follows against it.
-                match self.translate(text) {
-                    Ok(again) if again.len() == stmts.len() => stmts = again,
-                    Ok(_) => {}
-                    Err(e) => {
-                        out.push(Err(e));
-                        break;
-                    }
+                if let Some(again) = self.translate_each(text)
+                    && again.len() == stmts.len()
+                {
+                    stmts = again;
                 }
             }
             i += 1;
@@ -165,7 +185,30 @@ impl Session {
     }
 
     fn translate(&self, text: &str) -> Result<Vec<Translated>, PgError> {
-        Ok(sql::translate_with(text, &self.ctx, &*self.mirror)?)
+        Ok(sql::translate_with(text, &self.ctx, self.schema())?)
+    }
+
+    /// The mirror Describe uses: the block's own view of the schema when it ran DDL.
+    fn describing_mirror(&self) -> Arc<Mirror> {
+        match (&self.block_schema, &self.txn) {
+            (Some(m), TxnState::Block(_) | TxnState::Failed) => m.clone(),
+            _ => self.mirror.clone(),
+        }
+    }
+
+    /// The schema statements are translated against: the shared mirror, or inside a
+    /// block that ran DDL, that block's own view of it.
+    fn schema(&self) -> &dyn sql::Schema {
+        match (&self.block_schema, &self.txn) {
+            (Some(m), TxnState::Block(_) | TxnState::Failed) => &**m,
+            _ => &*self.mirror,
+        }
+    }
+
+    /// Each statement of `text` translated on its own; `None` if `text` does not parse.
+    fn translate_each(&self, text: &str) -> Option<Vec<Result<Translated, PgError>>> {
+        let each = sql::translate_each(text, &self.ctx, self.schema()).ok()?;
+        Some(each.into_iter().map(|r| r.map_err(PgError::from)).collect())
     }
 
     /// Translates one statement for the extended protocol (Parse).
@@ -184,7 +227,10 @@ impl Session {
 
     /// Runs one translated statement with bound parameters.
     pub async fn run(&mut self, t: &Translated, params: Vec<Value>) -> Result<Reply, PgError> {
-        let result = self.run_inner(t, params).await;
+        let result = self
+            .run_inner(t, params)
+            .await
+            .map_err(|e| constraint_errors::refine(e, self.schema(), t.sqlite.as_deref()));
         if result.is_err()
             && let TxnState::Block(_) = self.txn
         {
@@ -236,6 +282,9 @@ impl Session {
                     PgError::new(codes::INTERNAL_ERROR, "statement has no SQLite translation")
                 })?;
                 let stmt = BoundStmt { sql, params };
+                if let Some(op) = &t.sequence {
+                    return self.run_sequence(op, t, stmt).await;
+                }
                 self.execute(t, stmt).await
             }
         }
@@ -253,6 +302,7 @@ impl Session {
             TxnState::Block(pending) => {
                 // Run the block so far plus this statement, then roll back: the statement
                 // sees the block's own writes; the writes themselves go out at COMMIT.
+                let stmt_sql = stmt.sql.clone();
                 let mut stmts = pending.clone();
                 stmts.push(stmt.clone());
                 let n = stmts.len();
@@ -263,6 +313,15 @@ impl Session {
                 }
                 if matches!(t.kind, StatementKind::Ddl) {
                     self.block_has_ddl = true;
+                    // What follows in the block is translated against its own schema.
+                    let base = self
+                        .block_schema
+                        .clone()
+                        .unwrap_or_else(|| self.mirror.clone());
+                    match base.with_applied(&stmt_sql) {
+                        Ok(m) => self.block_schema = Some(Arc::new(m)),
+                        Err(e) => tracing::warn!(error = %e, "cannot apply the block's DDL"),
+                    }
                 }
                 out
             }
@@ -277,7 +336,8 @@ impl Session {
                 } else {
                     Batch::Write {
                         stmts: vec![stmt],
-                        transaction: false,
+                        // DDL may be several statements (e.g. a table rebuild): all or none.
+                        transaction: matches!(t.kind, StatementKind::Ddl),
                         returning: t.returning,
                     }
                 };
@@ -298,6 +358,7 @@ impl Session {
             TxnControl::Begin => {
                 if self.txn == TxnState::Idle {
                     self.txn = TxnState::Block(Vec::new());
+                    self.block_schema = None;
                 }
                 Ok(Reply::TxnStart("BEGIN".into()))
             }
@@ -417,6 +478,16 @@ impl Session {
             "SHOW",
         ))
     }
+}
+
+/// Whether a DDL statement comes before the first statement that failed to translate
+/// (which may then need what that DDL creates).
+fn ddl_before_first_error(stmts: &[Result<Translated, PgError>]) -> bool {
+    stmts
+        .iter()
+        .take_while(|r| r.is_ok())
+        .flatten()
+        .any(|t| matches!(t.kind, StatementKind::Ddl))
 }
 
 fn now_micros() -> i64 {

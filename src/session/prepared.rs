@@ -103,12 +103,12 @@ impl Session {
         };
         let returns_rows = matches!(t.kind, StatementKind::Query) || t.returning;
         self.ensure_mirror().await;
-        let described = match self.mirror.describe(sql) {
+        let described = match self.describing_mirror().describe(sql) {
             Ok(d) => d,
             Err(_) => {
                 // The mirror may be behind (DDL from elsewhere): reload once and retry.
                 self.refresh_mirror().await;
-                match self.mirror.describe(sql) {
+                match self.describing_mirror().describe(sql) {
                     Ok(d) => d,
                     // Inside a block whose own DDL is not committed yet, a write may target
                     // a table the mirror cannot know: it will be checked when it runs.

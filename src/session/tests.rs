@@ -388,11 +388,55 @@ async fn ddl_strings_run_statement_by_statement() {
     assert!(r.iter().all(Result::is_ok), "{r:?}");
     let b = rec.batches();
     assert_eq!(b.len(), 2);
-    assert!(b.iter().all(|b| matches!(
-        b,
+    // The DDL runs as its own (all-or-nothing) request, then the INSERT.
+    assert!(matches!(
+        b[0],
+        Batch::Write {
+            transaction: true,
+            ..
+        }
+    ));
+    assert!(matches!(
+        b[1],
         Batch::Write {
             transaction: false,
             ..
         }
-    )));
+    ));
+}
+
+#[tokio::test]
+async fn nextval_runs_at_once_even_in_a_block_and_sets_lastval() {
+    let (mut s, rec) = session();
+    assert_eq!(
+        tag(&one(&mut s, "SELECT lastval()").await),
+        "ERROR 55000",
+        "nothing drawn yet in this session"
+    );
+    one(&mut s, "BEGIN").await.unwrap();
+    rec.answer(Ok(vec![rows(
+        &["nextval"],
+        &[""],
+        vec![vec![Value::Int(7)]],
+    )]));
+    assert_eq!(tag(&one(&mut s, "SELECT nextval('s')").await), "SELECT 1");
+    match &rec.batches()[0] {
+        Batch::Write {
+            stmts,
+            transaction: false,
+            returning: true,
+        } => assert!(stmts[0].sql.starts_with("UPDATE \"pgrq_seq_s\"")),
+        other => panic!("not run at once: {other:?}"),
+    }
+    one(&mut s, "ROLLBACK").await.unwrap();
+    match one(&mut s, "SELECT lastval()").await {
+        Ok(Reply::Rows { rows, .. }) => assert_eq!(rows, vec![vec![Value::Int(7)]]),
+        other => panic!("{other:?}"),
+    }
+    // No row back from setval: the value was outside the sequence's bounds.
+    rec.answer(Ok(vec![rows(&["setval"], &[""], Vec::new())]));
+    assert_eq!(
+        tag(&one(&mut s, "SELECT setval('s', 1000)").await),
+        "ERROR 22003"
+    );
 }

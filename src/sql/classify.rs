@@ -41,11 +41,16 @@ pub(crate) fn translate_statement(
     if let Some(local) = session::session_statement(&stmt)? {
         return Ok(local);
     }
-    if let Some(t) = super::catalog::translate(&stmt, ctx, schema)? {
-        return Ok(t);
-    }
     if is_public_schema_noop(&stmt)? {
         return Ok(Translated::local(StatementKind::Ddl, "CREATE SCHEMA"));
+    }
+    // Before the catalog: `SELECT nextval('s'::regclass)` is a sequence operation, not a
+    // catalog read, although it casts to regclass.
+    if let Some(planned) = super::rewrite::plan_ddl(&mut stmt, ctx, schema)? {
+        return Ok(planned);
+    }
+    if let Some(t) = super::catalog::translate(&stmt, ctx, schema)? {
+        return Ok(t);
     }
     let shape = shape(&stmt)?;
     // Names and types come from the PostgreSQL tree, before the rewrite
@@ -72,6 +77,7 @@ pub(crate) fn translate_statement(
         kind: shape.kind,
         column_types,
         uses_clock: outcome.uses_clock,
+        sequence: None,
     })
 }
 
@@ -222,7 +228,10 @@ mod tests {
         );
         assert_unsupported("DO $$ BEGIN END $$", "DO statement");
         assert_unsupported("PREPARE p AS SELECT 1", "PREPARE");
-        assert_unsupported("CREATE SEQUENCE s", "CREATE SEQUENCE");
+        assert_unsupported(
+            "CREATE SEQUENCE s OWNED BY t.a",
+            "CREATE SEQUENCE … OWNED BY",
+        );
         assert_unsupported("GRANT SELECT ON t TO bob", "GRANT");
         assert_unsupported("VACUUM FULL t", "VACUUM");
     }

@@ -32,6 +32,43 @@ pub enum SqlError {
     /// stored into a boolean column (SQLSTATE 22P02).
     #[error("{message}")]
     InvalidText { message: String },
+
+    /// A named type (or other non-relation object) that does not exist (SQLSTATE 42704).
+    #[error("{message}")]
+    UndefinedObject { message: String },
+
+    /// A relation (table, view, sequence, index) that does not exist (SQLSTATE 42P01).
+    #[error("{message}")]
+    UndefinedTable { message: String },
+
+    /// A column that does not exist (SQLSTATE 42703).
+    #[error("{message}")]
+    UndefinedColumn { message: String },
+
+    /// An object that already exists (SQLSTATE 42710; 42P07 for relations).
+    #[error("{message}")]
+    DuplicateObject { message: String, relation: bool },
+
+    /// An explicit value for a GENERATED ALWAYS identity column (SQLSTATE 428C9).
+    #[error("{}", if *update {
+        format!("column \"{column}\" can only be updated to DEFAULT")
+    } else {
+        format!("cannot insert a non-DEFAULT value into column \"{column}\"")
+    })]
+    GeneratedAlways { column: String, update: bool },
+
+    /// ALTER COLUMN … TYPE between types PostgreSQL converts only when told how
+    /// (SQLSTATE 42804).
+    #[error("column \"{column}\" cannot be cast automatically to type {type_name}")]
+    CannotCastAutomatically { column: String, type_name: String },
+
+    /// A bad option value, e.g. a sequence's `INCREMENT 0` (SQLSTATE 22023).
+    #[error("{message}")]
+    InvalidParameter { message: String },
+
+    /// Other objects depend on the one being dropped or changed (SQLSTATE 2BP01).
+    #[error("{message}")]
+    DependentObjects { message: String, detail: String },
 }
 
 impl SqlError {

@@ -18,18 +18,20 @@ pub mod catalog;
 mod classify;
 mod error;
 mod infer;
+pub mod markers;
 mod names;
 mod parse;
+mod pg_syntax;
 mod rewrite;
 mod schema;
 mod session;
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 mod types;
 
 pub use error::SqlError;
 pub(crate) use rewrite::normalize_time_text;
-pub use schema::{ColumnInfo, NoSchema, Schema};
+pub use schema::{ColumnInfo, NoSchema, Schema, SchemaObject};
 pub use types::PgType;
 
 /// Prefix of the constraint name that records a key column's PostgreSQL type when SQLite
@@ -152,6 +154,26 @@ pub struct Translated {
     /// added to an INSERT): a statement prepared once must be translated again for each
     /// transaction.
     pub uses_clock: bool,
+    /// A sequence function the session must take part in (see [`SequenceOp`]).
+    pub sequence: Option<SequenceOp>,
+}
+
+/// `SELECT nextval('s')` and friends: sequences change state outside transactions and
+/// `currval`/`lastval` are per session, so the session handles these statements itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SequenceOp {
+    /// `nextval(name)`: a write returning one row, run at once even inside a transaction
+    /// block (PostgreSQL never rolls a sequence back); its value becomes the session's
+    /// `currval(name)` and `lastval()`.
+    Next(String),
+    /// `setval(name, …)`: a write returning one row, run at once; no row means the value
+    /// was out of the sequence's bounds.
+    Set(String),
+    /// `currval(name)`: answered from the session (55000 before any `nextval`); `sqlite`
+    /// only serves Describe (and fails when the sequence does not exist).
+    Current(String),
+    /// `lastval()`: answered from the session.
+    Last,
 }
 
 impl Translated {
@@ -168,6 +190,7 @@ impl Translated {
             needs_database: false,
             column_types: Vec::new(),
             uses_clock: false,
+            sequence: None,
         }
     }
 }
@@ -199,6 +222,24 @@ pub fn translate_with(
         .into_iter()
         .map(|stmt| classify::translate_statement(stmt, ctx, schema))
         .collect()
+}
+
+/// Like [`translate_with`], but each statement is translated on its own, so one that
+/// fails (e.g. on a table created by an earlier statement of the same string) does not
+/// stop the others. Only a string that does not parse fails as a whole.
+pub fn translate_each(
+    sql: &str,
+    ctx: &Context,
+    schema: &dyn Schema,
+) -> Result<Vec<Result<Translated, SqlError>>, SqlError> {
+    let statements = parse::parse(sql)?;
+    if statements.is_empty() {
+        return Ok(vec![Ok(Translated::local(StatementKind::Empty, ""))]);
+    }
+    Ok(statements
+        .into_iter()
+        .map(|stmt| classify::translate_statement(stmt, ctx, schema))
+        .collect())
 }
 
 #[cfg(test)]

@@ -26,12 +26,28 @@ const UNPARSED_STATEMENTS: &[&str] = &[
 /// Parse `sql` (possibly several `;`-separated statements). Empty input or
 /// input that is only comments and semicolons gives no statements.
 pub(crate) fn parse(sql: &str) -> Result<Vec<Statement>, SqlError> {
-    Parser::parse_sql(&PostgreSqlDialect {}, sql).map_err(|e| parse_error(sql, e))
+    Parser::parse_sql(&PostgreSqlDialect {}, sql).or_else(|e| {
+        // Spellings sqlparser lacks but knows an equivalent of (see `pg_syntax`).
+        super::pg_syntax::normalize(sql)
+            .and_then(|again| Parser::parse_sql(&PostgreSqlDialect {}, &again).ok())
+            .ok_or_else(|| parse_error(sql, e))
+    })
+}
+
+/// A (possibly qualified, possibly quoted) object name written as text, e.g. the
+/// `'public."Seq"'` of `nextval('public."Seq"')`; `None` if it is not one.
+pub(crate) fn parse_object_name(text: &str) -> Option<sqlparser::ast::ObjectName> {
+    let mut parser = Parser::new(&PostgreSqlDialect {}).try_with_sql(text).ok()?;
+    let name = parser.parse_object_name(false).ok()?;
+    (parser.peek_token().token == Token::EOF).then_some(name)
 }
 
 fn parse_error(sql: &str, err: ParserError) -> SqlError {
     if let Some(keyword) = unparsed_statement_keyword(sql) {
         return SqlError::unsupported(format!("{keyword} statement"));
+    }
+    if let Some(construct) = super::pg_syntax::unparsed_construct(sql) {
+        return SqlError::unsupported(construct);
     }
     let message = match err {
         ParserError::ParserError(m) | ParserError::TokenizerError(m) => m,

@@ -31,6 +31,35 @@ pub trait Schema {
     /// folded to lower case and any `public.` qualifier is removed.
     /// Implementations should match it case-insensitively, as SQLite does.
     fn columns(&self, table: &str) -> Option<Vec<ColumnInfo>>;
+
+    /// Every object of the SQLite schema (`sqlite_schema` rows with SQL, in creation
+    /// order): what DDL needs to rebuild a table (its indexes and triggers), to find what
+    /// depends on an object (views, foreign keys), and pgrq's own objects (sequences,
+    /// enum types). The default knows none.
+    fn objects(&self) -> Vec<SchemaObject> {
+        Vec::new()
+    }
+
+    /// The SQLite text that created table `table` (case-insensitive), if any; what the
+    /// hot path (every INSERT/UPDATE) asks instead of listing every object.
+    fn table_sql(&self, table: &str) -> Option<String> {
+        self.objects()
+            .into_iter()
+            .find(|o| o.kind == "table" && o.name.eq_ignore_ascii_case(table))
+            .map(|o| o.sql)
+    }
+}
+
+/// One row of `sqlite_schema`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaObject {
+    /// `table`, `index`, `view` or `trigger`.
+    pub kind: String,
+    pub name: String,
+    /// The table an index or trigger belongs to (the object's own name otherwise).
+    pub table: String,
+    /// The SQLite text that created it.
+    pub sql: String,
 }
 
 /// A schema that knows no table: translation then relies on the SQL alone.

@@ -146,3 +146,24 @@ pub(crate) fn err_with(sql: &str, schema: &dyn Schema) -> SqlError {
         Err(e) => e,
     }
 }
+
+/// A schema mirror (the session's real one, an in-memory SQLite) holding what the
+/// PostgreSQL statements `ddl` create, each translated against the mirror as it stands.
+pub(crate) fn mirror_from(ddl: &[&str]) -> crate::mirror::Mirror {
+    let mirror = match crate::mirror::Mirror::new() {
+        Ok(m) => m,
+        Err(e) => panic!("mirror: {e}"),
+    };
+    let mut applied: Vec<String> = Vec::new();
+    for pg in ddl {
+        let out = match translate_with(pg, &ctx(), &mirror) {
+            Ok(out) => out,
+            Err(e) => panic!("translate_with({pg:?}) failed: {e}"),
+        };
+        applied.extend(out.into_iter().filter_map(|t| t.sqlite));
+        if let Err(e) = mirror.load(&applied) {
+            panic!("mirror load: {e}");
+        }
+    }
+    mirror
+}

@@ -115,6 +115,7 @@ pub(crate) fn translate(
         needs_database: false,
         column_types,
         uses_clock: false,
+        sequence: None,
     }))
 }
 

@@ -9,8 +9,9 @@
 //! int2 key (BIGSERIAL, SMALLSERIAL, bigint/smallint identity) names its
 //! column-level PRIMARY KEY constraint `pgrq_type_int8` / `pgrq_type_int2`:
 //! SQLite keeps that name in `sqlite_schema`, and the schema mirror reports
-//! the column's type from it. GENERATED ALWAYS's refusal of
-//! explicit values is not enforced. A serial or identity column that is
+//! the column's type from it. A GENERATED ALWAYS column also gets a
+//! `CONSTRAINT "pgrq_identity_always" CHECK (1)` marker, by which `identity` refuses
+//! explicit values (428C9). A serial or identity column that is
 //! not the single-column primary key is refused. A column-level key also
 //! gets AUTOINCREMENT (see `auto_increment_column`).
 
@@ -72,12 +73,14 @@ pub(super) fn index_column_names(columns: &[IndexColumn]) -> Vec<String> {
 
 /// Rewrite one column definition for SQLite.
 pub(super) fn rewrite_column(col: &mut ColumnDef, role: KeyRole) -> Result<(), SqlError> {
+    super::uuid_defaults::mark_column(col);
     let identity = col.options.iter().any(|o| is_identity(&o.option));
     let serial = types::serial_type(&col.data_type);
     if serial.is_some() || identity {
         return auto_increment_column(col, role, identity);
     }
     check_options(col)?;
+    super::type_checks::add_type_check(col)?;
     col.data_type = types::ddl_type(&col.data_type)?;
     if role != KeyRole::NotKey {
         require_not_null(col);
@@ -110,9 +113,36 @@ fn auto_increment_column(
             )));
         }
     }
+    // Options the rowid cannot honour are refused (START WITH is seeded by `identity`).
+    super::identity::start_value(col)?;
     let pg = types::serial_type(&col.data_type)
         .unwrap_or_else(|| PgType::from_sqlparser(&col.data_type));
+    let always = col.options.iter().any(|o| {
+        matches!(
+            o.option,
+            ColumnOption::Generated {
+                generated_as: sqlparser::ast::GeneratedAs::Always,
+                generation_expr: None,
+                ..
+            }
+        )
+    });
     col.options.retain(|o| !is_identity(&o.option));
+    if always {
+        // Read back by `identity` to refuse explicit values, as PostgreSQL does.
+        col.options.push(ColumnOptionDef {
+            name: Some(sqlparser::ast::Ident::with_quote(
+                '"',
+                crate::sql::markers::IDENTITY_ALWAYS,
+            )),
+            option: ColumnOption::Check(sqlparser::ast::CheckConstraint {
+                name: None,
+                expr: Box::new(super::number("1")),
+                no_inherit: false,
+                enforced: None,
+            }),
+        });
+    }
     check_options(col)?;
     col.data_type = DataType::Integer(None);
     // AUTOINCREMENT keeps SQLite from reusing the ids of deleted rows, as a
@@ -144,7 +174,7 @@ fn auto_increment_column(
     Ok(())
 }
 
-fn is_identity(option: &ColumnOption) -> bool {
+pub(super) fn is_identity(option: &ColumnOption) -> bool {
     match option {
         ColumnOption::Generated {
             generation_expr, ..
@@ -216,6 +246,7 @@ pub(super) fn hide_now_in_defaults(col: &mut ColumnDef) {
 /// SQLite accepts a bare literal (optionally signed) as a DEFAULT; any other
 /// expression must be parenthesised.
 pub(super) fn parenthesize_defaults(col: &mut ColumnDef) {
+    super::uuid_defaults::finish_column(col);
     for def in &mut col.options {
         if let ColumnOption::Default(expr) = &mut def.option
             && !is_plain_literal(expr)
@@ -234,15 +265,21 @@ fn is_plain_literal(expr: &Expr) -> bool {
     }
 }
 
-/// Index columns in SQLite take no NULLS FIRST/LAST: refuse one written
-/// by the user (before the walk) and clear the walk's default (after).
-pub(super) fn check_index_columns(columns: &[IndexColumn]) -> Result<(), SqlError> {
+/// Index columns in SQLite take no NULLS FIRST/LAST: drop one written by the user
+/// (before the walk) and clear the walk's default (after).
+/// B-tree operator classes (`text_pattern_ops`, `int4_ops`, …) only decide which
+/// operators the index serves, never a result: they are dropped.
+pub(super) fn check_index_columns(columns: &mut [IndexColumn]) -> Result<(), SqlError> {
     for c in columns {
-        if c.column.options.nulls_first.is_some() {
-            return Err(SqlError::unsupported("NULLS FIRST/LAST in an index"));
-        }
+        // Like the direction, NULLS FIRST/LAST only orders the index, never a result.
+        c.column.options.nulls_first = None;
         if let Some(class) = &c.operator_class {
-            return Err(SqlError::unsupported(format!("operator class {class}")));
+            let name = class.to_string().to_ascii_lowercase();
+            let name = name.strip_prefix("pg_catalog.").unwrap_or(&name);
+            if !name.ends_with("_ops") || name.contains("gin") || name.contains("gist") {
+                return Err(SqlError::unsupported(format!("operator class {class}")));
+            }
+            c.operator_class = None;
         }
     }
     Ok(())

@@ -110,6 +110,7 @@ fn create_table(ct: &mut CreateTable) -> Result<(), SqlError> {
     for c in &mut ct.constraints {
         check_table_constraint(c)?;
     }
+    serial_as_key(ct);
     let roles: Vec<KeyRole> = ct
         .columns
         .iter()
@@ -118,7 +119,52 @@ fn create_table(ct: &mut CreateTable) -> Result<(), SqlError> {
     for (col, role) in ct.columns.iter_mut().zip(roles) {
         columns::rewrite_column(col, role)?;
     }
+    super::constraint_names::name_checks(ct);
     Ok(())
+}
+
+/// A table without a primary key whose one SERIAL or identity column would otherwise be
+/// refused: that column becomes the key (SQLite auto-assigns only the rowid). The
+/// difference: explicit duplicate values in it are refused (23505) where PostgreSQL would
+/// store them.
+fn serial_as_key(ct: &mut CreateTable) {
+    let has_key = ct
+        .constraints
+        .iter()
+        .any(|c| matches!(c, TableConstraint::PrimaryKey(_)))
+        || ct.columns.iter().any(|c| {
+            c.options
+                .iter()
+                .any(|o| matches!(o.option, sqlparser::ast::ColumnOption::PrimaryKey(_)))
+        });
+    let generated: Vec<usize> = ct
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| {
+            super::types::serial_type(&c.data_type).is_some()
+                || c.options.iter().any(|o| columns::is_identity(&o.option))
+        })
+        .map(|(i, _)| i)
+        .collect();
+    if let ([i], false) = (generated.as_slice(), has_key) {
+        ct.columns[*i]
+            .options
+            .push(sqlparser::ast::ColumnOptionDef {
+                name: None,
+                option: sqlparser::ast::ColumnOption::PrimaryKey(
+                    sqlparser::ast::PrimaryKeyConstraint {
+                        name: None,
+                        index_name: None,
+                        index_type: None,
+                        columns: vec![],
+                        include: vec![],
+                        index_options: vec![],
+                        characteristics: None,
+                    },
+                ),
+            });
+    }
 }
 
 fn check_table_constraint(c: &mut TableConstraint) -> Result<(), SqlError> {
@@ -127,7 +173,7 @@ fn check_table_constraint(c: &mut TableConstraint) -> Result<(), SqlError> {
             if !pk.include.is_empty() {
                 return Err(SqlError::unsupported("PRIMARY KEY … INCLUDE"));
             }
-            columns::check_index_columns(&pk.columns)
+            columns::check_index_columns(&mut pk.columns)
         }
         TableConstraint::Unique(u) => {
             if !u.include.is_empty() {
@@ -137,7 +183,7 @@ fn check_table_constraint(c: &mut TableConstraint) -> Result<(), SqlError> {
                 return Err(SqlError::unsupported("UNIQUE NULLS NOT DISTINCT"));
             }
             u.nulls_distinct = NullsDistinctOption::None;
-            columns::check_index_columns(&u.columns)
+            columns::check_index_columns(&mut u.columns)
         }
         TableConstraint::ForeignKey(fk) => relations::strip_schema(&mut fk.foreign_table),
         TableConstraint::Check(_) => Ok(()),
@@ -164,7 +210,7 @@ fn create_index(ci: &mut CreateIndex) -> Result<(), SqlError> {
         return Err(SqlError::unsupported(*what));
     }
     ci.nulls_distinct = None;
-    columns::check_index_columns(&ci.columns)?;
+    columns::check_index_columns(&mut ci.columns)?;
     match &mut ci.name {
         Some(name) => relations::strip_schema(name)?,
         None => ci.name = Some(default_index_name(ci)),
@@ -244,6 +290,14 @@ fn alter_table(at: &mut AlterTable) -> Result<(), SqlError> {
             if columns::key_role(column_def, &[]) != KeyRole::NotKey {
                 return Err(SqlError::unsupported("ADD COLUMN … PRIMARY KEY"));
             }
+            let table = at
+                .name
+                .0
+                .last()
+                .and_then(|p| p.as_ident())
+                .map(relations::fold)
+                .unwrap_or_default();
+            super::constraint_names::name_column_checks(&table, column_def);
             columns::rewrite_column(column_def, KeyRole::NotKey)
         }
         AlterTableOperation::DropColumn {

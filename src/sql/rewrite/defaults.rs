@@ -24,7 +24,7 @@ use sqlparser::ast::{
 
 use super::sqlite_keywords::column_ident;
 use super::time_defaults::{frozen_time_default, parse_sqlite_expr};
-use super::{query, relations};
+use super::{query, relations, uuid_defaults};
 use crate::sql::SqlError;
 use crate::sql::parse;
 use crate::sql::schema::{ColumnInfo, Schema, find_column};
@@ -231,6 +231,9 @@ fn default_value(
     let Some(text) = &info.default_expr else {
         return Ok(Expr::value(Value::Null));
     };
+    if uuid_defaults::is_uuid_default(text) {
+        return Ok(uuid_defaults::literal());
+    }
     frozen_time_default(text, now_micros)
         .or_else(|| parse_sqlite_expr(text))
         .ok_or_else(|| {
@@ -248,11 +251,19 @@ fn add_time_columns(
     now_micros: i64,
 ) -> Result<(), SqlError> {
     let listed: Vec<String> = insert.columns.iter().map(object_key).collect();
+    let mut uuid = Vec::new();
     let (names, exprs): (Vec<ObjectName>, Vec<Expr>) = columns
         .iter()
         .filter(|c| !listed.iter().any(|l| l.eq_ignore_ascii_case(&c.name)))
         .filter_map(|c| {
-            let expr = frozen_time_default(c.default_expr.as_deref()?, now_micros)?;
+            let text = c.default_expr.as_deref()?;
+            let is_uuid = uuid_defaults::is_uuid_default(text);
+            let expr = if is_uuid {
+                uuid_defaults::literal()
+            } else {
+                frozen_time_default(text, now_micros)?
+            };
+            uuid.push(is_uuid);
             Some((ObjectName::from(vec![column_ident(&c.name)]), expr))
         })
         .unzip();
@@ -265,7 +276,27 @@ fn add_time_columns(
         // Without a column list the values map to columns by position,
         // which pgrq left alone because it could not count them.
         Some(_) if insert.columns.is_empty() => return Ok(()),
-        Some(source) => append_to_source(source, exprs, on_conflict)?,
+        Some(source) => {
+            let values = matches!(source.body.as_ref(), SetExpr::Values(_));
+            if !values && uuid.contains(&true) {
+                return Err(SqlError::unsupported(
+                    "INSERT … SELECT leaving out a column with DEFAULT gen_random_uuid() \
+                     (give the column a value)",
+                ));
+            }
+            append_to_source(source, exprs, on_conflict)?;
+            // One UUID per row.
+            if let SetExpr::Values(v) = source.body.as_mut() {
+                for row in v.rows.iter_mut().skip(1) {
+                    let start = row.len() - uuid.len();
+                    for (cell, is_uuid) in row.content[start..].iter_mut().zip(&uuid) {
+                        if *is_uuid {
+                            *cell = uuid_defaults::literal();
+                        }
+                    }
+                }
+            }
+        }
     }
     insert.columns.extend(names);
     Ok(())

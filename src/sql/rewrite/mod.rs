@@ -6,6 +6,7 @@
 //! changes (TRUNCATE, EXPLAIN, DDL shapes) happen before and after the walk
 //! in [`statement`] and [`ddl`].
 
+mod alter_table;
 mod arith;
 mod arrays;
 mod build;
@@ -15,14 +16,20 @@ mod clock;
 mod coerce;
 mod column_types;
 mod columns;
+mod comments;
+mod constraint_names;
 mod datetime;
 mod ddl;
+mod ddl_plan;
 mod defaults;
 mod distinct_on;
 mod dml;
+mod drops;
+mod enums;
 mod expr;
 mod function_names;
 mod functions;
+mod identity;
 mod interval;
 mod json;
 mod like;
@@ -30,7 +37,9 @@ mod literals;
 mod operators;
 mod params;
 mod query;
+mod rebuild;
 mod relations;
+mod sequences;
 mod series;
 mod sqlite_keywords;
 mod statement;
@@ -39,7 +48,13 @@ mod template;
 mod time_defaults;
 mod time_literals;
 mod to_char;
+mod truncate;
+mod type_change;
+mod type_checks;
 mod types;
+mod uuid_defaults;
+
+pub(crate) use ddl_plan::plan_ddl;
 
 use std::ops::ControlFlow;
 

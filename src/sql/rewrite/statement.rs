@@ -1,10 +1,7 @@
-//! Statement-level changes made before the expression walk: TRUNCATE,
-//! EXPLAIN, the INSERT/UPDATE/DELETE forms SQLite lacks, and DDL shapes.
+//! Statement-level changes made before the expression walk: EXPLAIN, the INSERT/UPDATE/DELETE forms SQLite lacks, and DDL shapes.
 
 use sqlparser::ast::{
-    CascadeOption, ConflictTarget, Delete, DescribeAlias, FromTable, Insert, ObjectName, OnInsert,
-    SetExpr, Statement, TableFactor, TableObject, TableWithJoins, Truncate, TruncateIdentityOption,
-    helpers::attached_token::AttachedToken,
+    ConflictTarget, DescribeAlias, Insert, OnInsert, SetExpr, Statement, TableObject,
 };
 
 use super::{ddl, dml, query};
@@ -12,10 +9,6 @@ use crate::sql::SqlError;
 
 pub(super) fn prepare(stmt: &mut Statement) -> Result<(), SqlError> {
     match stmt {
-        Statement::Truncate(t) => {
-            *stmt = truncate_to_delete(t)?;
-            Ok(())
-        }
         Statement::Explain {
             describe_alias,
             analyze,
@@ -79,50 +72,6 @@ fn prepare_insert(insert: &mut Insert) -> Result<(), SqlError> {
     Ok(())
 }
 
-/// `TRUNCATE t` → `DELETE FROM t`. SERIAL keys are AUTOINCREMENT, so the
-/// deleted ids are not reused: PostgreSQL's default CONTINUE IDENTITY.
-fn truncate_to_delete(t: &mut Truncate) -> Result<Statement, SqlError> {
-    if matches!(t.identity, Some(TruncateIdentityOption::Restart)) {
-        return Err(SqlError::unsupported("TRUNCATE … RESTART IDENTITY"));
-    }
-    if matches!(t.cascade, Some(CascadeOption::Cascade)) {
-        return Err(SqlError::unsupported("TRUNCATE … CASCADE"));
-    }
-    let [target] = t.table_names.as_slice() else {
-        return Err(SqlError::unsupported("TRUNCATE of several tables"));
-    };
-    Ok(Statement::Delete(Delete {
-        delete_token: AttachedToken::empty(),
-        optimizer_hints: vec![],
-        tables: vec![],
-        from: FromTable::WithFromKeyword(vec![table(target.name.clone())]),
-        using: None,
-        selection: None,
-        returning: None,
-        output: None,
-        order_by: vec![],
-        limit: None,
-    }))
-}
-
-fn table(name: ObjectName) -> TableWithJoins {
-    TableWithJoins {
-        relation: TableFactor::Table {
-            name,
-            alias: None,
-            args: None,
-            with_hints: vec![],
-            version: None,
-            with_ordinality: false,
-            partitions: vec![],
-            json_path: None,
-            sample: None,
-            index_hints: vec![],
-        },
-        joins: vec![],
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use crate::sql::StatementKind;
@@ -176,14 +125,16 @@ mod tests {
 
     #[test]
     fn truncate_becomes_delete() {
+        // Planned with the schema's foreign keys (see truncate.rs).
         let t = tr("TRUNCATE TABLE public.t");
-        assert_eq!(t.sqlite.as_deref(), Some("DELETE FROM t"));
+        assert_eq!(
+            t.sqlite.as_deref(),
+            Some("DELETE FROM \"t\";\nPRAGMA defer_foreign_keys = 1")
+        );
         assert_eq!(
             (t.kind, t.tag.as_str()),
-            (StatementKind::Write, "TRUNCATE TABLE")
+            (StatementKind::Ddl, "TRUNCATE TABLE")
         );
-        assert_unsupported("TRUNCATE t RESTART IDENTITY", "RESTART IDENTITY");
-        assert_unsupported("TRUNCATE a, b", "several tables");
     }
 
     #[test]
