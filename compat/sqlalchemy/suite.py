@@ -105,7 +105,7 @@ def with_dialect(prefix, engine):
 
     step(f"{prefix}connect", connect)
     step(f"{prefix}ddl", ddl)
-    step(f"{prefix}crud", crud)
+    step(f"{prefix}crud_text", crud)
     step(f"{prefix}errors", errors)
     step(f"{prefix}introspection", reflection)
 
