@@ -141,6 +141,7 @@ pub mod codes {
     pub const INTERNAL_ERROR: &str = "XX000";
     pub const ACTIVE_SQL_TRANSACTION: &str = "25001";
     pub const NO_ACTIVE_SQL_TRANSACTION: &str = "25P01";
+    pub const INVALID_SAVEPOINT_SPECIFICATION: &str = "3B001";
 }
 
 impl From<&SqlError> for PgError {

@@ -1,6 +1,7 @@
 //! DDL behaviour only the real engine shows: foreign keys enforced by rqlite (`-fk`),
 //! type limits and enum labels checked by SQLite, GENERATED ALWAYS identity, sequences
-//! shared between sessions, and ALTER TABLE rebuilds keeping rows, keys and indexes. Each
+//! shared between sessions, ALTER TABLE rebuilds keeping rows, keys and indexes, and
+//! savepoints undoing part of a block with its DDL. Each
 //! test starts the `pgrq` binary, which starts real 3-replica rqlite clusters. Without an
 //! rqlited binary they print why and return (`scripts/test.sh` says so too).
 
@@ -290,4 +291,49 @@ async fn a_migration_in_one_transaction_sees_its_own_ddl() {
         .expect("rolled back ddl");
     assert_eq!(fails(&c, "SELECT * FROM gone").await, "42P01");
     drop(p);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn savepoints_undo_part_of_a_block_including_its_ddl() {
+    let Some(p) = start() else { return };
+    let c = connect(&p, "demo_savepoint").await;
+    c.batch_execute("CREATE TABLE acct (id int PRIMARY KEY, n int)")
+        .await
+        .unwrap_or_else(|e| panic!("create: {e}\n{}", p.output()));
+    for sql in [
+        "BEGIN",
+        "INSERT INTO acct VALUES (1, 10)",
+        "SAVEPOINT a",
+        "INSERT INTO acct VALUES (2, 20)",
+        "CREATE TABLE scratch (x int)",
+        "SAVEPOINT b",
+    ] {
+        c.simple_query(sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    // An error fails the block; ROLLBACK TO heals it and keeps what came before.
+    assert_eq!(fails(&c, "INSERT INTO acct VALUES (1, 0)").await, "23505");
+    assert_eq!(fails(&c, "SELECT 1").await, "25P02");
+    c.simple_query("ROLLBACK TO SAVEPOINT b").await.unwrap();
+    assert_eq!(one(&c, "SELECT count(*) FROM acct").await, "2");
+    c.simple_query("ROLLBACK TO a").await.unwrap();
+    assert_eq!(one(&c, "SELECT count(*) FROM acct").await, "1");
+    // The table created after `a` is gone for the block's later statements too.
+    assert_eq!(fails(&c, "SELECT x FROM scratch").await, "42P01");
+    c.simple_query("ROLLBACK TO a").await.unwrap();
+    c.simple_query("INSERT INTO acct VALUES (3, 30)")
+        .await
+        .unwrap();
+    c.simple_query("RELEASE a").await.unwrap();
+    c.simple_query("COMMIT").await.unwrap();
+    assert_eq!(
+        rows(&c, "SELECT id, n FROM acct ORDER BY id").await,
+        [
+            [Some("1".to_string()), Some("10".to_string())],
+            [Some("3".to_string()), Some("30".to_string())]
+        ]
+    );
+    assert_eq!(fails(&c, "SELECT x FROM scratch").await, "42P01");
+    assert_eq!(fails(&c, "RELEASE a").await, "25P01");
 }

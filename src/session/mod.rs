@@ -52,6 +52,20 @@ pub struct Session {
     ctx: sql::Context,
     /// `currval`/`lastval` of this session.
     sequences: sequences::SessionSequences,
+    /// The open block's savepoints, oldest first.
+    savepoints: Vec<Savepoint>,
+    /// The writes of a block that failed, kept for ROLLBACK TO SAVEPOINT.
+    failed_pending: Vec<BoundStmt>,
+}
+
+/// What ROLLBACK TO SAVEPOINT restores: how many of the block's writes came before it,
+/// and the block's view of the schema at that point.
+#[derive(Clone)]
+struct Savepoint {
+    name: String,
+    pending_len: usize,
+    block_schema: Option<Arc<Mirror>>,
+    block_has_ddl: bool,
 }
 
 impl Session {
@@ -80,6 +94,8 @@ impl Session {
             mirror,
             ctx,
             sequences: Default::default(),
+            savepoints: Vec::new(),
+            failed_pending: Vec::new(),
         })
     }
 
@@ -117,9 +133,7 @@ impl Session {
             Err(err) => match self.translate_each(text) {
                 Some(each) if ddl_before_first_error(&each) => each,
                 _ => {
-                    if let TxnState::Block(_) = self.txn {
-                        self.txn = TxnState::Failed;
-                    }
+                    self.fail_block();
                     return vec![Err(err)];
                 }
             },
@@ -146,9 +160,7 @@ impl Session {
                     matches!(t.kind, StatementKind::Ddl),
                 ),
                 Err(e) => {
-                    if let TxnState::Block(_) = self.txn {
-                        self.txn = TxnState::Failed;
-                    }
+                    self.fail_block();
                     (Err(e.clone()), false)
                 }
             };
@@ -182,6 +194,23 @@ impl Session {
             out.push(Ok(Reply::Empty));
         }
         out
+    }
+
+    /// An error inside a block: it fails (25P02 until ROLLBACK or ROLLBACK TO), keeping
+    /// its writes for a ROLLBACK TO SAVEPOINT.
+    fn fail_block(&mut self) {
+        if let TxnState::Block(_) = self.txn
+            && let TxnState::Block(pending) = std::mem::replace(&mut self.txn, TxnState::Failed)
+        {
+            self.failed_pending = pending;
+        }
+    }
+
+    /// Back to Idle: the block and everything it kept are gone.
+    fn end_block(&mut self) {
+        self.txn = TxnState::Idle;
+        self.savepoints.clear();
+        self.failed_pending.clear();
     }
 
     fn translate(&self, text: &str) -> Result<Vec<Translated>, PgError> {
@@ -231,10 +260,8 @@ impl Session {
             .run_inner(t, params)
             .await
             .map_err(|e| constraint_errors::refine(e, self.schema(), t.sqlite.as_deref()));
-        if result.is_err()
-            && let TxnState::Block(_) = self.txn
-        {
-            self.txn = TxnState::Failed;
+        if result.is_err() {
+            self.fail_block();
         }
         result
     }
@@ -359,10 +386,16 @@ impl Session {
                 if self.txn == TxnState::Idle {
                     self.txn = TxnState::Block(Vec::new());
                     self.block_schema = None;
+                    self.savepoints.clear();
+                    self.failed_pending.clear();
                 }
                 Ok(Reply::TxnStart("BEGIN".into()))
             }
-            TxnControl::Commit => match std::mem::replace(&mut self.txn, TxnState::Idle) {
+            TxnControl::Commit => match {
+                self.savepoints.clear();
+                self.failed_pending.clear();
+                std::mem::replace(&mut self.txn, TxnState::Idle)
+            } {
                 TxnState::Idle => Ok(Reply::TxnEnd("COMMIT".into())),
                 TxnState::Failed => Ok(Reply::TxnEnd("ROLLBACK".into())),
                 TxnState::Block(stmts) if stmts.is_empty() => Ok(Reply::TxnEnd("COMMIT".into())),
@@ -389,21 +422,75 @@ impl Session {
                 }
             },
             TxnControl::Rollback => {
-                self.txn = TxnState::Idle;
+                self.end_block();
                 self.block_has_ddl = false;
                 Ok(Reply::TxnEnd("ROLLBACK".into()))
             }
-            TxnControl::Savepoint(_) | TxnControl::Release(_) | TxnControl::RollbackTo(_) => {
-                if self.txn == TxnState::Failed {
-                    return Err(PgError::in_failed_transaction());
-                }
-                Err(PgError::new(
-                    codes::FEATURE_NOT_SUPPORTED,
-                    "savepoints are not supported yet",
-                )
-                .with_hint("use a separate transaction instead of SAVEPOINT/ROLLBACK TO"))
-            }
+            TxnControl::Savepoint(name) => self.savepoint(name),
+            TxnControl::Release(name) => self.release(name),
+            TxnControl::RollbackTo(name) => self.rollback_to(name),
         }
+    }
+
+    /// `SAVEPOINT name`: remembers how far the block's writes go.
+    fn savepoint(&mut self, name: &str) -> Result<Reply, PgError> {
+        let pending_len = match &self.txn {
+            TxnState::Block(pending) => pending.len(),
+            TxnState::Failed => return Err(PgError::in_failed_transaction()),
+            TxnState::Idle => return Err(outside_block("SAVEPOINT")),
+        };
+        self.savepoints.push(Savepoint {
+            name: name.to_string(),
+            pending_len,
+            block_schema: self.block_schema.clone(),
+            block_has_ddl: self.block_has_ddl,
+        });
+        Ok(Reply::command("SAVEPOINT"))
+    }
+
+    /// `RELEASE SAVEPOINT name`: forgets it and every savepoint after it; the writes stay.
+    fn release(&mut self, name: &str) -> Result<Reply, PgError> {
+        match &self.txn {
+            TxnState::Block(_) => {}
+            TxnState::Failed => return Err(PgError::in_failed_transaction()),
+            TxnState::Idle => return Err(outside_block("RELEASE SAVEPOINT")),
+        }
+        let at = self.find_savepoint(name)?;
+        self.savepoints.truncate(at);
+        Ok(Reply::command("RELEASE"))
+    }
+
+    /// `ROLLBACK TO SAVEPOINT name`: drops the writes made after it (also out of a failed
+    /// block, which becomes usable again); the savepoint itself stays.
+    fn rollback_to(&mut self, name: &str) -> Result<Reply, PgError> {
+        if self.txn == TxnState::Idle {
+            return Err(outside_block("ROLLBACK TO SAVEPOINT"));
+        }
+        let at = self.find_savepoint(name)?;
+        let sp = self.savepoints[at].clone();
+        self.savepoints.truncate(at + 1);
+        let mut pending = match std::mem::replace(&mut self.txn, TxnState::Idle) {
+            TxnState::Block(p) => p,
+            _ => std::mem::take(&mut self.failed_pending),
+        };
+        pending.truncate(sp.pending_len);
+        self.txn = TxnState::Block(pending);
+        self.block_schema = sp.block_schema;
+        self.block_has_ddl = sp.block_has_ddl;
+        Ok(Reply::command("ROLLBACK"))
+    }
+
+    /// Index of the most recent savepoint called `name` (3B001 when there is none).
+    fn find_savepoint(&self, name: &str) -> Result<usize, PgError> {
+        self.savepoints
+            .iter()
+            .rposition(|sp| sp.name == name)
+            .ok_or_else(|| {
+                PgError::new(
+                    codes::INVALID_SAVEPOINT_SPECIFICATION,
+                    format!("savepoint \"{name}\" does not exist"),
+                )
+            })
     }
 
     /// Fixes `now()` for what runs next: PostgreSQL's now() is the start time of the
@@ -529,4 +616,12 @@ fn all_ok(results: Vec<StmtResult>, n: usize) -> Result<(), PgError> {
         ));
     }
     Ok(())
+}
+
+/// PostgreSQL's error for a savepoint command outside a transaction block.
+fn outside_block(what: &str) -> PgError {
+    PgError::new(
+        codes::NO_ACTIVE_SQL_TRANSACTION,
+        format!("{what} can only be used in transaction blocks"),
+    )
 }

@@ -254,12 +254,63 @@ async fn failed_commit_ends_the_block_with_the_error() {
 }
 
 #[tokio::test]
-async fn savepoints_are_refused_clearly() {
-    let (mut s, _) = session();
+async fn rollback_to_savepoint_drops_the_later_writes_and_heals_a_failed_block() {
+    let (mut s, rec) = session();
     one(&mut s, "BEGIN").await.unwrap();
-    let r = one(&mut s, "SAVEPOINT a").await;
-    assert_eq!(tag(&r), "ERROR 0A000");
+    one(&mut s, "INSERT INTO t (a) VALUES (1)").await.unwrap();
+    assert_eq!(tag(&one(&mut s, "SAVEPOINT sp").await), "SAVEPOINT");
+    one(&mut s, "INSERT INTO t (a) VALUES (2)").await.unwrap();
+    rec.answer(Ok(vec![
+        Ok(Output::default()),
+        Ok(Output::default()),
+        Err("UNIQUE constraint failed: t.a".into()),
+    ]));
+    assert_eq!(
+        tag(&one(&mut s, "INSERT INTO t (a) VALUES (1)").await),
+        "ERROR 23505"
+    );
     assert!(s.in_failed_transaction());
+    assert_eq!(tag(&one(&mut s, "RELEASE sp").await), "ERROR 25P02");
+    assert_eq!(
+        tag(&one(&mut s, "ROLLBACK TO SAVEPOINT sp").await),
+        "ROLLBACK"
+    );
+    assert!(s.in_transaction() && !s.in_failed_transaction());
+    one(&mut s, "INSERT INTO t (a) VALUES (3)").await.unwrap();
+    assert_eq!(tag(&one(&mut s, "RELEASE SAVEPOINT sp").await), "RELEASE");
+    assert_eq!(tag(&one(&mut s, "RELEASE sp").await), "ERROR 3B001");
+    // The failed RELEASE failed the block; ROLLBACK ends it.
+    assert_eq!(tag(&one(&mut s, "COMMIT").await), "ROLLBACK");
+
+    one(&mut s, "BEGIN").await.unwrap();
+    one(&mut s, "INSERT INTO t (a) VALUES (1)").await.unwrap();
+    one(&mut s, "SAVEPOINT sp").await.unwrap();
+    one(&mut s, "INSERT INTO t (a) VALUES (2)").await.unwrap();
+    one(&mut s, "ROLLBACK TO sp").await.unwrap();
+    one(&mut s, "INSERT INTO t (a) VALUES (3)").await.unwrap();
+    assert_eq!(tag(&one(&mut s, "COMMIT").await), "COMMIT");
+    match rec.batches().last() {
+        Some(Batch::Write {
+            stmts,
+            transaction: true,
+            ..
+        }) => {
+            let sql: Vec<&str> = stmts.iter().map(|st| st.sql.as_str()).collect();
+            assert_eq!(sql.len(), 2, "{sql:?}");
+            assert!(sql[0].contains("(1)") && sql[1].contains("(3)"), "{sql:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn savepoints_outside_a_block_are_25p01() {
+    let (mut s, _) = session();
+    assert_eq!(tag(&one(&mut s, "SAVEPOINT a").await), "ERROR 25P01");
+    assert_eq!(tag(&one(&mut s, "ROLLBACK TO a").await), "ERROR 25P01");
+    assert!(!s.in_transaction());
+    one(&mut s, "BEGIN").await.unwrap();
+    assert_eq!(tag(&one(&mut s, "ROLLBACK TO nope").await), "ERROR 3B001");
 }
 
 #[tokio::test]
