@@ -22,11 +22,22 @@ pub fn decode(i: usize, t: PgType, binary: bool, bytes: Option<&[u8]>) -> Result
             ),
         )
     };
-    if binary {
-        decode_binary(t, b).map_err(|e| bad(&e))
+    let v = if binary {
+        decode_binary(t, b).map_err(|e| bad(&e))?
     } else {
         let s = std::str::from_utf8(b).map_err(|_| bad("not valid UTF-8"))?;
-        decode_text(t, s).map_err(|e| bad(&e))
+        decode_text(t, s).map_err(|e| bad(&e))?
+    };
+    match v {
+        // rqlite's JSON API has no way to carry these to SQLite (nor back).
+        Value::Real(f) if !f.is_finite() => Err(PgError::new(
+            codes::FEATURE_NOT_SUPPORTED,
+            format!(
+                "parameter ${}: NaN and infinite float values are not supported by pgrq",
+                i + 1
+            ),
+        )),
+        v => Ok(v),
     }
 }
 
@@ -280,11 +291,13 @@ mod tests {
             Value::Int(9007199254740993)
         );
         assert_eq!(text(PgType::Bool, "off"), Value::Int(0));
-        assert!(matches!(text(PgType::Float8, "NaN"), Value::Real(f) if f.is_nan()));
-        assert_eq!(
-            text(PgType::Float8, "-Infinity"),
-            Value::Real(f64::NEG_INFINITY)
-        );
+        for special in ["NaN", "-Infinity", "Infinity"] {
+            let e = decode(2, PgType::Float8, false, Some(special.as_bytes())).unwrap_err();
+            assert_eq!(e.code, codes::FEATURE_NOT_SUPPORTED);
+            assert!(e.message.contains("$3"), "{}", e.message);
+        }
+        let nan = f64::NAN.to_be_bytes();
+        assert!(decode(0, PgType::Float8, true, Some(&nan)).is_err());
         assert_eq!(decode(0, PgType::Int4, false, None).unwrap(), Value::Null);
     }
 
