@@ -128,6 +128,9 @@ fn fold_literal(rw: &Rewriter<'_>, text: &str, pg: PgType) -> Result<Option<Expr
             };
             Ok(Some(clock::current(rw, clock, None)))
         }
+        PgType::Bytea => Ok(Some(Expr::value(Value::HexStringLiteral(
+            super::coerce::bytea_hex(text)?,
+        )))),
         _ => Ok(None),
     }
 }

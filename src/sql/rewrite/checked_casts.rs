@@ -76,7 +76,7 @@ pub(super) fn checked(inner: &Expr, pg: PgType) -> Result<Option<Expr>, SqlError
 
 /// uuid input: 32 hex digits, optionally hyphenated (8-4-4-4-12) or
 /// braced; printed lower case and hyphenated.
-fn uuid(inner: &Expr) -> Result<Expr, SqlError> {
+pub(super) fn uuid(inner: &Expr) -> Result<Expr, SqlError> {
     if let Some(text) = literal_str(inner) {
         let t = text.trim();
         let t = t

@@ -13,7 +13,8 @@
 //! * `column <op> 'literal'` and `column IN ('…', …)` in WHERE, when the statement reads
 //!   a single table (so an unqualified column can only be that table's).
 //!
-//! Booleans become 1/0 (an unreadable spelling is PostgreSQL's 22P02 error), bytea
+//! Booleans become 1/0 (an unreadable spelling is PostgreSQL's 22P02 error), uuids
+//! lower-case with hyphens, bytea
 //! literals in hex (`\x…`) or escape format become blob literals, and date/timestamp
 //! texts are written in the form pgrq stores (`time_literals`; timestamptz in UTC). A
 //! date/time text that does not read as one is left as it is. It owns no other rewrite and must not change
@@ -257,6 +258,11 @@ fn coerce(e: &mut Expr, col: &ColumnInfo) -> Result<(), SqlError> {
             false,
         )),
         PgType::Bytea => Some(Value::HexStringLiteral(bytea_hex(text)?)),
+        PgType::Uuid => {
+            // Lower-case and hyphenated, as PostgreSQL stores and prints it (22P02 if bad).
+            *e = super::checked_casts::uuid(e)?;
+            return Ok(());
+        }
         pg @ (PgType::Date | PgType::Timestamp | PgType::Timestamptz) => {
             time_literals::normalize(text, pg).map(Value::SingleQuotedString)
         }
@@ -286,7 +292,7 @@ fn parse_bool(text: &str) -> Result<bool, SqlError> {
 
 /// A bytea literal's bytes as hex digits: `\x…` hex format, else the escape format
 /// (`\\` and `\ooo` octal escapes, other characters as their UTF-8 bytes).
-fn bytea_hex(text: &str) -> Result<String, SqlError> {
+pub(super) fn bytea_hex(text: &str) -> Result<String, SqlError> {
     let bad = |what: &str| SqlError::InvalidText {
         message: format!("invalid {what} in bytea literal \"{text}\""),
     };

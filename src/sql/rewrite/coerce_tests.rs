@@ -94,3 +94,15 @@ fn boolean_and_bytea_input_forms() {
     assert_eq!(bytea_hex("a\\000b").unwrap(), "610062");
     assert!(bytea_hex("\\9").is_err());
 }
+
+#[test]
+fn uuid_and_bytea_literals_are_stored_as_postgres_stores_them() {
+    let s = schema_from(&["CREATE TABLE k (id uuid PRIMARY KEY, b bytea)"]);
+    assert_eq!(
+        sqlite_with(
+            "INSERT INTO k VALUES ('{A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11}', '\\x00FF'::bytea)",
+            &s
+        ),
+        "INSERT INTO k VALUES ('a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', X'00ff')"
+    );
+}
