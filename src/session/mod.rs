@@ -206,6 +206,13 @@ impl Session {
         }
     }
 
+    /// Ends the block for COMMIT, returning what it was.
+    fn take_block(&mut self) -> TxnState {
+        self.savepoints.clear();
+        self.failed_pending.clear();
+        std::mem::replace(&mut self.txn, TxnState::Idle)
+    }
+
     /// Back to Idle: the block and everything it kept are gone.
     fn end_block(&mut self) {
         self.txn = TxnState::Idle;
@@ -391,11 +398,7 @@ impl Session {
                 }
                 Ok(Reply::TxnStart("BEGIN".into()))
             }
-            TxnControl::Commit => match {
-                self.savepoints.clear();
-                self.failed_pending.clear();
-                std::mem::replace(&mut self.txn, TxnState::Idle)
-            } {
+            TxnControl::Commit => match self.take_block() {
                 TxnState::Idle => Ok(Reply::TxnEnd("COMMIT".into())),
                 TxnState::Failed => Ok(Reply::TxnEnd("ROLLBACK".into())),
                 TxnState::Block(stmts) if stmts.is_empty() => Ok(Reply::TxnEnd("COMMIT".into())),
