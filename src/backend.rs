@@ -43,6 +43,10 @@ pub struct Usage {
     pub replicas: u32,
 }
 
+/// Marker file in a database's directory while its cluster is being formed for the first
+/// time; see [`LocalBackend::start`].
+const CREATING: &str = "creating";
+
 pub struct LocalBackend {
     config: Arc<Config>,
     http: reqwest::Client,
@@ -118,7 +122,9 @@ impl LocalBackend {
         }
     }
 
-    /// Starts the database's replicas and waits until each answers `/readyz`.
+    /// Starts the database's replicas and waits until each answers `/readyz`. A new
+    /// database is marked [`CREATING`] until its cluster first answers, so a creation that
+    /// fails (or is interrupted) is discarded and started over by the next open.
     async fn start(&self, db: &DbName, allow_create: bool) -> Result<ClusterClient, BackendError> {
         let binary = locate_rqlited(
             self.config.rqlite.binary.as_deref(),
@@ -140,7 +146,17 @@ impl LocalBackend {
             .clone();
         let dir = self.config.node.data_dir.join(db.as_str());
         let placement_file = dir.join("placement.json");
+        // A creation that never finished (pgrq stopped, or the cluster never formed) left
+        // no data anyone was told is stored: start it over rather than restart a cluster
+        // whose Raft state may be half-formed.
+        let creating = dir.join(CREATING);
+        if creating.exists() {
+            tracing::warn!(%db, "discarding an unfinished creation");
+            std::fs::remove_dir_all(&dir)
+                .map_err(|e| internal(format!("{}: {e}", dir.display())))?;
+        }
         let existing = std::fs::read(&placement_file).ok();
+        let is_new = existing.is_none();
         let rf = self.config.database.replication_factor as usize;
         let placement = match existing {
             Some(bytes) => serde_json::from_slice::<Placement>(&bytes)
@@ -154,6 +170,8 @@ impl LocalBackend {
                 let p = self.allocate_ports(rf).await?;
                 std::fs::create_dir_all(&dir)
                     .map_err(|e| internal(format!("{}: {e}", dir.display())))?;
+                std::fs::write(&creating, b"")
+                    .map_err(|e| internal(format!("{}: {e}", creating.display())))?;
                 let json = serde_json::to_vec_pretty(&p).map_err(|e| internal(e.to_string()))?;
                 std::fs::write(&placement_file, json)
                     .map_err(|e| internal(format!("{}: {e}", placement_file.display())))?;
@@ -169,7 +187,14 @@ impl LocalBackend {
             for id in &ids {
                 let _ = supervisor.stop(id, Duration::from_secs(5)).await;
             }
+            if is_new && let Err(rm) = std::fs::remove_dir_all(&dir) {
+                tracing::warn!(%db, error = %rm, "cannot remove an unfinished creation");
+            }
             return Err(e);
+        }
+        if is_new {
+            std::fs::remove_file(&creating)
+                .map_err(|e| internal(format!("{}: {e}", creating.display())))?;
         }
         let nodes = placement
             .http

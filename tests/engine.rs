@@ -251,6 +251,15 @@ async fn restart_keeps_data_and_leaves_no_orphans() {
         "rqlited left running after SIGINT"
     );
 
+    // An unfinished creation (interrupted, or a cluster that never formed), here with a
+    // stale placement and junk Raft state, is discarded and created afresh.
+    let half = data.join("demo_half");
+    std::fs::create_dir_all(half.join("rqlite/demo_half-1")).expect("mkdir");
+    std::fs::write(half.join("creating"), b"").expect("marker");
+    let placement = std::fs::read(data.join("demo_keep/placement.json")).expect("placement");
+    std::fs::write(half.join("placement.json"), placement).expect("stale placement");
+    std::fs::write(half.join("rqlite/demo_half-1/raft.db"), b"junk").expect("junk");
+
     let p = start_in(dir, &[]);
     let c = connect(&p, "demo_keep").await;
     assert_eq!(
@@ -261,6 +270,16 @@ async fn restart_keeps_data_and_leaves_no_orphans() {
         .await
         .expect("write after restart");
     assert_eq!(rqlited_pids(&p.data_dir()).len(), 3);
+    let h = connect(&p, "demo_half").await;
+    h.batch_execute("CREATE TABLE t (a int); INSERT INTO t VALUES (1)")
+        .await
+        .expect("the discarded creation works as a new database");
+    assert_eq!(
+        rows(&h, "SELECT a FROM t").await,
+        vec![vec![Some("1".into())]]
+    );
+    assert!(!data.join("demo_half/creating").exists());
+    assert_eq!(rqlited_pids(&p.data_dir()).len(), 6);
 }
 
 #[tokio::test(flavor = "multi_thread")]
