@@ -7,8 +7,6 @@
 
 mod common;
 
-use std::sync::atomic::{AtomicU16, Ordering};
-
 use common::Pgrq;
 use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
 
@@ -25,10 +23,8 @@ fn rqlited() -> Option<String> {
 }
 
 fn start() -> Option<Pgrq> {
-    static NEXT: AtomicU16 = AtomicU16::new(0);
     let binary = rqlited()?;
-    let slot = NEXT.fetch_add(1, Ordering::SeqCst);
-    let base = 31000 + slot * 100 + (std::process::id() % 30) as u16 * 400;
+    let base = common::port_base();
     let env = [
         ("PGRQ_RQLITED", binary),
         ("PGRQ_DATABASE__MAX_DATABASES", "10".into()),

@@ -6,7 +6,6 @@
 mod common;
 
 use std::process::Command;
-use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::{Duration, Instant};
 
 use common::Pgrq;
@@ -23,9 +22,7 @@ fn rqlited() -> String {
 
 /// Distinct port ranges per pgrq started by this test binary (tests run in parallel).
 fn engine_env() -> Vec<(String, String)> {
-    static NEXT: AtomicU16 = AtomicU16::new(0);
-    let slot = NEXT.fetch_add(1, Ordering::SeqCst);
-    let base = 21000 + slot * 100 + (std::process::id() % 40) as u16 * 1000;
+    let base = common::port_base();
     let env = [
         ("PGRQ_RQLITED", rqlited()),
         ("PGRQ_DATABASE__MAX_DATABASES", "10".into()),

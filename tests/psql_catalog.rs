@@ -266,7 +266,7 @@ fn psql_describe_commands_match_postgresql() {
             return;
         }
     };
-    let base = 30000 + (std::process::id() % 200) as u16 * 100;
+    let base = common::port_base();
     let env = [
         ("PGRQ_RQLITED", rqlited),
         ("PGRQ_DATABASE__MAX_DATABASES", "10".to_string()),
@@ -337,7 +337,7 @@ async fn tokio_postgres_reads_catalog_types() {
         println!("tokio_postgres_reads_catalog_types: SKIPPED — no rqlited binary");
         return;
     };
-    let base = 40000 + (std::process::id() % 200) as u16 * 100;
+    let base = common::port_base();
     let env = [
         ("PGRQ_RQLITED", rqlited),
         ("PGRQ_DATABASE__MAX_DATABASES", "10".to_string()),

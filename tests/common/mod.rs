@@ -6,9 +6,21 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+/// The first of 100 loopback ports for the databases of one pgrq started by a test
+/// (`PGRQ_DATABASE__PORT_RANGE_HTTP_*` at +0..39, `…_RAFT_*` at +50..89): distinct for
+/// each of the last 10 pgrqs this process started and across concurrent test processes,
+/// and below Linux's ephemeral range (32768–60999), so that no outgoing connection can
+/// take a port between pgrq's bind probe and rqlited's bind.
+pub fn port_base() -> u16 {
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let slot = NEXT.fetch_add(1, Ordering::SeqCst) % 10;
+    16000 + (std::process::id() % 16) as u16 * 1000 + slot * 100
+}
 
 pub struct Pgrq {
     pub child: Child,

@@ -126,7 +126,7 @@ impl Target {
 /// Replicas per database: 3 as in production unless `PGRQ_DIFF_REPLICAS` says otherwise.
 fn start_pgrq(rqlited: &Path) -> Pgrq {
     // One pgrq at a time per test process; distinct ranges across processes.
-    let base = 40000 + (std::process::id() % 200) as u16 * 100;
+    let base = common::port_base();
     let replicas = std::env::var("PGRQ_DIFF_REPLICAS").unwrap_or_else(|_| "3".into());
     let env = [
         ("PGRQ_RQLITED", rqlited.display().to_string()),
