@@ -204,7 +204,21 @@ pub fn register(conn: &Connection, lk: Arc<Lookup>) -> Result<()> {
     conn.create_scalar_function("pg_table_is_visible", 1, det, move |ctx| {
         Ok(int_arg(ctx, 0).map(|o| !l.hidden_rels.contains(&o)))
     })?;
-    for name in ["pg_type_is_visible", "pg_function_is_visible"] {
+    // Every other kind of object lives in public or pg_catalog, both on the search path.
+    for name in [
+        "pg_type_is_visible",
+        "pg_function_is_visible",
+        "pg_collation_is_visible",
+        "pg_conversion_is_visible",
+        "pg_opclass_is_visible",
+        "pg_operator_is_visible",
+        "pg_opfamily_is_visible",
+        "pg_statistics_obj_is_visible",
+        "pg_ts_config_is_visible",
+        "pg_ts_dict_is_visible",
+        "pg_ts_parser_is_visible",
+        "pg_ts_template_is_visible",
+    ] {
         conn.create_scalar_function(name, 1, det, |_| Ok(1))?;
     }
     // The connected user owns every object of its database.

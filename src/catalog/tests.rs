@@ -595,3 +595,16 @@ fn pgrq_own_objects_show_as_sequences_and_enums_never_as_tables() {
     );
     assert_eq!(r.rows, [["id", "int4"], ["m", "mood"], ["code", "bpchar"]]);
 }
+
+#[test]
+fn every_kind_of_object_is_visible_on_the_search_path() {
+    let m = mirror();
+    let r = run(
+        &m,
+        "SELECT c.collname, pg_catalog.pg_collation_is_visible(c.oid), \
+         pg_catalog.pg_type_is_visible(23) FROM pg_catalog.pg_collation c \
+         WHERE c.collname = 'default'",
+    );
+    assert_eq!(r.types[1], PgType::Bool);
+    assert_eq!(r.rows, [["default", "t", "t"]]);
+}
