@@ -18,7 +18,10 @@ impl Session {
             PgError::new(codes::INTERNAL_ERROR, "catalog query has no SQLite text")
         })?;
         self.ensure_mirror().await;
-        let catalog = self.mirror.catalog(self.db.as_str(), &self.ctx.user)?;
+        // Inside a block that ran DDL, the block's own view of the schema.
+        let catalog = self
+            .describing_mirror()
+            .catalog(self.db.as_str(), &self.ctx.user)?;
         let (cols, rows) = catalog.query(sql, &params, &self.gucs.all())?;
         let columns = columns(t, &cols);
         let tag = format!("SELECT {}", rows.len());
@@ -34,7 +37,10 @@ impl Session {
             return Ok((Vec::new(), t.param_count));
         };
         self.ensure_mirror().await;
-        let catalog = self.mirror.catalog(self.db.as_str(), &self.ctx.user)?;
+        // Inside a block that ran DDL, the block's own view of the schema.
+        let catalog = self
+            .describing_mirror()
+            .catalog(self.db.as_str(), &self.ctx.user)?;
         let (cols, n) = catalog.describe(sql)?;
         Ok((columns(t, &cols), n.max(t.param_count)))
     }

@@ -491,3 +491,20 @@ async fn nextval_runs_at_once_even_in_a_block_and_sets_lastval() {
         "ERROR 22003"
     );
 }
+
+#[tokio::test]
+async fn catalog_queries_in_a_block_see_its_own_ddl() {
+    let (mut s, _) = session();
+    let q = "SELECT c.relname FROM pg_catalog.pg_class c WHERE c.relname = 'zz'";
+    one(&mut s, "BEGIN").await.unwrap();
+    one(&mut s, "CREATE TABLE zz (a int)").await.unwrap();
+    match one(&mut s, q).await {
+        Ok(Reply::Rows { rows, .. }) => assert_eq!(rows, vec![vec![Value::Text("zz".into())]]),
+        other => panic!("{other:?}"),
+    }
+    one(&mut s, "ROLLBACK").await.unwrap();
+    match one(&mut s, q).await {
+        Ok(Reply::Rows { rows, .. }) => assert!(rows.is_empty(), "{rows:?}"),
+        other => panic!("{other:?}"),
+    }
+}
