@@ -7,8 +7,8 @@
 
 mod common;
 
-use common::Pgrq;
-use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
+use common::{Pgrq, connect, rows};
+use tokio_postgres::Client;
 
 use pgrq::node::locate::{RQLITE_VERSION, default_cache_root, locate_rqlited};
 
@@ -44,29 +44,6 @@ fn start() -> Option<Pgrq> {
     ];
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     Some(Pgrq::start(&env))
-}
-
-async fn connect(p: &Pgrq, db: &str) -> Client {
-    let (client, conn) = tokio_postgres::connect(&p.conn_str("demo", "demo", db), NoTls)
-        .await
-        .unwrap_or_else(|e| panic!("connect to {db}: {e}\n{}", p.output()));
-    tokio::spawn(conn);
-    client
-}
-
-async fn rows(c: &Client, sql: &str) -> Vec<Vec<Option<String>>> {
-    let msgs = c
-        .simple_query(sql)
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"));
-    msgs.into_iter()
-        .filter_map(|m| match m {
-            SimpleQueryMessage::Row(r) => {
-                Some((0..r.len()).map(|i| r.get(i).map(str::to_string)).collect())
-            }
-            _ => None,
-        })
-        .collect()
 }
 
 async fn one(c: &Client, sql: &str) -> String {

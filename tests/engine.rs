@@ -8,8 +8,8 @@ mod common;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::Pgrq;
-use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
+use common::{Pgrq, connect, rows};
+use tokio_postgres::{NoTls, SimpleQueryMessage};
 
 use pgrq::node::locate::{RQLITE_VERSION, default_cache_root, locate_rqlited};
 
@@ -52,30 +52,6 @@ fn start_in(dir: tempfile::TempDir, extra: &[(&str, &str)]) -> Pgrq {
     let mut all: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     all.extend_from_slice(extra);
     Pgrq::start_in(dir, &all)
-}
-
-async fn connect(p: &Pgrq, db: &str) -> Client {
-    let (client, conn) = tokio_postgres::connect(&p.conn_str("demo", "demo", db), NoTls)
-        .await
-        .unwrap_or_else(|e| panic!("connect to {db}: {e}\n{}", p.output()));
-    tokio::spawn(conn);
-    client
-}
-
-/// All rows of the last result set of a simple query, as text.
-async fn rows(c: &Client, sql: &str) -> Vec<Vec<Option<String>>> {
-    let msgs = c
-        .simple_query(sql)
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"));
-    msgs.into_iter()
-        .filter_map(|m| match m {
-            SimpleQueryMessage::Row(r) => {
-                Some((0..r.len()).map(|i| r.get(i).map(str::to_string)).collect())
-            }
-            _ => None,
-        })
-        .collect()
 }
 
 fn sqlstate(e: &tokio_postgres::Error) -> String {

@@ -11,6 +11,8 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
+
 /// The first of 100 loopback ports for the databases of one pgrq started by a test
 /// (`PGRQ_DATABASE__PORT_RANGE_HTTP_*` at +0..39, `…_RAFT_*` at +50..89): distinct for
 /// each of the last 10 pgrqs this process started and across concurrent test processes,
@@ -154,4 +156,29 @@ impl Drop for Pgrq {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A client of `db` as the `demo` app, its connection driven in the background.
+pub async fn connect(p: &Pgrq, db: &str) -> Client {
+    let (client, conn) = tokio_postgres::connect(&p.conn_str("demo", "demo", db), NoTls)
+        .await
+        .unwrap_or_else(|e| panic!("connect to {db}: {e}\n{}", p.output()));
+    tokio::spawn(conn);
+    client
+}
+
+/// All rows of the results of a simple query, as text.
+pub async fn rows(c: &Client, sql: &str) -> Vec<Vec<Option<String>>> {
+    let msgs = c
+        .simple_query(sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    msgs.into_iter()
+        .filter_map(|m| match m {
+            SimpleQueryMessage::Row(r) => {
+                Some((0..r.len()).map(|i| r.get(i).map(str::to_string)).collect())
+            }
+            _ => None,
+        })
+        .collect()
 }

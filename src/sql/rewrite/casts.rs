@@ -8,10 +8,6 @@ use super::clock::{self, Clock};
 use super::{Rewriter, build, checked_casts, number, params, time_literals, types};
 use crate::sql::{PgType, SqlError};
 
-/// Spellings PostgreSQL accepts for boolean input (case-insensitive).
-const TRUE_WORDS: &[&str] = &["t", "true", "y", "yes", "on", "1"];
-const FALSE_WORDS: &[&str] = &["f", "false", "n", "no", "off", "0"];
-
 /// Rewrite a `Cast` or `TypedString` expression in place.
 pub(super) fn rewrite_cast(rw: &mut Rewriter<'_>, expr: &mut Expr) -> Result<(), SqlError> {
     let (inner, data_type) = match expr {
@@ -105,19 +101,10 @@ fn string_literal(expr: &Expr) -> Option<&str> {
 /// Literals whose PostgreSQL reading SQLite's CAST would get wrong.
 fn fold_literal(rw: &Rewriter<'_>, text: &str, pg: PgType) -> Result<Option<Expr>, SqlError> {
     match pg {
-        PgType::Bool => {
-            let word = text.trim().to_ascii_lowercase();
-            if TRUE_WORDS.contains(&word.as_str()) {
-                Ok(Some(number("1")))
-            } else if FALSE_WORDS.contains(&word.as_str()) {
-                Ok(Some(number("0")))
-            } else {
-                Ok(Some(build::raise(
-                    "22P02",
-                    &format!("invalid input syntax for type boolean: \"{text}\""),
-                )))
-            }
-        }
+        PgType::Bool => Ok(Some(match super::coerce::parse_bool(text) {
+            Ok(b) => number(if b { "1" } else { "0" }),
+            Err(e) => build::raise("22P02", &e.to_string()),
+        })),
         PgType::Timestamp | PgType::Timestamptz | PgType::Date => {
             let word = text.trim().to_ascii_lowercase();
             let clock = match (word.as_str(), pg) {

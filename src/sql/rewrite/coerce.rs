@@ -276,7 +276,7 @@ fn coerce(e: &mut Expr, col: &ColumnInfo) -> Result<(), SqlError> {
 
 /// PostgreSQL's boolean input: any unique prefix of true/false/yes/no/on/off, or 1/0,
 /// case-insensitive, surrounding spaces ignored.
-fn parse_bool(text: &str) -> Result<bool, SqlError> {
+pub(super) fn parse_bool(text: &str) -> Result<bool, SqlError> {
     let t = text.trim().to_ascii_lowercase();
     let is_prefix = |word: &str, min: usize| t.len() >= min && word.starts_with(&t);
     if is_prefix("true", 1) || is_prefix("yes", 1) || t == "on" || t == "1" {
