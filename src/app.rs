@@ -1,7 +1,8 @@
 //! Composition root: builds the pieces in data-path order (config → backend → front end →
-//! listener → gossip for `pgrq node`), runs until a signal, and shuts down in reverse (stop
-//! accepting, let sessions end, stop every rqlited child, then stop gossiping). Holds no
-//! logic of its own.
+//! listener; for `pgrq node` also gossip, the system catalog and the reconciler), runs until
+//! a signal, and shuts down in reverse (stop accepting, let sessions end, stop every rqlited
+//! child, then stop gossiping). `cluster` runs `pgrq up`'s three local node processes.
+//! Holds no logic of its own.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -12,9 +13,12 @@ use tokio_util::sync::CancellationToken;
 
 use crate::backend::LocalBackend;
 use crate::config::{AppConfig, Config, ConfigError};
-use crate::gossip::{Gossip, GossipError, GossipSettings};
-use crate::node::status::{Reporter, keep_status_file, status_path};
+use crate::gossip::GossipError;
 use crate::wire::{self, Frontend};
+
+mod cluster;
+mod node;
+pub use cluster::{ClusterOptions, run_local_cluster};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -33,6 +37,12 @@ pub enum AppError {
     Signal(std::io::Error),
     #[error(transparent)]
     Gossip(#[from] GossipError),
+    #[error(transparent)]
+    Engine(#[from] crate::node::engine::EngineError),
+    #[error(transparent)]
+    System(#[from] crate::node::system::SystemError),
+    #[error("{0}")]
+    Cluster(String),
 }
 
 /// Whether this process joins a cluster (`pgrq node`) or stands alone (`pgrq up`).
@@ -49,7 +59,7 @@ pub struct UpOptions {
     pub data_dir: Option<PathBuf>,
 }
 
-pub fn load_up_config(opts: &UpOptions) -> Result<Config, ConfigError> {
+pub fn load_up_config(opts: &UpOptions, role: Role) -> Result<Config, ConfigError> {
     let mut cfg = match Config::load(opts.config.as_deref()) {
         Ok(c) => c,
         // With no file and no apps, `pgrq up` provides the demo app.
@@ -73,18 +83,46 @@ pub fn load_up_config(opts: &UpOptions) -> Result<Config, ConfigError> {
             allow_create: true,
         });
     }
-    cfg.validate()?;
+    match role {
+        Role::Standalone => cfg.validate()?,
+        Role::Node => cfg.validate_node()?,
+    }
     Ok(cfg)
 }
 
 /// Runs until SIGINT/SIGTERM.
 pub async fn run(cfg: Config, role: Role) -> Result<(), AppError> {
+    match role {
+        Role::Standalone => run_standalone(cfg).await,
+        Role::Node => node::run_node(cfg).await,
+    }
+}
+
+/// `pgrq up --single`: every replica of every database on this host, no gossip.
+async fn run_standalone(cfg: Config) -> Result<(), AppError> {
     // Handlers first: a signal arriving once anything has started must take the ordered
     // shutdown path, never the default action (which would skip stopping the children).
     let signals = Signals::install().map_err(AppError::Signal)?;
     let cfg = Arc::new(cfg);
     let backend = Arc::new(LocalBackend::new(cfg.clone())?);
     let tls = wire::tls_setup(&cfg.tls)?;
+    let (listener, addr) = bind(&cfg).await?;
+    let mirrors = Arc::new(crate::mirror::Mirrors::default());
+    let front = Frontend::new(cfg.clone(), backend.clone(), mirrors);
+    print_banner(&cfg, addr);
+
+    let shutdown = CancellationToken::new();
+    let server = tokio::spawn(wire::serve(listener, front, tls, shutdown.clone()));
+    signals.wait().await;
+    tracing::info!("shutting down");
+    shutdown.cancel();
+    let _ = server.await;
+    backend.shutdown(Duration::from_secs(10)).await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn bind(cfg: &Config) -> Result<(TcpListener, std::net::SocketAddr), AppError> {
     let listener = TcpListener::bind(&cfg.proxy.listen_address)
         .await
         .map_err(|source| AppError::Listen {
@@ -95,67 +133,7 @@ pub async fn run(cfg: Config, role: Role) -> Result<(), AppError> {
         addr: cfg.proxy.listen_address.clone(),
         source,
     })?;
-    let mirrors = Arc::new(crate::mirror::Mirrors::default());
-    let front = Frontend::new(cfg.clone(), backend.clone(), mirrors);
-    // Gossip stops last: peers keep seeing this node while its sessions drain.
-    let gossip_stop = CancellationToken::new();
-    let gossip = match role {
-        Role::Standalone => None,
-        Role::Node => Some(start_gossip(&cfg, &backend, addr, &gossip_stop)?),
-    };
-    print_banner(&cfg, addr);
-
-    let shutdown = CancellationToken::new();
-    let server = tokio::spawn(wire::serve(listener, front, tls, shutdown.clone()));
-    signals.wait().await;
-    tracing::info!("shutting down");
-    shutdown.cancel();
-    let _ = server.await;
-    backend.shutdown(Duration::from_secs(10)).await;
-    gossip_stop.cancel();
-    if let Some((gossip, status_file)) = gossip {
-        gossip.stopped().await;
-        let _ = status_file.await;
-    }
-    tracing::info!("stopped");
-    Ok(())
-}
-
-/// The gossip swarm, announcing this node's proxy address and capacity, and the status file
-/// `pgrq status` reads.
-fn start_gossip(
-    cfg: &Arc<Config>,
-    backend: &Arc<LocalBackend>,
-    proxy: std::net::SocketAddr,
-    stop: &CancellationToken,
-) -> Result<(Gossip, tokio::task::JoinHandle<()>), AppError> {
-    let key = crate::gossip::identity::load_or_create(&cfg.node.data_dir.join("node.key"))?;
-    let usage_of = backend.clone();
-    let reporter = Reporter::new(
-        cfg.clone(),
-        cfg.proxy
-            .advertise_address
-            .clone()
-            .unwrap_or_else(|| proxy.to_string()),
-        Box::new(move || {
-            let u = usage_of.usage();
-            (u.databases, u.replicas)
-        }),
-    );
-    let gossip = Gossip::start(
-        GossipSettings::from_config(cfg)?,
-        key,
-        Arc::new(reporter),
-        stop.clone(),
-    )?;
-    tracing::info!("node id {}", gossip.node_id);
-    let status_file = tokio::spawn(keep_status_file(
-        status_path(&cfg.node.data_dir),
-        gossip.peers(),
-        cfg.discovery.health_check_interval,
-        stop.clone(),
-    ));
-    Ok((gossip, status_file))
+    Ok((listener, addr))
 }
 
 /// The banner on stdout. Write errors are ignored: a closed stdout (e.g. `pgrq up | head`)

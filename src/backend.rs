@@ -1,5 +1,5 @@
-//! Implements `session::Backend` for a single pgrq process (`pgrq up`, until the node
-//! layer places databases across nodes): each database is a 3-replica rqlite cluster of
+//! Implements `session::Backend` for a single pgrq process (`pgrq up --single`; `pgrq
+//! node` uses `backend::node::NodeBackend`): each database is a 3-replica rqlite cluster of
 //! real `rqlited` children on this host, started on first access with sticky ports, and
 //! reached through one `rqlite::ClusterClient`. It translates session batches into rqlite
 //! requests; it knows no SQL beyond the probe's rollback sentinel.
@@ -17,17 +17,12 @@ use tokio::sync::Mutex;
 use crate::config::Config;
 use crate::node::locate::{RQLITE_VERSION, default_cache_root, locate_rqlited};
 use crate::node::supervisor::{ReplicaSpec, Supervisor, write_auth_file};
-use crate::rqlite::{self, ClusterClient, Credentials, Level, Stmt};
-use crate::session::{
-    Backend, BackendError, Batch, BoundStmt, DbName, Output, ReadLevel, Rows, StmtResult, Value,
-};
+use crate::rqlite::{ClusterClient, Credentials};
+use crate::session::{Backend, BackendError, Batch, DbName, StmtResult};
 
-/// A statement that always fails *when executed*, appended to a probe so rqlite rolls the
-/// whole request back. It must be an execution-time error: measured on rqlite v10.2.7, in
-/// `/db/request?transaction` an error raised while *preparing* a statement (e.g. "no such
-/// table") neither rolls back nor stops the request, while an execution-time error (this
-/// one: "malformed JSON") rolls back everything before it, prepare errors included.
-const PROBE_ROLLBACK: &str = "SELECT json('pgrq: probe rollback')";
+mod exec;
+pub mod node;
+use exec::unavailable;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Placement {
@@ -70,22 +65,8 @@ impl LocalBackend {
         let auth_file = secrets.join("rqlite-auth.json");
         write_auth_file(&auth_file, "pgrq", &password)
             .map_err(|e| internal(format!("{}: {e}", auth_file.display())))?;
-        let builder = || {
-            reqwest::Client::builder()
-                // rqlited listens on loopback: never route it through an HTTP(S)_PROXY.
-                .no_proxy()
-                // Followers answer writes with a redirect to the leader; the rqlite client
-                // follows it itself (reqwest would turn the POST into a GET).
-                .redirect(reqwest::redirect::Policy::none())
-        };
-        let http = builder()
-            .pool_idle_timeout(Duration::from_secs(60))
-            .build()
-            .map_err(|e| internal(e.to_string()))?;
-        let write_http = builder()
-            .pool_max_idle_per_host(0)
-            .build()
-            .map_err(|e| internal(e.to_string()))?;
+        let (http, write_http) =
+            crate::node::engine::http_clients().map_err(|e| internal(e.to_string()))?;
         Ok(LocalBackend {
             config,
             http,
@@ -336,98 +317,7 @@ impl Backend for LocalBackend {
 
     async fn run(&self, db: &DbName, batch: Batch) -> Result<Vec<StmtResult>, BackendError> {
         let client = self.client(db).await?;
-        let result = match batch {
-            Batch::Read { stmt, level } => client.query(&[to_stmt(stmt)], to_level(level)).await,
-            Batch::Write {
-                stmts,
-                transaction,
-                returning,
-            } => {
-                let stmts: Vec<Stmt> = stmts.into_iter().map(to_stmt).collect();
-                if returning {
-                    client.request(&stmts, transaction, Level::Strong).await
-                } else {
-                    client.execute(&stmts, transaction).await
-                }
-            }
-            Batch::Probe { stmts } => {
-                let n = stmts.len();
-                let mut all: Vec<Stmt> = stmts.into_iter().map(to_stmt).collect();
-                all.push(Stmt {
-                    sql: PROBE_ROLLBACK.into(),
-                    params: Vec::new(),
-                });
-                client
-                    .request(&all, true, Level::Strong)
-                    .await
-                    .map(|mut r| {
-                        r.truncate(n);
-                        r
-                    })
-            }
-        };
-        let results = result.map_err(|e| unavailable(db, &e.to_string()))?;
-        Ok(results.into_iter().map(from_result).collect())
-    }
-}
-
-fn to_stmt(s: BoundStmt) -> Stmt {
-    Stmt {
-        sql: s.sql,
-        params: s.params.into_iter().map(to_value).collect(),
-    }
-}
-
-fn to_value(v: Value) -> rqlite::Value {
-    match v {
-        Value::Null => rqlite::Value::Null,
-        Value::Int(i) => rqlite::Value::Integer(i),
-        Value::Real(f) => rqlite::Value::Real(f),
-        Value::Text(s) => rqlite::Value::Text(s),
-        Value::Blob(b) => rqlite::Value::Blob(b),
-        Value::Bool(b) => rqlite::Value::Bool(b),
-    }
-}
-
-fn from_value(v: rqlite::Value) -> Value {
-    match v {
-        rqlite::Value::Null => Value::Null,
-        rqlite::Value::Integer(i) => Value::Int(i),
-        rqlite::Value::Real(f) => Value::Real(f),
-        rqlite::Value::Text(s) => Value::Text(s),
-        rqlite::Value::Blob(b) => Value::Blob(b),
-        rqlite::Value::Bool(b) => Value::Bool(b),
-    }
-}
-
-fn from_result(r: rqlite::StmtResult) -> StmtResult {
-    r.map(|ok| Output {
-        rows_affected: ok.rows_affected,
-        rows: ok.rows.map(|rows| Rows {
-            columns: rows.columns,
-            decl_types: rows.types,
-            values: rows
-                .values
-                .into_iter()
-                .map(|row| row.into_iter().map(from_value).collect())
-                .collect(),
-        }),
-    })
-}
-
-fn to_level(l: ReadLevel) -> Level {
-    match l {
-        ReadLevel::None => Level::None,
-        ReadLevel::Weak => Level::Weak,
-        ReadLevel::Linearizable => Level::Linearizable,
-        ReadLevel::Strong => Level::Strong,
-    }
-}
-
-fn unavailable(db: &DbName, reason: &str) -> BackendError {
-    BackendError::Unavailable {
-        db: db.as_str().to_string(),
-        reason: reason.to_string(),
+        exec::run_batch(&client, db, batch).await
     }
 }
 
@@ -437,23 +327,5 @@ fn internal(reason: String) -> BackendError {
 
 /// The password pgrq uses with its rqlited children: random, kept 0600 in the data dir.
 fn load_or_create_secret(path: &std::path::Path) -> Result<String, BackendError> {
-    if let Ok(s) = std::fs::read_to_string(path) {
-        let s = s.trim().to_string();
-        if !s.is_empty() {
-            return Ok(s);
-        }
-    }
-    let bytes: [u8; 24] = rand::random();
-    let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(|e| internal(format!("{}: {e}", path.display())))?;
-    std::io::Write::write_all(&mut f, secret.as_bytes())
-        .map_err(|e| internal(format!("{}: {e}", path.display())))?;
-    Ok(secret)
+    crate::node::engine::load_or_create_secret(path).map_err(|e| internal(e.to_string()))
 }

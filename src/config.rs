@@ -52,6 +52,9 @@ pub struct NodeConfig {
     pub listen_addresses: Vec<String>,
     /// Gossip peer connections this node keeps at once; more are closed.
     pub max_connections: usize,
+    /// IP address this node's rqlited replicas listen on and other nodes reach them at
+    /// (`pgrq node`): loopback for one machine, a private interface across hosts.
+    pub advertise_host: String,
 }
 
 impl Default for NodeConfig {
@@ -60,6 +63,7 @@ impl Default for NodeConfig {
             data_dir: PathBuf::from("pgrq-data"),
             listen_addresses: vec!["/ip4/127.0.0.1/tcp/7480".into()],
             max_connections: 256,
+            advertise_host: "127.0.0.1".into(),
         }
     }
 }
@@ -154,6 +158,10 @@ pub struct RqliteConfig {
     /// Path of the rqlited binary; when unset: `PGRQ_RQLITED`, the install script's cache,
     /// then `PATH`.
     pub binary: Option<PathBuf>,
+    /// Password of the rqlite user `pgrq`, identical on every node of a cluster (replicas
+    /// of one database run on several nodes and every node's proxy talks to them). Unset:
+    /// a random one kept in `<data_dir>/secrets` (enough for one node).
+    pub password: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -172,6 +180,10 @@ pub struct DiscoveryConfig {
     /// unhealthy.
     #[serde(with = "duration")]
     pub health_check_interval: Duration,
+    /// Nodes expected when the cluster is first formed (1 for a single node): once this
+    /// many nodes see each other, the min(3, bootstrap_expect) lowest node ids form the
+    /// system catalog (`_system`). Nodes that arrive later use it as clients.
+    pub bootstrap_expect: u32,
 }
 
 impl Default for DiscoveryConfig {
@@ -181,6 +193,7 @@ impl Default for DiscoveryConfig {
             mdns: true,
             discovery_interval: Duration::from_secs(30),
             health_check_interval: Duration::from_secs(2),
+            bootstrap_expect: 1,
         }
     }
 }
@@ -240,8 +253,19 @@ impl Config {
         Ok(builder.build()?.try_deserialize()?)
     }
 
-    /// Every problem, not just the first.
+    /// Every problem, not just the first, for `pgrq up --single`: every replica of a
+    /// database on this host.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        self.validate_with(self.database.replication_factor.max(1), 0)
+    }
+
+    /// Every problem for `pgrq node`: one replica of a database per node, plus this node's
+    /// replica of the system catalog.
+    pub fn validate_node(&self) -> Result<(), ConfigError> {
+        self.validate_with(1, 1)
+    }
+
+    fn validate_with(&self, replicas_here: u32, reserved: u64) -> Result<(), ConfigError> {
         let mut errs = Vec::new();
         if self.proxy.listen_address.parse::<SocketAddr>().is_err() {
             errs.push(format!(
@@ -281,15 +305,15 @@ impl Config {
             db.port_range_raft_end,
             &mut errs,
         );
-        let needed = u64::from(db.max_databases) * u64::from(self.replicas_per_database_here());
+        let needed = u64::from(db.max_databases) * u64::from(replicas_here) + reserved;
         for (name, size) in [("http", http), ("raft", raft)] {
             if let Some(size) = size
                 && size < needed
             {
                 errs.push(format!(
-                    "database.port_range_{name} holds {size} ports but max_databases ({}) × replicas of a database on this node ({}) needs {needed}",
+                    "database.port_range_{name} holds {size} ports but max_databases ({}) × replicas of a database on this node ({replicas_here}){} needs {needed}",
                     db.max_databases,
-                    self.replicas_per_database_here()
+                    if reserved > 0 { " + the system catalog's replica" } else { "" }
                 ));
             }
         }
@@ -337,6 +361,23 @@ impl Config {
             &self.discovery.bootstrap_peers,
             &mut errs,
         );
+        if self
+            .node
+            .advertise_host
+            .parse::<std::net::IpAddr>()
+            .is_err()
+        {
+            errs.push(format!(
+                "node.advertise_host {:?} must be an IP address (rqlited binds it)",
+                self.node.advertise_host
+            ));
+        }
+        if self.discovery.bootstrap_expect == 0 {
+            errs.push("discovery.bootstrap_expect must be at least 1".into());
+        }
+        if self.rqlite.password.as_deref() == Some("") {
+            errs.push("rqlite.password is empty: leave it unset or give a secret".into());
+        }
         if self.node.max_connections == 0 {
             errs.push("node.max_connections must be at least 1".into());
         }
@@ -369,13 +410,6 @@ impl Config {
         } else {
             Err(ConfigError::Invalid(errs))
         }
-    }
-
-    /// How many replicas of one database this node may host: every one of them while the
-    /// backend runs a database's replicas on the local host (`backend::LocalBackend`).
-    /// Once placement spreads replicas over nodes this becomes 1.
-    pub fn replicas_per_database_here(&self) -> u32 {
-        self.database.replication_factor.max(1)
     }
 
     pub fn app(&self, name: &str) -> Option<&AppConfig> {

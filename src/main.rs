@@ -22,9 +22,13 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run a local pgrq: the proxy, and a 3-replica rqlite cluster per database, started on
-    /// first connect. Without --config it serves the app `demo` (password `demo`).
+    /// Run a local pgrq cluster: three `pgrq node` processes on loopback (one data dir
+    /// each, under --data-dir), every database a 3-replica rqlite cluster placed on them
+    /// on first connect. Without --config it serves the app `demo` (password `demo`).
     Up {
+        /// One process running every replica itself (no gossip, no system catalog).
+        #[arg(long)]
+        single: bool,
         /// TOML configuration file (keys in config/pgrq.example.toml; PGRQ_* env overrides).
         #[arg(long, short)]
         config: Option<PathBuf>,
@@ -77,6 +81,7 @@ fn main() -> ExitCode {
         .init();
     let (opts, role) = match Cli::parse().command {
         Command::Up {
+            single: true,
             config,
             listen,
             data_dir,
@@ -88,6 +93,18 @@ fn main() -> ExitCode {
             },
             Role::Standalone,
         ),
+        Command::Up {
+            single: false,
+            config,
+            listen,
+            data_dir,
+        } => {
+            return up_cluster(UpOptions {
+                config,
+                listen,
+                data_dir,
+            });
+        }
         Command::Node {
             config,
             listen,
@@ -107,7 +124,7 @@ fn main() -> ExitCode {
             place,
         } => return status(config, data_dir, json, place),
     };
-    let cfg = match app::load_up_config(&opts) {
+    let cfg = match app::load_up_config(&opts, role) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("pgrq: {e}");
@@ -125,6 +142,40 @@ fn main() -> ExitCode {
         }
     };
     match rt.block_on(app::run(cfg, role)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("pgrq: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `pgrq up`: three local node processes.
+fn up_cluster(opts: UpOptions) -> ExitCode {
+    let cfg = match app::load_up_config(&opts, Role::Node) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("pgrq: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("pgrq: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let cluster = app::ClusterOptions {
+        config: opts.config,
+        listen: opts.listen,
+        data_dir: opts.data_dir,
+        nodes: 3,
+    };
+    match rt.block_on(app::run_local_cluster(cfg, cluster)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("pgrq: {e}");

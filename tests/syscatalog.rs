@@ -43,8 +43,8 @@ fn replica(db: &str, node: &str, port: u16) -> ReplicaRecord {
         database: db.into(),
         node_id: node.into(),
         replica_id: format!("{db}-{node}-{port}"),
-        http_port: port,
-        raft_port: port + 1000,
+        http_port: Some(port),
+        raft_port: Some(port + 1000),
     }
 }
 
@@ -114,6 +114,7 @@ async fn conditional_writes_on_real_rqlite() {
         let node = NodeRecord {
             id: id.into(),
             proxy_addr: "127.0.0.1:5432".into(),
+            rqlite_host: "127.0.0.1".into(),
             gossip_addrs: vec![],
             max_databases: 10,
             state: NodeState::Active,

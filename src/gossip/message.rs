@@ -11,6 +11,12 @@ pub const HEARTBEAT_VERSION: u32 = 1;
 /// Gossipsub topic of heartbeats (all versions share it).
 pub const HEARTBEAT_TOPIC: &str = "pgrq/heartbeat";
 
+/// Gossipsub topic of "the catalog changed" nudges (version 1).
+pub const NUDGE_TOPIC: &str = "pgrq/nudge";
+
+/// The nudge version this build publishes.
+pub const NUDGE_VERSION: u32 = 1;
+
 /// A node's periodic announcement of itself.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Heartbeat {
@@ -31,6 +37,47 @@ pub struct Heartbeat {
     /// configured with a shorter period do not call it unhealthy between two beats.
     #[serde(default)]
     pub interval_ms: u64,
+    /// The IP the node's rqlited replicas listen on.
+    #[serde(default)]
+    pub rqlite_host: String,
+    /// Ports reserved for the node's replica of the system catalog (HTTP, Raft), so the
+    /// nodes forming it know each other's addresses.
+    #[serde(default)]
+    pub system_ports: Option<(u16, u16)>,
+    /// The system catalog's members once this node knows them (empty before), so a node
+    /// arriving later adopts them instead of deciding anew.
+    #[serde(default)]
+    pub system_members: Vec<SystemMember>,
+}
+
+/// One replica of the system catalog.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SystemMember {
+    pub node_id: String,
+    /// `ip:port` of its HTTP API and of its Raft transport.
+    pub http_addr: String,
+    pub raft_addr: String,
+}
+
+/// "The catalog changed about this database": whoever places or runs it should look now
+/// rather than at its next poll. Losing one only delays.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Nudge {
+    pub version: u32,
+    pub node_id: String,
+    pub database: String,
+}
+
+impl Nudge {
+    pub fn encode(&self) -> Vec<u8> {
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    /// `None` for another version or anything that is not a nudge.
+    pub fn decode(bytes: &[u8]) -> Option<Nudge> {
+        let n: Nudge = serde_json::from_slice(bytes).ok()?;
+        (n.version == NUDGE_VERSION).then_some(n)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,6 +139,13 @@ mod tests {
             free_ports: 279,
             load: 0.25,
             interval_ms: 2000,
+            rqlite_host: "127.0.0.1".into(),
+            system_ports: Some((4001, 4002)),
+            system_members: vec![SystemMember {
+                node_id: "12D3KooWabc".into(),
+                http_addr: "127.0.0.1:4001".into(),
+                raft_addr: "127.0.0.1:4002".into(),
+            }],
         }
     }
 
@@ -126,6 +180,21 @@ mod tests {
         assert_eq!(h.node_id, "12D3KooWabc");
         assert!(h.gossip_addrs.is_empty());
         assert_eq!(h.interval_ms, 0);
+    }
+
+    #[test]
+    fn nudges_round_trip_and_other_versions_are_dropped() {
+        let n = Nudge {
+            version: NUDGE_VERSION,
+            node_id: "a".into(),
+            database: "demo_x".into(),
+        };
+        assert_eq!(Nudge::decode(&n.encode()), Some(n));
+        assert_eq!(
+            Nudge::decode(br#"{"version":9,"node_id":"a","database":"x"}"#),
+            None
+        );
+        assert_eq!(Nudge::decode(b"junk"), None);
     }
 
     #[test]

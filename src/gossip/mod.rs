@@ -19,7 +19,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
-pub use message::{Capacity, Heartbeat};
+pub use message::{Capacity, Heartbeat, Nudge, SystemMember};
 pub use peers::PeerView;
 
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +43,9 @@ pub struct LocalReport {
     pub capacity: Capacity,
     pub free_ports: u32,
     pub load: f32,
+    pub rqlite_host: String,
+    pub system_ports: Option<(u16, u16)>,
+    pub system_members: Vec<SystemMember>,
 }
 
 #[derive(Debug, Clone)]
@@ -85,6 +88,8 @@ pub struct Gossip {
     peers: watch::Receiver<Vec<PeerView>>,
     unknown_versions: Arc<AtomicU64>,
     task: tokio::task::JoinHandle<()>,
+    nudge_out: tokio::sync::mpsc::UnboundedSender<String>,
+    nudge_in: tokio::sync::broadcast::Sender<Nudge>,
 }
 
 impl Gossip {
@@ -99,14 +104,40 @@ impl Gossip {
         let node_id = key.public().to_peer_id().to_string();
         let (tx, rx) = watch::channel(Vec::new());
         let unknown_versions = Arc::new(AtomicU64::new(0));
-        let runner = swarm::Runner::new(settings, key, status, tx, unknown_versions.clone())?;
+        let (nudge_out, nudge_out_rx) = tokio::sync::mpsc::unbounded_channel();
+        let (nudge_in, _) = tokio::sync::broadcast::channel(1024);
+        let runner = swarm::Runner::new(
+            settings,
+            key,
+            status,
+            tx,
+            unknown_versions.clone(),
+            (nudge_out_rx, nudge_in.clone()),
+        )?;
         let task = tokio::spawn(runner.run(shutdown));
         Ok(Gossip {
             node_id,
             peers: rx,
             unknown_versions,
             task,
+            nudge_out,
+            nudge_in,
         })
+    }
+
+    /// Tells every node that the catalog changed about `database` (best effort).
+    pub fn nudge(&self, database: &str) {
+        let _ = self.nudge_out.send(database.to_string());
+    }
+
+    /// A sender for [`Gossip::nudge`] that outlives borrows of `self`.
+    pub fn nudger(&self) -> tokio::sync::mpsc::UnboundedSender<String> {
+        self.nudge_out.clone()
+    }
+
+    /// Nudges received from other nodes.
+    pub fn nudges(&self) -> tokio::sync::broadcast::Receiver<Nudge> {
+        self.nudge_in.subscribe()
     }
 
     /// Messages received in a version this build does not know (ignored) since start.

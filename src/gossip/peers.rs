@@ -112,6 +112,9 @@ mod tests {
             free_ports: 30,
             load: 0.0,
             interval_ms: 0,
+            rqlite_host: String::new(),
+            system_ports: None,
+            system_members: vec![],
         }
     }
 

@@ -18,7 +18,9 @@ use libp2p::{Multiaddr, PeerId, Swarm, gossipsub, identify, mdns, noise, tcp, ya
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use super::message::{Decoded, HEARTBEAT_TOPIC, HEARTBEAT_VERSION, Heartbeat};
+use super::message::{
+    Decoded, HEARTBEAT_TOPIC, HEARTBEAT_VERSION, Heartbeat, NUDGE_TOPIC, NUDGE_VERSION, Nudge,
+};
 use super::peers::{PeerTable, PeerView};
 use super::{GossipError, GossipSettings, LocalStatus};
 
@@ -45,7 +47,15 @@ pub(super) struct Runner {
     /// This node's latest heartbeat: `LocalStatus::report` reads the disk, so it is asked
     /// once per period (and when the listen addresses change), not per message received.
     last_beat: Option<Heartbeat>,
+    nudge_topic: gossipsub::IdentTopic,
+    nudge_out: tokio::sync::mpsc::UnboundedReceiver<String>,
+    nudge_in: tokio::sync::broadcast::Sender<Nudge>,
 }
+
+type NudgeChannels = (
+    tokio::sync::mpsc::UnboundedReceiver<String>,
+    tokio::sync::broadcast::Sender<Nudge>,
+);
 
 impl Runner {
     pub(super) fn new(
@@ -54,6 +64,7 @@ impl Runner {
         status: Arc<dyn LocalStatus>,
         tx: watch::Sender<Vec<PeerView>>,
         unknown_versions: Arc<AtomicU64>,
+        (nudge_out, nudge_in): NudgeChannels,
     ) -> Result<Runner, GossipError> {
         let start = |e: String| GossipError::Start(e);
         let me = key.public().to_peer_id();
@@ -108,6 +119,12 @@ impl Runner {
             .gossipsub
             .subscribe(&topic)
             .map_err(|e| start(e.to_string()))?;
+        let nudge_topic = gossipsub::IdentTopic::new(NUDGE_TOPIC);
+        swarm
+            .behaviour_mut()
+            .gossipsub
+            .subscribe(&nudge_topic)
+            .map_err(|e| start(e.to_string()))?;
         for addr in &settings.listen {
             swarm
                 .listen_on(addr.clone())
@@ -129,6 +146,9 @@ impl Runner {
             bootstrap_peer: HashMap::new(),
             unknown_versions,
             last_beat: None,
+            nudge_topic,
+            nudge_out,
+            nudge_in,
         })
     }
 
@@ -142,6 +162,7 @@ impl Runner {
                 () = shutdown.cancelled() => break,
                 _ = beat.tick() => self.heartbeat(),
                 _ = discover.tick() => self.dial_known(),
+                Some(db) = self.nudge_out.recv() => self.publish_nudge(db),
                 event = self.swarm.select_next_some() => self.on_event(event),
             }
         }
@@ -167,6 +188,9 @@ impl Runner {
             free_ports: r.free_ports,
             load: r.load,
             interval_ms: self.settings.health_check_interval.as_millis() as u64,
+            rqlite_host: r.rqlite_host,
+            system_ports: r.system_ports,
+            system_members: r.system_members,
         };
         self.last_beat = Some(beat.clone());
         beat
@@ -184,6 +208,24 @@ impl Runner {
             Err(e) => tracing::debug!("heartbeat not published: {e}"),
         }
         self.publish_table(&me);
+    }
+
+    fn publish_nudge(&mut self, database: String) {
+        let n = Nudge {
+            version: NUDGE_VERSION,
+            node_id: self.me.to_string(),
+            database,
+        };
+        let topic = self.nudge_topic.clone();
+        match self
+            .swarm
+            .behaviour_mut()
+            .gossipsub
+            .publish(topic, n.encode())
+        {
+            Ok(_) | Err(gossipsub::PublishError::NoPeersSubscribedToTopic) => {}
+            Err(e) => tracing::debug!("nudge not published: {e}"),
+        }
     }
 
     fn publish_table(&self, me: &Heartbeat) {
@@ -301,6 +343,14 @@ impl Runner {
     }
 
     fn on_message(&mut self, message: gossipsub::Message) {
+        if message.topic == self.nudge_topic.hash() {
+            if let Some(n) = Nudge::decode(&message.data)
+                && message.source.is_some_and(|s| s.to_string() == n.node_id)
+            {
+                let _ = self.nudge_in.send(n);
+            }
+            return;
+        }
         match Heartbeat::decode(&message.data) {
             Decoded::Heartbeat(beat) => {
                 // Signed messages: the claimed node id must be the signer.

@@ -19,8 +19,17 @@ impl LocalStatus for Fixed {
             },
             free_ports: 30,
             load: 0.0,
+            rqlite_host: "127.0.0.1".into(),
+            system_ports: None,
+            system_members: vec![],
         }
     }
+}
+
+fn nudge_channels() -> NudgeChannels {
+    let (_tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let (tx, _) = tokio::sync::broadcast::channel(8);
+    (rx, tx)
 }
 
 fn settings(bootstrap: Vec<Multiaddr>) -> GossipSettings {
@@ -66,6 +75,7 @@ async fn a_newer_version_on_the_topic_is_ignored_and_the_peer_still_counts() {
         Arc::new(Fixed),
         tx,
         Arc::new(AtomicU64::new(0)),
+        nudge_channels(),
     )
     .unwrap();
     let b_id = b.me.to_string();
@@ -113,6 +123,7 @@ async fn connections_over_the_cap_are_closed() {
         Arc::new(Fixed),
         tx,
         Arc::new(AtomicU64::new(0)),
+        nudge_channels(),
     )
     .unwrap();
     let addr = loop {
@@ -152,4 +163,56 @@ async fn connections_over_the_cap_are_closed() {
     for g in others {
         g.stopped().await;
     }
+}
+
+#[tokio::test]
+async fn nudges_reach_the_other_node() {
+    let stop = CancellationToken::new();
+    let a = Gossip::start(
+        settings(vec![]),
+        Keypair::generate_ed25519(),
+        Arc::new(Fixed),
+        stop.clone(),
+    )
+    .unwrap();
+    let mut peers = a.peers();
+    let addr: Multiaddr = loop {
+        let first = peers.borrow_and_update().first().cloned();
+        if let Some(me) = first
+            && let Some(addr) = me.heartbeat.gossip_addrs.first()
+        {
+            break addr.parse().unwrap();
+        }
+        tokio::time::timeout(Duration::from_secs(30), peers.changed())
+            .await
+            .expect("A never listened")
+            .unwrap();
+    };
+    let b = Gossip::start(
+        settings(vec![addr]),
+        Keypair::generate_ed25519(),
+        Arc::new(Fixed),
+        stop.clone(),
+    )
+    .unwrap();
+    let mut heard = a.nudges();
+    // Gossipsub needs the mesh first: repeat until A hears one (losing one only delays).
+    let got = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            b.nudge("demo_x");
+            if let Ok(Ok(n)) = tokio::time::timeout(Duration::from_millis(200), heard.recv()).await
+            {
+                break n;
+            }
+        }
+    })
+    .await
+    .expect("A never heard B's nudge");
+    assert_eq!(
+        (got.database.as_str(), got.node_id),
+        ("demo_x", b.node_id.clone())
+    );
+    stop.cancel();
+    a.stopped().await;
+    b.stopped().await;
 }

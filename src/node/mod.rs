@@ -1,11 +1,19 @@
 //! The node layer on this host: finding the `rqlited` binary and supervising the replica
-//! processes (`locate`, `supervisor`), the pure placement function (`placement`), and what
-//! this node reports about itself to the gossip layer and to `pgrq status` (`status`). It
-//! must not know SQL or the wire protocol; placement decisions are pure functions of an
-//! inventory its callers pass in.
+//! processes (`locate`, `supervisor`, `engine`), the pure placement function (`placement`),
+//! the system catalog's cluster and typed access to it (`system`, `catalog`), port
+//! allocation (`ports`), the reconciler that converges this node's replicas on the
+//! catalog (`core`, `reconcile`), and what this node reports about itself to the gossip
+//! layer and to `pgrq status` (`status`). It must not know SQL or the wire protocol;
+//! placement decisions are pure functions of an inventory its callers pass in.
 
+pub mod catalog;
+pub mod core;
+pub mod engine;
 pub mod inventory;
 pub mod locate;
 pub mod placement;
+pub mod ports;
+pub mod reconcile;
 pub mod status;
 pub mod supervisor;
+pub mod system;

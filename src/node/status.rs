@@ -22,6 +22,7 @@ pub struct Reporter {
     config: Arc<Config>,
     proxy_addr: String,
     usage: Box<UsageFn>,
+    system: Option<Arc<crate::node::system::SystemCluster>>,
 }
 
 impl Reporter {
@@ -30,7 +31,14 @@ impl Reporter {
             config,
             proxy_addr,
             usage,
+            system: None,
         }
+    }
+
+    /// Also announce this node's system catalog ports and known members.
+    pub fn with_system(mut self, system: Arc<crate::node::system::SystemCluster>) -> Reporter {
+        self.system = Some(system);
+        self
     }
 }
 
@@ -49,6 +57,13 @@ impl LocalStatus for Reporter {
             },
             free_ports: ports.saturating_sub(replicas),
             load: load_per_cpu(),
+            rqlite_host: self.config.node.advertise_host.clone(),
+            system_ports: self.system.as_ref().map(|s| s.ports()),
+            system_members: self
+                .system
+                .as_ref()
+                .map(|s| s.members())
+                .unwrap_or_default(),
         }
     }
 }
@@ -221,6 +236,9 @@ mod tests {
                 free_ports: 287,
                 load: 0.1,
                 interval_ms: 1000,
+                rqlite_host: String::new(),
+                system_ports: None,
+                system_members: vec![],
             },
             last_seen: seen,
             healthy,

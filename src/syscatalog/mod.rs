@@ -17,7 +17,9 @@ pub use records::{
 };
 
 /// Version of the schema below, kept in `meta`.
-pub const SCHEMA_VERSION: i64 = 1;
+/// 2: nodes carry the host their rqlited replicas listen on; replica ports are NULL until
+/// the hosting node allocates them.
+pub const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS meta (
@@ -27,6 +29,7 @@ const SCHEMA: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS nodes (
         id TEXT PRIMARY KEY,
         proxy_addr TEXT NOT NULL,
+        rqlite_host TEXT NOT NULL,
         gossip_addrs TEXT NOT NULL,
         max_databases INTEGER NOT NULL CHECK (max_databases >= 0),
         state TEXT NOT NULL CHECK (state IN ('active', 'draining', 'removed')),
@@ -48,8 +51,8 @@ const SCHEMA: &[&str] = &[
         database TEXT NOT NULL REFERENCES databases (name),
         node_id TEXT NOT NULL REFERENCES nodes (id),
         replica_id TEXT NOT NULL,
-        http_port INTEGER NOT NULL CHECK (http_port BETWEEN 1 AND 65535),
-        raft_port INTEGER NOT NULL CHECK (raft_port BETWEEN 1 AND 65535),
+        http_port INTEGER CHECK (http_port BETWEEN 1 AND 65535),
+        raft_port INTEGER CHECK (raft_port BETWEEN 1 AND 65535),
         PRIMARY KEY (database, node_id),
         UNIQUE (replica_id),
         UNIQUE (node_id, http_port),
@@ -76,10 +79,12 @@ pub fn schema_version() -> Stmt {
 /// version bumped. A removed node stays removed.
 pub fn upsert_node(n: &NodeRecord, now_ms: i64) -> Stmt {
     Stmt::with_params(
-        "INSERT INTO nodes (id, proxy_addr, gossip_addrs, max_databases, state, version, updated_at_ms)
-         VALUES (?, ?, ?, ?, 'active', 1, ?)
+        "INSERT INTO nodes
+             (id, proxy_addr, rqlite_host, gossip_addrs, max_databases, state, version, updated_at_ms)
+         VALUES (?, ?, ?, ?, ?, 'active', 1, ?)
          ON CONFLICT (id) DO UPDATE SET
              proxy_addr = excluded.proxy_addr,
+             rqlite_host = excluded.rqlite_host,
              gossip_addrs = excluded.gossip_addrs,
              max_databases = excluded.max_databases,
              version = nodes.version + 1,
@@ -88,6 +93,7 @@ pub fn upsert_node(n: &NodeRecord, now_ms: i64) -> Stmt {
         vec![
             Value::Text(n.id.clone()),
             Value::Text(n.proxy_addr.clone()),
+            Value::Text(n.rqlite_host.clone()),
             Value::Text(records::encode_list(&n.gossip_addrs)),
             Value::Integer(i64::from(n.max_databases)),
             Value::Integer(now_ms),
@@ -197,12 +203,46 @@ fn insert_replica_if_claimed(r: &ReplicaRecord, claim: &str, version: i64) -> St
             Value::Text(r.database.clone()),
             Value::Text(r.node_id.clone()),
             Value::Text(r.replica_id.clone()),
-            Value::Integer(i64::from(r.http_port)),
-            Value::Integer(i64::from(r.raft_port)),
+            port_value(r.http_port),
+            port_value(r.raft_port),
             Value::Text(r.database.clone()),
             Value::Text(claim.into()),
             Value::Integer(version),
         ],
+    )
+}
+
+fn port_value(p: Option<u16>) -> Value {
+    p.map_or(Value::Null, |p| Value::Integer(i64::from(p)))
+}
+
+/// The hosting node records the ports it allocated for its replica, once: applies (1 row)
+/// only while the replica has none, so ports are sticky.
+pub fn set_replica_ports(database: &str, node_id: &str, http: u16, raft: u16) -> Stmt {
+    Stmt::with_params(
+        "UPDATE replicas SET http_port = ?, raft_port = ?
+         WHERE database = ? AND node_id = ? AND http_port IS NULL AND raft_port IS NULL",
+        vec![
+            Value::Integer(i64::from(http)),
+            Value::Integer(i64::from(raft)),
+            Value::Text(database.into()),
+            Value::Text(node_id.into()),
+        ],
+    )
+}
+
+/// Every database with its state (columns as `DatabaseRecord::from_row`), by name.
+pub fn select_databases() -> Stmt {
+    Stmt::new(
+        "SELECT name, app, state, replication_factor, version, claim FROM databases ORDER BY name",
+    )
+}
+
+/// Every replica (columns as `ReplicaRecord::from_row`), by database then node.
+pub fn select_all_replicas() -> Stmt {
+    Stmt::new(
+        "SELECT database, node_id, replica_id, http_port, raft_port FROM replicas
+         ORDER BY database, replica_id",
     )
 }
 
@@ -218,7 +258,7 @@ pub fn select_database(name: &str) -> Stmt {
 pub fn select_replicas(database: &str) -> Stmt {
     Stmt::with_params(
         "SELECT database, node_id, replica_id, http_port, raft_port FROM replicas
-         WHERE database = ? ORDER BY node_id",
+         WHERE database = ? ORDER BY replica_id",
         vec![Value::Text(database.into())],
     )
 }
@@ -237,7 +277,8 @@ pub fn replicas_on_node(node_id: &str) -> Stmt {
 /// Columns in the order `NodeRecord::from_row` reads.
 pub fn select_nodes() -> Stmt {
     Stmt::new(
-        "SELECT id, proxy_addr, gossip_addrs, max_databases, state, version FROM nodes ORDER BY id",
+        "SELECT id, proxy_addr, gossip_addrs, max_databases, state, version, rqlite_host
+         FROM nodes ORDER BY id",
     )
 }
 

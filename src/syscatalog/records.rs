@@ -73,6 +73,8 @@ pub struct NodeRecord {
     /// libp2p peer id.
     pub id: String,
     pub proxy_addr: String,
+    /// The IP its rqlited replicas listen on.
+    pub rqlite_host: String,
     pub gossip_addrs: Vec<String>,
     pub max_databases: u32,
     pub state: NodeState,
@@ -97,8 +99,9 @@ pub struct ReplicaRecord {
     pub node_id: String,
     /// rqlite's `-node-id`, unique in the cluster.
     pub replica_id: String,
-    pub http_port: u16,
-    pub raft_port: u16,
+    /// NULL until the hosting node allocates them (then sticky).
+    pub http_port: Option<u16>,
+    pub raft_port: Option<u16>,
 }
 
 /// Capacity and use of one active node.
@@ -115,6 +118,13 @@ fn text(row: &[Value], i: usize) -> Result<String, SysCatalogError> {
         other => Err(SysCatalogError::BadRow(format!(
             "column {i}: expected text, got {other:?}"
         ))),
+    }
+}
+
+fn opt_int<T: TryFrom<i64>>(row: &[Value], i: usize) -> Result<Option<T>, SysCatalogError> {
+    match row.get(i) {
+        Some(Value::Null) => Ok(None),
+        _ => int(row, i).map(Some),
     }
 }
 
@@ -138,6 +148,7 @@ impl NodeRecord {
         Ok(NodeRecord {
             id: text(row, 0)?,
             proxy_addr: text(row, 1)?,
+            rqlite_host: text(row, 6)?,
             gossip_addrs: serde_json::from_str(&addrs)
                 .map_err(|e| SysCatalogError::BadRow(format!("gossip_addrs {addrs:?}: {e}")))?,
             max_databases: int(row, 3)?,
@@ -166,8 +177,8 @@ impl ReplicaRecord {
             database: text(row, 0)?,
             node_id: text(row, 1)?,
             replica_id: text(row, 2)?,
-            http_port: int(row, 3)?,
-            raft_port: int(row, 4)?,
+            http_port: opt_int(row, 3)?,
+            raft_port: opt_int(row, 4)?,
         })
     }
 }

@@ -69,6 +69,7 @@ fn catalog() -> Connection {
         let node = NodeRecord {
             id: (*id).into(),
             proxy_addr: format!("10.0.0.{}:5432", i + 1),
+            rqlite_host: format!("10.0.0.{}", i + 1),
             gossip_addrs: vec![format!("/ip4/10.0.0.{}/tcp/7480", i + 1)],
             max_databases: 10,
             state: NodeState::Active,
@@ -97,8 +98,8 @@ fn replicas(name: &str, nodes: &[&str], port: u16) -> Vec<ReplicaRecord> {
             database: name.into(),
             node_id: (*n).into(),
             replica_id: format!("{name}-{n}"),
-            http_port: port,
-            raft_port: port + 1000,
+            http_port: Some(port),
+            raft_port: Some(port + 1000),
         })
         .collect()
 }
@@ -228,8 +229,8 @@ fn racing_replacements_of_a_dead_replica_apply_once() {
     let to_n4 = &replicas("shop_y", &["n4"], 14050)[0];
     let mut to_n4_again = to_n4.clone();
     to_n4_again.replica_id = "shop_y-n4-b".into();
-    to_n4_again.http_port = 14060;
-    to_n4_again.raft_port = 15060;
+    to_n4_again.http_port = Some(14060);
+    to_n4_again.raft_port = Some(15060);
     let first = run(
         &mut conn,
         &replace_replica("shop_y", 1, "n3", to_n4, "r1", 9),
@@ -249,7 +250,7 @@ fn racing_replacements_of_a_dead_replica_apply_once() {
     let now = replicas_of(&mut conn, "shop_y");
     let ids: Vec<&str> = now.iter().map(|r| r.replica_id.as_str()).collect();
     assert_eq!(ids, ["shop_y-n1", "shop_y-n2", "shop_y-n4"]);
-    assert_eq!(now[2].http_port, 14050);
+    assert_eq!(now[2].http_port, Some(14050));
     assert_eq!(database(&mut conn, "shop_y").version, 2);
 }
 
@@ -331,4 +332,39 @@ fn bad_rows_are_errors_not_panics() {
         Value::Integer(1),
     ];
     assert!(ReplicaRecord::from_row(&port).is_err());
+}
+
+#[test]
+fn ports_are_recorded_once_by_the_hosting_node() {
+    let mut conn = catalog();
+    let mut rs = replicas("shop_p", &["n1", "n2"], 0);
+    for r in &mut rs {
+        r.http_port = None;
+        r.raft_port = None;
+    }
+    run(&mut conn, &create_database(&db("shop_p", "c"), &rs, 1)).unwrap();
+    assert_eq!(replicas_of(&mut conn, "shop_p")[0].http_port, None);
+    let first = run(
+        &mut conn,
+        &[set_replica_ports("shop_p", "n1", 14001, 15001)],
+    )
+    .unwrap();
+    let again = run(
+        &mut conn,
+        &[set_replica_ports("shop_p", "n1", 14002, 15002)],
+    )
+    .unwrap();
+    assert_eq!((first[0].0, again[0].0), (1, 0));
+    let now = replicas_of(&mut conn, "shop_p");
+    assert_eq!(
+        (now[0].http_port, now[0].raft_port),
+        (Some(14001), Some(15001))
+    );
+    assert_eq!(now[1].http_port, None);
+    let all: Vec<String> = query(&mut conn, select_databases())
+        .iter()
+        .map(|r| DatabaseRecord::from_row(r).unwrap().name)
+        .collect();
+    assert_eq!(all, ["shop_p"]);
+    assert_eq!(query(&mut conn, select_all_replicas()).len(), 2);
 }

@@ -1,0 +1,119 @@
+//! `pgrq node`: the proxy plus the node layer. Order: listener (its address is announced)
+//! → node identity → engine → system cluster state → gossip → control plane tasks (system
+//! catalog, reconciler, nudge forwarding) → `NodeBackend` → front end. Shutdown: stop
+//! accepting, let sessions end, stop the control tasks, stop every rqlited child, stop
+//! gossiping, remove the status file.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use super::{AppError, Signals, bind, print_banner};
+use crate::backend::node::NodeBackend;
+use crate::config::Config;
+use crate::gossip::{Gossip, GossipSettings};
+use crate::node::core::{NodeCore, forward_nudges, run_system};
+use crate::node::engine::Engine;
+use crate::node::reconcile;
+use crate::node::status::{Reporter, keep_status_file, status_path};
+use crate::node::system::SystemCluster;
+use crate::wire::{self, Frontend};
+
+pub(super) async fn run_node(cfg: Config) -> Result<(), AppError> {
+    let signals = Signals::install().map_err(AppError::Signal)?;
+    let cfg = Arc::new(cfg);
+    let tls = wire::tls_setup(&cfg.tls)?;
+    let (listener, addr) = bind(&cfg).await?;
+    let proxy_addr = cfg
+        .proxy
+        .advertise_address
+        .clone()
+        .unwrap_or_else(|| addr.to_string());
+    std::fs::create_dir_all(&cfg.node.data_dir)
+        .map_err(|e| AppError::Cluster(format!("{}: {e}", cfg.node.data_dir.display())))?;
+    let key = crate::gossip::identity::load_or_create(&cfg.node.data_dir.join("node.key"))?;
+    let node_id = key.public().to_peer_id().to_string();
+    let host = cfg
+        .node
+        .advertise_host
+        .parse()
+        .map_err(|e| AppError::Cluster(format!("node.advertise_host: {e}")))?;
+    let engine = Arc::new(Engine::new(&cfg)?);
+    let system = Arc::new(SystemCluster::load(&cfg, &node_id)?);
+    let data_dir = cfg.node.data_dir.clone();
+    let reporter = Reporter::new(
+        cfg.clone(),
+        proxy_addr.clone(),
+        Box::new(move || {
+            let n = replicas_on_disk(&data_dir);
+            (n, n)
+        }),
+    )
+    .with_system(system.clone());
+    let gossip_stop = CancellationToken::new();
+    let gossip = Gossip::start(
+        GossipSettings::from_config(&cfg)?,
+        key,
+        Arc::new(reporter),
+        gossip_stop.clone(),
+    )?;
+    tracing::info!("node id {node_id}");
+    let status_file = tokio::spawn(keep_status_file(
+        status_path(&cfg.node.data_dir),
+        gossip.peers(),
+        cfg.discovery.health_check_interval,
+        gossip_stop.clone(),
+    ));
+    let core = NodeCore::new(
+        cfg.clone(),
+        node_id,
+        host,
+        proxy_addr,
+        engine.clone(),
+        system,
+        gossip.peers(),
+        gossip.nudger(),
+    );
+    let control_stop = CancellationToken::new();
+    let control = [
+        tokio::spawn(forward_nudges(core.clone(), gossip.nudges())),
+        tokio::spawn(run_system(core.clone(), control_stop.clone())),
+        tokio::spawn(reconcile::run(core.clone(), control_stop.clone())),
+    ];
+    let backend = Arc::new(NodeBackend::new(core));
+    let mirrors = Arc::new(crate::mirror::Mirrors::default());
+    let front = Frontend::new(cfg.clone(), backend, mirrors);
+    print_banner(&cfg, addr);
+
+    let shutdown = CancellationToken::new();
+    let server = tokio::spawn(wire::serve(listener, front, tls, shutdown.clone()));
+    signals.wait().await;
+    tracing::info!("shutting down");
+    shutdown.cancel();
+    let _ = server.await;
+    control_stop.cancel();
+    for task in control.into_iter().skip(1) {
+        let _ = task.await;
+    }
+    engine.shutdown(Duration::from_secs(10)).await;
+    gossip_stop.cancel();
+    gossip.stopped().await;
+    let _ = status_file.await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Databases with a replica directory on this node (what it announces as used capacity).
+fn replicas_on_disk(data_dir: &std::path::Path) -> u32 {
+    std::fs::read_dir(data_dir).map_or(0, |entries| {
+        entries
+            .flatten()
+            .filter(|e| {
+                let name = e.file_name();
+                let name = name.to_string_lossy();
+                !name.starts_with('_') && e.path().join("rqlite").is_dir()
+            })
+            .count() as u32
+    })
+}

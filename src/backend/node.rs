@@ -1,0 +1,196 @@
+//! `session::Backend` for `pgrq node`: a database is whatever the system catalog says.
+//! `open` reads the catalog; a database that does not exist (for an app that may create)
+//! is placed over the healthy registered nodes and created by one conditional catalog
+//! write, then the client waits (no error) until the chosen nodes' reconcilers have formed
+//! its cluster and marked it `active`. Statements go to the database's replicas wherever
+//! they live (addresses from the catalog), so any node serves any database. Running a
+//! batch is `exec`'s, shared with `LocalBackend`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use tokio::sync::Mutex;
+
+use super::exec::{self, unavailable};
+use crate::gossip::PeerView;
+use crate::node::catalog::{Catalog, Snapshot};
+use crate::node::core::NodeCore;
+use crate::node::placement::{NodeInventory, place};
+use crate::rqlite::ClusterClient;
+use crate::session::{Backend, BackendError, Batch, DbName, StmtResult};
+use crate::syscatalog::{DatabaseRecord, DbState, NodeState, ReplicaRecord};
+
+/// How often a waiting client re-reads the catalog when no nudge arrives.
+const WAIT_POLL: Duration = Duration::from_millis(100);
+
+pub struct NodeBackend {
+    core: Arc<NodeCore>,
+    clients: Mutex<HashMap<DbName, ClusterClient>>,
+}
+
+impl NodeBackend {
+    pub fn new(core: Arc<NodeCore>) -> NodeBackend {
+        NodeBackend {
+            core,
+            clients: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn core(&self) -> &Arc<NodeCore> {
+        &self.core
+    }
+
+    async fn catalog(&self, db: &DbName, deadline: Instant) -> Result<Catalog, BackendError> {
+        self.core.catalog(deadline).await.ok_or_else(|| {
+            let seen = self.core.peers.borrow().iter().filter(|p| p.healthy).count();
+            unavailable(
+                db,
+                &format!(
+                    "the system catalog is not formed yet ({seen} healthy nodes seen, discovery.bootstrap_expect = {})",
+                    self.core.config.discovery.bootstrap_expect
+                ),
+            )
+        })
+    }
+
+    /// Places `db` and writes it to the catalog (`creating`); losing the race to another
+    /// creator is fine: the caller then waits for the winner's database.
+    async fn create(
+        &self,
+        catalog: &Catalog,
+        db: &DbName,
+        snap: &Snapshot,
+    ) -> Result<(), BackendError> {
+        let rf = self.core.config.database.replication_factor as usize;
+        let inventory = inventory(snap, &self.core.peers.borrow());
+        let chosen = place(&inventory, rf, db.as_str()).map_err(|e| BackendError::Capacity {
+            reason: e.to_string(),
+        })?;
+        let claim = format!("{}-{:016x}", self.core.node_id, rand::random::<u64>());
+        let record = DatabaseRecord {
+            name: db.as_str().to_string(),
+            app: db.app().to_string(),
+            state: DbState::Creating,
+            replication_factor: rf as u32,
+            version: 1,
+            claim,
+        };
+        let replicas: Vec<ReplicaRecord> = chosen
+            .iter()
+            .enumerate()
+            .map(|(i, node)| ReplicaRecord {
+                database: record.name.clone(),
+                node_id: node.clone(),
+                replica_id: format!("{}-{}", record.name, i + 1),
+                http_port: None,
+                raft_port: None,
+            })
+            .collect();
+        let won = catalog
+            .create_database(&record, &replicas)
+            .await
+            .map_err(|e| unavailable(db, &e.to_string()))?;
+        if won {
+            tracing::info!(%db, nodes = %chosen.join(","), "database placed");
+        }
+        self.core.nudge(db.as_str());
+        Ok(())
+    }
+}
+
+/// Placement's input: nodes registered in the catalog (capacity, replicas placed) with
+/// health and free ports from gossip; a node gossip does not see is not eligible.
+fn inventory(snap: &Snapshot, peers: &[PeerView]) -> Vec<NodeInventory> {
+    snap.nodes
+        .iter()
+        .filter(|n| n.state == NodeState::Active)
+        .map(|n| {
+            let peer = peers.iter().find(|p| p.heartbeat.node_id == n.id);
+            let placed = snap
+                .replicas
+                .iter()
+                .filter(|r| {
+                    r.node_id == n.id
+                        && snap
+                            .database(&r.database)
+                            .is_some_and(|d| d.state != DbState::Dropped)
+                })
+                .count() as u32;
+            NodeInventory {
+                id: n.id.clone(),
+                healthy: peer.is_some_and(|p| p.healthy),
+                max_databases: n.max_databases,
+                current_databases: placed,
+                free_ports: peer.map_or(0, |p| p.heartbeat.free_ports),
+            }
+        })
+        .collect()
+}
+
+#[async_trait]
+impl Backend for NodeBackend {
+    async fn open(&self, db: &DbName, allow_create: bool) -> Result<(), BackendError> {
+        if self.clients.lock().await.contains_key(db) {
+            return Ok(());
+        }
+        let deadline = Instant::now() + self.core.engine.deadline;
+        let mut changes = self.core.changes();
+        let catalog = self.catalog(db, deadline).await?;
+        let mut created = false;
+        loop {
+            let snap = catalog
+                .snapshot()
+                .await
+                .map_err(|e| unavailable(db, &e.to_string()))?;
+            match snap.database(db.as_str()).map(|d| d.state) {
+                Some(DbState::Active) => {
+                    let addrs = snap.http_addrs(db.as_str(), &self.core.node_id);
+                    let client = self.core.engine.client(addrs);
+                    self.clients.lock().await.insert(db.clone(), client);
+                    return Ok(());
+                }
+                Some(DbState::Dropped) | None if !allow_create => {
+                    return Err(BackendError::NotFound {
+                        db: db.as_str().to_string(),
+                    });
+                }
+                None if !created => {
+                    self.create(&catalog, db, &snap).await?;
+                    created = true;
+                    continue;
+                }
+                _ => {}
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                let state = snap
+                    .database(db.as_str())
+                    .map_or("absent", |d| d.state.as_str());
+                return Err(unavailable(
+                    db,
+                    &format!(
+                        "still {state} after {:?}; its replicas' nodes may be down",
+                        self.core.engine.deadline
+                    ),
+                ));
+            }
+            tokio::select! {
+                _ = changes.recv() => {}
+                () = tokio::time::sleep(WAIT_POLL.min(left)) => {}
+            }
+        }
+    }
+
+    async fn run(&self, db: &DbName, batch: Batch) -> Result<Vec<StmtResult>, BackendError> {
+        let client = self
+            .clients
+            .lock()
+            .await
+            .get(db)
+            .cloned()
+            .ok_or_else(|| unavailable(db, "the database is not open"))?;
+        exec::run_batch(&client, db, batch).await
+    }
+}

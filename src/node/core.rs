@@ -1,0 +1,178 @@
+//! One node's control plane, shared by its tasks and its backend: identity, the engine,
+//! the system cluster, the catalog handle once the system catalog answers, the peer table,
+//! and the "something changed" signals (gossip nudges out, local wake-ups in). The tasks
+//! that bring the system catalog up (`run_system`) and forward nudges live here; the
+//! reconciler is `reconcile`.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::{Notify, broadcast, mpsc, watch};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::gossip::{Nudge, PeerView};
+use crate::node::catalog::Catalog;
+use crate::node::engine::Engine;
+use crate::node::system::SystemCluster;
+use crate::syscatalog::{NodeRecord, NodeState};
+
+pub struct NodeCore {
+    pub config: Arc<Config>,
+    pub node_id: String,
+    pub host: IpAddr,
+    pub proxy_addr: String,
+    pub engine: Arc<Engine>,
+    pub system: Arc<SystemCluster>,
+    pub peers: watch::Receiver<Vec<PeerView>>,
+    catalog: watch::Sender<Option<Catalog>>,
+    nudger: mpsc::UnboundedSender<String>,
+    /// Wakes this node's reconciler.
+    pub wake: Notify,
+    /// Names of databases whose catalog rows changed (from any node), for waiting clients.
+    changed: broadcast::Sender<String>,
+}
+
+impl NodeCore {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        config: Arc<Config>,
+        node_id: String,
+        host: IpAddr,
+        proxy_addr: String,
+        engine: Arc<Engine>,
+        system: Arc<SystemCluster>,
+        peers: watch::Receiver<Vec<PeerView>>,
+        nudger: mpsc::UnboundedSender<String>,
+    ) -> Arc<NodeCore> {
+        let (catalog, _) = watch::channel(None);
+        let (changed, _) = broadcast::channel(1024);
+        Arc::new(NodeCore {
+            config,
+            node_id,
+            host,
+            proxy_addr,
+            engine,
+            system,
+            peers,
+            catalog,
+            nudger,
+            wake: Notify::new(),
+            changed,
+        })
+    }
+
+    /// The catalog, if the system catalog answered already.
+    pub fn catalog_now(&self) -> Option<Catalog> {
+        self.catalog.borrow().clone()
+    }
+
+    /// The catalog, waiting until `deadline` for the system catalog to come up.
+    pub async fn catalog(&self, deadline: Instant) -> Option<Catalog> {
+        let mut rx = self.catalog.subscribe();
+        loop {
+            if let Some(c) = rx.borrow_and_update().clone() {
+                return Some(c);
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            match tokio::time::timeout(left, rx.changed()).await {
+                Ok(Ok(())) => {}
+                _ => return None,
+            }
+        }
+    }
+
+    /// Tells every node (and this one) that `database` changed in the catalog.
+    pub fn nudge(&self, database: &str) {
+        let _ = self.nudger.send(database.to_string());
+        self.local_change(database);
+    }
+
+    fn local_change(&self, database: &str) {
+        self.wake.notify_one();
+        let _ = self.changed.send(database.to_string());
+    }
+
+    pub fn changes(&self) -> broadcast::Receiver<String> {
+        self.changed.subscribe()
+    }
+
+    /// What the system catalog should hold about this node.
+    fn record(&self) -> NodeRecord {
+        let me = self.peers.borrow().first().cloned();
+        NodeRecord {
+            id: self.node_id.clone(),
+            proxy_addr: self.proxy_addr.clone(),
+            rqlite_host: self.host.to_string(),
+            gossip_addrs: me.map(|p| p.heartbeat.gossip_addrs).unwrap_or_default(),
+            max_databases: self.config.database.max_databases,
+            state: NodeState::Active,
+            version: 0,
+        }
+    }
+}
+
+/// Forwards gossip nudges to the local signals until the channel closes.
+pub async fn forward_nudges(core: Arc<NodeCore>, mut rx: broadcast::Receiver<Nudge>) {
+    loop {
+        match rx.recv().await {
+            Ok(n) => core.local_change(&n.database),
+            Err(broadcast::error::RecvError::Lagged(_)) => core.wake.notify_one(),
+            Err(broadcast::error::RecvError::Closed) => return,
+        }
+    }
+}
+
+/// Brings the system catalog up as far as this node is concerned: decides or adopts its
+/// members, starts this node's replica when it is one, waits until the catalog answers,
+/// creates the schema and registers this node, then publishes the catalog handle. Retries
+/// every `discovery_interval` on failure, until `stop`.
+pub async fn run_system(core: Arc<NodeCore>, stop: CancellationToken) {
+    let mut peers = core.peers.clone();
+    let retry = core
+        .config
+        .discovery
+        .discovery_interval
+        .min(Duration::from_secs(2));
+    let members = loop {
+        let decided = core.system.decide(&peers.borrow_and_update());
+        match decided {
+            Ok(Some(m)) => break m,
+            Ok(None) => {}
+            Err(e) => tracing::error!("{e}"),
+        }
+        tokio::select! {
+            () = stop.cancelled() => return,
+            r = peers.changed() => if r.is_err() { return },
+        }
+    };
+    let client = core
+        .engine
+        .client(members.iter().map(|m| m.http_addr.clone()).collect());
+    let catalog = Catalog::new(client);
+    loop {
+        let attempt = async {
+            core.system
+                .start_replica(&core.engine)
+                .await
+                .map_err(|e| e.to_string())?;
+            catalog.ensure_schema().await.map_err(|e| e.to_string())?;
+            catalog
+                .register_node(&core.record())
+                .await
+                .map_err(|e| e.to_string())
+        };
+        match attempt.await {
+            Ok(()) => break,
+            Err(e) => tracing::warn!("system catalog not available yet: {e}"),
+        }
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(retry) => {}
+        }
+    }
+    tracing::info!("system catalog ready");
+    core.catalog.send_replace(Some(catalog));
+    core.wake.notify_one();
+}

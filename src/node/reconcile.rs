@@ -1,0 +1,266 @@
+//! The reconciler of one node: compares the catalog's desired state for this node (the
+//! replicas placed here) with the rqlited children running, and converges. For each
+//! replica: allocate its ports once (bind-probed, written to the catalog: sticky), start it
+//! once every replica of its database has ports (`-bootstrap-expect RF -join …` while it has
+//! no Raft state; no `-join` on restart), and mark a `creating` database `active` once its
+//! cluster answers (conditional write: one winner). Replicas the catalog no longer places
+//! here are stopped, and at start-up their data dirs are removed (orphan cleanup). Runs
+//! every `discovery_interval` and whenever nudged.
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio_util::sync::CancellationToken;
+
+use crate::node::catalog::{Catalog, Snapshot};
+use crate::node::core::NodeCore;
+use crate::node::ports::allocate_pair;
+use crate::node::supervisor::ReplicaSpec;
+use crate::syscatalog::{DbState, ReplicaRecord};
+
+/// Directory of a database's replica on its node: `<data_dir>/<db>/rqlite`.
+pub fn replica_dir(data_dir: &Path, db: &str) -> std::path::PathBuf {
+    data_dir.join(db).join("rqlite")
+}
+
+pub async fn run(core: Arc<NodeCore>, stop: CancellationToken) {
+    let Some(catalog) = (tokio::select! {
+        () = stop.cancelled() => None,
+        c = core.catalog(Instant::now() + Duration::from_secs(365 * 24 * 3600)) => c,
+    }) else {
+        return;
+    };
+    let activating: Arc<Mutex<HashSet<String>>> = Arc::default();
+    let mut cleaned = false;
+    let period = core.config.discovery.discovery_interval;
+    loop {
+        let again = match catalog.snapshot().await {
+            Ok(snap) => {
+                if !cleaned {
+                    remove_orphans(&core, &snap);
+                    cleaned = true;
+                }
+                match step(&core, &catalog, &snap, &activating).await {
+                    Ok(again) => again,
+                    Err(e) => {
+                        tracing::warn!("reconcile: {e}");
+                        false
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::warn!("reconcile: {e}");
+                false
+            }
+        };
+        if again {
+            continue;
+        }
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = core.wake.notified() => {}
+            () = tokio::time::sleep(period) => {}
+        }
+    }
+}
+
+/// One pass; true when it changed the catalog and should look again at once.
+async fn step(
+    core: &Arc<NodeCore>,
+    catalog: &Catalog,
+    snap: &Snapshot,
+    activating: &Arc<Mutex<HashSet<String>>>,
+) -> Result<bool, String> {
+    let mine: Vec<&ReplicaRecord> = snap
+        .replicas
+        .iter()
+        .filter(|r| r.node_id == core.node_id)
+        .collect();
+    let (sys_http, sys_raft) = core.system.ports();
+    let mut taken: HashSet<u16> = mine
+        .iter()
+        .flat_map(|r| [r.http_port, r.raft_port])
+        .flatten()
+        .chain([sys_http, sys_raft])
+        .collect();
+    let supervisor = core.engine.supervisor().map_err(|e| e.to_string())?;
+    let running: HashSet<String> = supervisor.running().into_iter().collect();
+    // Replicas the catalog no longer places here stop (their data goes at next start).
+    for id in &running {
+        let placed = mine.iter().any(|r| &r.replica_id == id);
+        if !placed && !id.starts_with("system-") {
+            tracing::info!(replica = %id, "stopping a replica no longer placed here");
+            let _ = supervisor.stop(id, Duration::from_secs(10)).await;
+        }
+    }
+    let mut changed = false;
+    for r in mine {
+        let Some(db) = snap.database(&r.database) else {
+            continue;
+        };
+        if !matches!(
+            db.state,
+            DbState::Creating | DbState::Active | DbState::Waking
+        ) {
+            continue;
+        }
+        let (Some(http), Some(raft)) = (r.http_port, r.raft_port) else {
+            let (http, raft) = allocate_pair(&core.config.database, core.host, &taken)
+                .map_err(|e| e.to_string())?;
+            taken.extend([http, raft]);
+            if catalog
+                .set_ports(&r.database, &core.node_id, http, raft)
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                tracing::debug!(db = %r.database, http, raft, "ports allocated");
+                core.nudge(&r.database);
+                changed = true;
+            }
+            continue;
+        };
+        if running.contains(&r.replica_id) {
+            if db.state == DbState::Creating {
+                spawn_activation(core, catalog, r, activating);
+            }
+            continue;
+        }
+        // Every replica needs its ports before any can be told whom to join.
+        let Some(peers) = snap.raft_addrs(&r.database) else {
+            continue;
+        };
+        let dir = replica_dir(&core.config.node.data_dir, &r.database);
+        let fresh = !dir.join("raft.db").exists();
+        let multi = peers.len() > 1;
+        let join: Vec<SocketAddr> = if fresh && multi {
+            peers.iter().filter_map(|a| a.parse().ok()).collect()
+        } else {
+            Vec::new()
+        };
+        let spec = ReplicaSpec {
+            node_id: r.replica_id.clone(),
+            http_addr: SocketAddr::new(core.host, http),
+            raft_addr: SocketAddr::new(core.host, raft),
+            data_dir: dir,
+            join,
+            bootstrap_expect: (fresh && multi).then_some(peers.len() as u32),
+            join_as: fresh.then(|| core.engine.creds.user.clone()),
+            auth_file: core.engine.auth_file.clone(),
+            extra_args: Vec::new(),
+        };
+        match supervisor.start(spec).await {
+            Ok(()) => {
+                if db.state == DbState::Creating {
+                    spawn_activation(core, catalog, r, activating);
+                }
+            }
+            Err(e) => tracing::warn!(db = %r.database, "cannot start replica: {e}"),
+        }
+    }
+    Ok(changed)
+}
+
+/// Waits until the local replica of `db` answers `/readyz` (cluster formed, leader known),
+/// then moves the database from `creating` to `active` if nobody did yet.
+fn spawn_activation(
+    core: &Arc<NodeCore>,
+    catalog: &Catalog,
+    replica: &ReplicaRecord,
+    activating: &Arc<Mutex<HashSet<String>>>,
+) {
+    let db = replica.database.as_str();
+    {
+        let mut set = activating.lock().unwrap_or_else(|p| p.into_inner());
+        if !set.insert(db.to_string()) {
+            return;
+        }
+    }
+    let core = core.clone();
+    let catalog = catalog.clone();
+    let db = db.to_string();
+    let id = replica.replica_id.clone();
+    let activating = activating.clone();
+    tokio::spawn(async move {
+        if let Err(e) = activate(&core, &catalog, &db, &id).await {
+            tracing::warn!(%db, "activation: {e}");
+        }
+        activating
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&db);
+        core.wake.notify_one();
+    });
+}
+
+async fn activate(core: &NodeCore, catalog: &Catalog, db: &str, id: &str) -> Result<(), String> {
+    let supervisor = core.engine.supervisor().map_err(|e| e.to_string())?;
+    let creds = (
+        core.engine.creds.user.as_str(),
+        core.engine.creds.password.as_str(),
+    );
+    supervisor
+        .wait_ready(&core.engine.http, id, creds, core.engine.deadline)
+        .await
+        .map_err(|e| e.to_string())?;
+    let snap = catalog.snapshot().await.map_err(|e| e.to_string())?;
+    if let Some(rec) = snap.database(db)
+        && rec.state == DbState::Creating
+    {
+        let claim = format!("activate-{}", core.node_id);
+        if catalog
+            .activate(rec, &claim)
+            .await
+            .map_err(|e| e.to_string())?
+        {
+            tracing::info!(%db, "database active");
+        }
+        core.nudge(db);
+    }
+    Ok(())
+}
+
+/// Removes the data dirs of databases the catalog does not place on this node.
+fn remove_orphans(core: &NodeCore, snap: &Snapshot) {
+    let data = &core.config.node.data_dir;
+    let Ok(entries) = std::fs::read_dir(data) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        if !is_database_dir(&name) || !e.path().join("rqlite").is_dir() {
+            continue;
+        }
+        let placed = snap.replicas_of(&name).any(|r| r.node_id == core.node_id);
+        if !placed {
+            tracing::info!(db = %name, "removing an orphan replica's data");
+            if let Err(err) = std::fs::remove_dir_all(e.path()) {
+                tracing::warn!(db = %name, "cannot remove {}: {err}", e.path().display());
+            }
+        }
+    }
+}
+
+/// `<app>_<db>`: what a database directory is named (never `_system`, `logs`, `secrets`).
+fn is_database_dir(name: &str) -> bool {
+    matches!(name.split_once('_'), Some((app, db)) if !app.is_empty() && !db.is_empty())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_dirs_are_told_from_the_node_s_own() {
+        assert!(is_database_dir("demo_app"));
+        assert!(is_database_dir("shop_a_b"));
+        for other in ["_system", "logs", "secrets", "demo_", "Demo_x", "node.key"] {
+            assert!(!is_database_dir(other), "{other}");
+        }
+    }
+}

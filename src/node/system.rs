@@ -1,0 +1,316 @@
+//! The system catalog's own rqlite cluster (`_system`): which nodes run it, decided once and
+//! kept, and this node's replica of it.
+//!
+//! Formation rule (deterministic, no clocks): every node reserves a sticky HTTP/Raft port
+//! pair for a system replica and announces it in its heartbeat. A node that knows no
+//! members yet adopts the members any peer announces; failing that, once it sees
+//! `discovery.bootstrap_expect` healthy nodes (and, if it has bootstrap peers, has heard
+//! from at least one), the min(3, expect) lowest node ids are the members. Members start
+//! their replica with `-bootstrap-expect k -join <all k>` (only while they have no Raft
+//! state). The decision is persisted in `<data_dir>/system.json`, so a restart finds the
+//! catalog without gossip. Operator contract (as for Consul's `bootstrap_expect`): start
+//! exactly `bootstrap_expect` nodes for the first formation.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::Config;
+use crate::gossip::{PeerView, SystemMember};
+use crate::node::engine::Engine;
+use crate::node::ports::allocate_pair;
+use crate::node::supervisor::ReplicaSpec;
+
+/// Most replicas the system catalog has.
+pub const MAX_SYSTEM_REPLICAS: usize = 3;
+
+/// What `<data_dir>/system.json` keeps.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct SystemFile {
+    ports: Option<(u16, u16)>,
+    #[serde(default)]
+    members: Vec<SystemMember>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SystemError {
+    #[error("{path}: {reason}")]
+    State { path: String, reason: String },
+    #[error("cannot reserve ports for the system catalog: {0}")]
+    Ports(String),
+    #[error("cannot start the system catalog's replica: {0}")]
+    Start(String),
+}
+
+/// This node's view of the system cluster.
+pub struct SystemCluster {
+    node_id: String,
+    host: IpAddr,
+    path: PathBuf,
+    data_dir: PathBuf,
+    state: Mutex<SystemFile>,
+    ports: (u16, u16),
+    expect: usize,
+    has_bootstrap_peers: bool,
+}
+
+impl SystemCluster {
+    /// Loads the kept decision, reserving this node's port pair on first start.
+    pub fn load(config: &Config, node_id: &str) -> Result<SystemCluster, SystemError> {
+        let path = config.node.data_dir.join("system.json");
+        let mut file: SystemFile = match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| state_err(&path, e))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => SystemFile::default(),
+            Err(e) => return Err(state_err(&path, e)),
+        };
+        let host: IpAddr = config
+            .node
+            .advertise_host
+            .parse()
+            .map_err(|e| state_err(&path, e))?;
+        let ports = match file.ports {
+            Some(p) => p,
+            None => {
+                let p = allocate_pair(&config.database, host, &Default::default())
+                    .map_err(|e| SystemError::Ports(e.to_string()))?;
+                file.ports = Some(p);
+                write_file(&path, &file)?;
+                p
+            }
+        };
+        Ok(SystemCluster {
+            node_id: node_id.to_string(),
+            host,
+            path,
+            data_dir: config.node.data_dir.join("_system").join("rqlite"),
+            state: Mutex::new(file),
+            ports,
+            expect: config.discovery.bootstrap_expect.max(1) as usize,
+            has_bootstrap_peers: !config.discovery.bootstrap_peers.is_empty(),
+        })
+    }
+
+    /// This node's reserved (HTTP, Raft) ports for a system replica.
+    pub fn ports(&self) -> (u16, u16) {
+        self.ports
+    }
+
+    pub fn members(&self) -> Vec<SystemMember> {
+        self.lock().members.clone()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, SystemFile> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Decides (or adopts) the members from the peer table if not known yet; returns them
+    /// once known. Persisted before it is returned.
+    pub fn decide(&self, peers: &[PeerView]) -> Result<Option<Vec<SystemMember>>, SystemError> {
+        let mut st = self.lock();
+        if !st.members.is_empty() {
+            return Ok(Some(st.members.clone()));
+        }
+        let Some(members) = choose_members(peers, self.expect, self.has_bootstrap_peers) else {
+            return Ok(None);
+        };
+        st.members = members.clone();
+        write_file(&self.path, &st)?;
+        tracing::info!(
+            "system catalog members: {}",
+            members
+                .iter()
+                .map(|m| m.node_id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        Ok(Some(members))
+    }
+
+    /// Starts this node's system replica if it is a member and not running yet.
+    pub async fn start_replica(&self, engine: &Engine) -> Result<(), SystemError> {
+        let members = self.members();
+        if !members.iter().any(|m| m.node_id == self.node_id) {
+            return Ok(());
+        }
+        let supervisor = engine
+            .supervisor()
+            .map_err(|e| SystemError::Start(e.to_string()))?;
+        let replica_id = system_replica_id(&self.node_id);
+        if supervisor.running().contains(&replica_id) {
+            return Ok(());
+        }
+        let fresh = !self.data_dir.join("raft.db").exists();
+        let multi = members.len() > 1;
+        let join: Vec<SocketAddr> = if fresh && multi {
+            members
+                .iter()
+                .filter_map(|m| m.raft_addr.parse().ok())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let spec = ReplicaSpec {
+            node_id: replica_id,
+            http_addr: SocketAddr::new(self.host, self.ports.0),
+            raft_addr: SocketAddr::new(self.host, self.ports.1),
+            data_dir: self.data_dir.clone(),
+            join,
+            bootstrap_expect: (fresh && multi).then_some(members.len() as u32),
+            join_as: fresh.then(|| engine.creds.user.clone()),
+            auth_file: engine.auth_file.clone(),
+            extra_args: Vec::new(),
+        };
+        supervisor
+            .start(spec)
+            .await
+            .map_err(|e| SystemError::Start(e.to_string()))
+    }
+}
+
+/// rqlite node id of a node's system replica.
+pub fn system_replica_id(node_id: &str) -> String {
+    format!("system-{node_id}")
+}
+
+/// The formation rule (pure): announced members win; else, with at least `expect` healthy
+/// nodes that announce a host and ports (and a peer heard when bootstrap peers are
+/// configured), the min(3, expect) lowest ids.
+pub fn choose_members(
+    peers: &[PeerView],
+    expect: usize,
+    has_bootstrap_peers: bool,
+) -> Option<Vec<SystemMember>> {
+    if let Some(p) = peers
+        .iter()
+        .find(|p| !p.heartbeat.system_members.is_empty())
+    {
+        return Some(p.heartbeat.system_members.clone());
+    }
+    let mut ready: Vec<(&str, String, String)> = peers
+        .iter()
+        .filter(|p| p.healthy && !p.heartbeat.rqlite_host.is_empty())
+        .filter_map(|p| {
+            let (http, raft) = p.heartbeat.system_ports?;
+            let host: IpAddr = p.heartbeat.rqlite_host.parse().ok()?;
+            Some((
+                p.heartbeat.node_id.as_str(),
+                SocketAddr::new(host, http).to_string(),
+                SocketAddr::new(host, raft).to_string(),
+            ))
+        })
+        .collect();
+    let heard_peer = peers.iter().any(|p| !p.is_self);
+    if ready.len() < expect || (has_bootstrap_peers && !heard_peer) {
+        return None;
+    }
+    ready.sort();
+    Some(
+        ready
+            .into_iter()
+            .take(expect.min(MAX_SYSTEM_REPLICAS))
+            .map(|(id, http_addr, raft_addr)| SystemMember {
+                node_id: id.to_string(),
+                http_addr,
+                raft_addr,
+            })
+            .collect(),
+    )
+}
+
+fn state_err(path: &Path, e: impl std::fmt::Display) -> SystemError {
+    SystemError::State {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    }
+}
+
+fn write_file(path: &Path, file: &SystemFile) -> Result<(), SystemError> {
+    let tmp = path.with_extension("json.tmp");
+    let bytes = serde_json::to_vec_pretty(file).map_err(|e| state_err(path, e))?;
+    std::fs::write(&tmp, bytes).map_err(|e| state_err(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| state_err(path, e))
+}
+
+/// Shared handle type.
+pub type SharedSystem = Arc<SystemCluster>;
+
+#[cfg(test)]
+mod tests {
+    use std::time::SystemTime;
+
+    use super::*;
+    use crate::gossip::message::HEARTBEAT_VERSION;
+    use crate::gossip::{Capacity, Heartbeat};
+
+    fn peer(id: &str, port: u16, healthy: bool, is_self: bool) -> PeerView {
+        PeerView {
+            heartbeat: Heartbeat {
+                version: HEARTBEAT_VERSION,
+                node_id: id.into(),
+                proxy_addr: String::new(),
+                gossip_addrs: vec![],
+                capacity: Capacity {
+                    max_databases: 1,
+                    current_databases: 0,
+                },
+                free_ports: 1,
+                load: 0.0,
+                interval_ms: 0,
+                rqlite_host: "127.0.0.1".into(),
+                system_ports: Some((port, port + 1)),
+                system_members: vec![],
+            },
+            last_seen: SystemTime::now(),
+            healthy,
+            is_self,
+        }
+    }
+
+    #[test]
+    fn lowest_ids_once_enough_nodes_are_seen() {
+        let mut peers = vec![peer("c", 10, true, true), peer("a", 20, true, false)];
+        assert_eq!(choose_members(&peers, 3, true), None);
+        peers.push(peer("d", 30, true, false));
+        peers.push(peer("b", 40, false, false));
+        // b is unhealthy: not counted.
+        let m = choose_members(&peers, 3, true).unwrap();
+        let ids: Vec<&str> = m.iter().map(|m| m.node_id.as_str()).collect();
+        assert_eq!(ids, ["a", "c", "d"]);
+        assert_eq!(m[0].raft_addr, "127.0.0.1:21");
+        // Every node computes the same from the same table, whatever its order.
+        peers.reverse();
+        assert_eq!(choose_members(&peers, 3, false).unwrap(), m);
+        // Five nodes expected: still at most three members.
+        for (i, id) in ["e", "f"].iter().enumerate() {
+            peers.push(peer(id, 50 + i as u16, true, false));
+        }
+        peers.push(peer("b", 40, true, false));
+        assert_eq!(choose_members(&peers, 5, false).unwrap().len(), 3);
+    }
+
+    #[test]
+    fn announced_members_are_adopted_and_a_lone_node_waits_for_its_peers() {
+        let me = peer("z", 10, true, true);
+        assert_eq!(
+            choose_members(std::slice::from_ref(&me), 1, true),
+            None,
+            "bootstrap peers configured but none heard"
+        );
+        assert_eq!(
+            choose_members(std::slice::from_ref(&me), 1, false)
+                .unwrap()
+                .len(),
+            1
+        );
+        let mut other = peer("a", 20, true, false);
+        other.heartbeat.system_members = vec![SystemMember {
+            node_id: "q".into(),
+            http_addr: "10.0.0.1:1".into(),
+            raft_addr: "10.0.0.1:2".into(),
+        }];
+        let m = choose_members(&[me, other], 1, true).unwrap();
+        assert_eq!(m[0].node_id, "q");
+    }
+}
