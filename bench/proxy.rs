@@ -46,7 +46,7 @@ fn start(rqlited: &str) -> Server {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
     let mut child = Command::new(pgrq_binary())
-        .args(["up", "--listen", "127.0.0.1:0", "--data-dir"])
+        .args(["up", "--single", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(&data)
         .env("PGRQ_RQLITED", rqlited)
         .env("PGRQ_LOG", "warn")

@@ -115,7 +115,7 @@ fn invalid_config_lists_every_problem() {
     )
     .expect("write config");
     let out = Command::new(env!("CARGO_BIN_EXE_pgrq"))
-        .args(["up", "--config"])
+        .args(["up", "--single", "--config"])
         .arg(&file)
         .output()
         .expect("run pgrq");

@@ -49,7 +49,7 @@ impl Pgrq {
         config_toml: Option<&str>,
     ) -> Pgrq {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_pgrq"));
-        cmd.args(["up", "--listen", "127.0.0.1:0", "--data-dir"])
+        cmd.args(["up", "--single", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(dir.path().join("data"));
         if let Some(toml) = config_toml {
             let file = dir.path().join("pgrq.toml");
