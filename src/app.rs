@@ -60,23 +60,16 @@ pub struct UpOptions {
 }
 
 pub fn load_up_config(opts: &UpOptions, role: Role) -> Result<Config, ConfigError> {
-    let mut cfg = match Config::load(opts.config.as_deref()) {
-        Ok(c) => c,
-        // With no file and no apps, `pgrq up` provides the demo app.
-        Err(ConfigError::Invalid(errs))
-            if opts.config.is_none() && errs.iter().all(|e| e.starts_with("no [[apps]]")) =>
-        {
-            Config::load_unvalidated(None)?
-        }
-        Err(e) => return Err(e),
-    };
+    // Validated below, by the rule of the role (one replica per node, or all of them).
+    let mut cfg = Config::load_unvalidated(opts.config.as_deref())?;
     if let Some(l) = &opts.listen {
         cfg.proxy.listen_address = l.clone();
     }
     if let Some(d) = &opts.data_dir {
         cfg.node.data_dir = d.clone();
     }
-    if cfg.apps.is_empty() {
+    // With no file and no apps, `pgrq up` provides the demo app.
+    if cfg.apps.is_empty() && opts.config.is_none() {
         cfg.apps.push(AppConfig {
             name: "demo".into(),
             password: "demo".into(),

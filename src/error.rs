@@ -134,6 +134,7 @@ pub mod codes {
     pub const INVALID_NAME: &str = "42602";
     pub const INSUFFICIENT_PRIVILEGE: &str = "42501";
     pub const CANNOT_CONNECT_NOW: &str = "57P03";
+    pub const INSUFFICIENT_RESOURCES: &str = "53000";
     pub const CONNECTION_FAILURE: &str = "08006";
     pub const PROTOCOL_VIOLATION: &str = "08P01";
     pub const TOO_MANY_CONNECTIONS: &str = "53300";
@@ -224,7 +225,11 @@ impl From<&BackendError> for PgError {
             BackendError::Unavailable { .. } => {
                 PgError::new(codes::CANNOT_CONNECT_NOW, e.to_string())
             }
-            BackendError::Capacity { .. } => PgError::new(codes::CANNOT_CONNECT_NOW, e.to_string()),
+            // PostgreSQL's class 53 (insufficient resources): the cluster cannot host it now.
+            BackendError::Capacity { .. } => {
+                PgError::new(codes::INSUFFICIENT_RESOURCES, e.to_string())
+                    .with_hint("add nodes, raise database.max_databases or widen the port ranges")
+            }
             BackendError::Internal { .. } => PgError::new(codes::INTERNAL_ERROR, e.to_string()),
         }
     }

@@ -156,11 +156,28 @@ impl Backend for NodeBackend {
                         db: db.as_str().to_string(),
                     });
                 }
-                None if !created => {
-                    self.create(&catalog, db, &snap).await?;
-                    created = true;
-                    continue;
-                }
+                None if !created => match self.create(&catalog, db, &snap).await {
+                    Ok(()) => {
+                        created = true;
+                        continue;
+                    }
+                    // Nodes gossip knows may still be registering (a cluster starting):
+                    // wait for them within the deadline; otherwise the shortage is real.
+                    Err(e @ BackendError::Capacity { .. }) => {
+                        let rf = self.core.config.database.replication_factor as usize;
+                        let healthy = self
+                            .core
+                            .peers
+                            .borrow()
+                            .iter()
+                            .filter(|p| p.healthy)
+                            .count();
+                        if healthy < rf || Instant::now() >= deadline {
+                            return Err(e);
+                        }
+                    }
+                    Err(e) => return Err(e),
+                },
                 _ => {}
             }
             let left = deadline.saturating_duration_since(Instant::now());
