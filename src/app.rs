@@ -33,6 +33,8 @@ pub enum AppError {
     Signal(std::io::Error),
     #[error(transparent)]
     Gossip(#[from] GossipError),
+    #[error(transparent)]
+    Admin(#[from] crate::node::admin::AdminError),
 }
 
 /// Whether this process joins a cluster (`pgrq node`) or stands alone (`pgrq up`).
@@ -103,6 +105,19 @@ pub async fn run(cfg: Config, role: Role) -> Result<(), AppError> {
         Role::Standalone => None,
         Role::Node => Some(start_gossip(&cfg, &backend, addr, &gossip_stop)?),
     };
+    let lifecycle_stop = CancellationToken::new();
+    let hibernator = tokio::spawn(crate::node::lifecycle::hibernation_loop(
+        backend.activity().clone(),
+        cfg.database.hibernation_timeout,
+        backend.clone(),
+        lifecycle_stop.clone(),
+    ));
+    let admin = crate::node::admin::serve(
+        crate::node::admin::socket_path(&cfg.node.data_dir),
+        backend.clone(),
+        lifecycle_stop.clone(),
+    )
+    .await?;
     print_banner(&cfg, addr);
 
     let shutdown = CancellationToken::new();
@@ -111,6 +126,9 @@ pub async fn run(cfg: Config, role: Role) -> Result<(), AppError> {
     tracing::info!("shutting down");
     shutdown.cancel();
     let _ = server.await;
+    lifecycle_stop.cancel();
+    let _ = hibernator.await;
+    let _ = admin.await;
     backend.shutdown(Duration::from_secs(10)).await;
     gossip_stop.cancel();
     if let Some((gossip, status_file)) = gossip {

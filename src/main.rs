@@ -65,6 +65,30 @@ enum Command {
         #[arg(long, value_name = "DATABASE", conflicts_with = "json")]
         place: Option<String>,
     },
+    /// Act on one database of the pgrq running on this data dir (through its admin socket,
+    /// `<data_dir>/admin.sock`).
+    Db {
+        #[command(subcommand)]
+        action: DbAction,
+        /// The node's configuration file (for node.data_dir).
+        #[arg(long, short, global = true)]
+        config: Option<PathBuf>,
+        /// The node's data dir (overrides the configuration).
+        #[arg(long, global = true)]
+        data_dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum DbAction {
+    /// Stop the database's replicas now (data stays on disk); the next connection or
+    /// request wakes it.
+    Hibernate { name: String },
+    /// Start the database's replicas now, if they are not running.
+    Wake { name: String },
+    /// Wakes, hibernations and port moves since pgrq started; running databases; sessions
+    /// and last activity per database (JSON).
+    Stats,
 }
 
 fn main() -> ExitCode {
@@ -106,6 +130,11 @@ fn main() -> ExitCode {
             json,
             place,
         } => return status(config, data_dir, json, place),
+        Command::Db {
+            action,
+            config,
+            data_dir,
+        } => return db(action, config, data_dir),
     };
     let cfg = match app::load_up_config(&opts) {
         Ok(c) => c,
@@ -184,5 +213,63 @@ fn status(
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// `pgrq db …`: exit 0 when pgrq did it, 1 when it refused or failed, 2 on a configuration
+/// error or when no pgrq answers.
+fn db(action: DbAction, config: Option<PathBuf>, data_dir: Option<PathBuf>) -> ExitCode {
+    use pgrq::node::admin::{Request, request, socket_path};
+    let mut cfg = match Config::load_unvalidated(config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("pgrq: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(d) = data_dir {
+        cfg.node.data_dir = d;
+    }
+    let req = match action {
+        DbAction::Hibernate { name } => Request::Hibernate { db: name },
+        DbAction::Wake { name } => Request::Wake { db: name },
+        DbAction::Stats => Request::Stats,
+    };
+    // A wake may take up to the configured wake timeout; a hibernation waits for
+    // rqlited's snapshot on close.
+    let timeout = std::time::Duration::from_secs(cfg.database.wake_timeout_secs + 30);
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("pgrq: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let path = socket_path(&cfg.node.data_dir);
+    match rt.block_on(request(&path, &req, timeout)) {
+        Ok(r) => {
+            if let Some(stats) = r.stats {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&stats).unwrap_or_default()
+                );
+            } else if r.ok {
+                println!("{}", r.message);
+            } else {
+                eprintln!("pgrq: {}", r.message);
+            }
+            if r.ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(e) => {
+            eprintln!("pgrq: {e}");
+            ExitCode::from(2)
+        }
     }
 }

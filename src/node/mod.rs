@@ -4,7 +4,10 @@
 //! must not know SQL or the wire protocol; placement decisions are pure functions of an
 //! inventory its callers pass in.
 
+pub mod activity;
+pub mod admin;
 pub mod inventory;
+pub mod lifecycle;
 pub mod locate;
 pub mod placement;
 pub mod status;
