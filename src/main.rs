@@ -251,15 +251,15 @@ fn db(action: DbAction, config: Option<PathBuf>, data_dir: Option<PathBuf>) -> E
     let path = socket_path(&cfg.node.data_dir);
     match rt.block_on(request(&path, &req, timeout)) {
         Ok(r) => {
+            use std::io::Write;
+            // Write errors are ignored (e.g. `pgrq db stats | head`).
             if let Some(stats) = r.stats {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&stats).unwrap_or_default()
-                );
+                let text = serde_json::to_string_pretty(&stats).unwrap_or_default();
+                let _ = writeln!(std::io::stdout().lock(), "{text}");
             } else if r.ok {
-                println!("{}", r.message);
+                let _ = writeln!(std::io::stdout().lock(), "{}", r.message);
             } else {
-                eprintln!("pgrq: {}", r.message);
+                let _ = writeln!(std::io::stderr().lock(), "pgrq: {}", r.message);
             }
             if r.ok {
                 ExitCode::SUCCESS

@@ -9,8 +9,15 @@ use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 
 use super::{LocalBackend, Placement, internal, replica_id, write_placement};
-use crate::node::lifecycle::{self, PEERS_JSON, Peer};
+use crate::node::lifecycle::{self, Peer};
 use crate::session::{BackendError, DbName};
+
+/// Marker file in a database's directory while its replicas move to new ports.
+const MOVING: &str = "moving";
+
+fn remove_marker(path: &std::path::Path) -> Result<(), BackendError> {
+    std::fs::remove_file(path).map_err(|e| internal(format!("{}: {e}", path.display())))
+}
 
 impl LocalBackend {
     pub(super) fn leases(&self) -> std::sync::MutexGuard<'_, HashMap<DbName, Placement>> {
@@ -46,15 +53,14 @@ impl LocalBackend {
             .chain(&old.raft)
             .all(|p| !held.contains(p) && lifecycle::port_free(*p));
         let n = old.http.len().max(old.raft.len());
+        // Present while a move is under way: a move interrupted before placement.json
+        // named the new ports left peers.json files naming them; make them name the ports
+        // chosen now. (A peers.json without it is an operator's, and is left alone.)
+        let moving = dir.join(MOVING);
         let placement = if free {
-            // A move interrupted before placement.json was written left peers.json files
-            // naming other addresses: make them name these.
-            if (0..n).any(|i| {
-                lifecycle::replica_dir(dir, &replica_id(db, i))
-                    .join(PEERS_JSON)
-                    .exists()
-            }) {
+            if moving.exists() {
                 self.write_peers(db, dir, &old)?;
+                remove_marker(&moving)?;
             }
             old
         } else {
@@ -65,10 +71,13 @@ impl LocalBackend {
                 new_raft = ?new.raft,
                 "old ports are taken: moving the replicas (peers.json)"
             );
+            std::fs::write(&moving, b"")
+                .map_err(|e| internal(format!("{}: {e}", moving.display())))?;
             if new.raft != old.raft {
                 self.write_peers(db, dir, &new)?;
             }
             write_placement(&dir.join("placement.json"), &new)?;
+            remove_marker(&moving)?;
             self.port_moves
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             new

@@ -42,11 +42,31 @@ pub struct Peer {
     pub non_voter: bool,
 }
 
+/// rqlited's marker that `db.sqlite` matches its latest snapshot (restart skips restore).
+const CLEAN_SNAPSHOT: &str = "clean_snapshot";
+
 /// Writes `<data_dir>/raft/peers.json` (atomically: temp file, fsync, rename). The replica
 /// must be stopped; on its next start rqlited replaces its Raft configuration with `peers`
 /// (every replica of the cluster must be given the same list), then renames the file.
+///
+/// It also removes rqlited's `clean_snapshot` marker, so that the recovering start
+/// rebuilds `db.sqlite` from the snapshot store. Measured on rqlited v10.3.0-dev
+/// (df4edc42): a recovery on a replica that kept its marker skips that restore, and after
+/// the next snapshot the followers' SQLite files had lost every row written before the
+/// recovery (the leader's had not).
 pub fn write_peers_json(data_dir: &Path, peers: &[Peer]) -> Result<(), LifecycleError> {
     let path = data_dir.join(PEERS_JSON);
+    let marker = data_dir.join(CLEAN_SNAPSHOT);
+    match std::fs::remove_file(&marker) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(source) => {
+            return Err(LifecycleError::Io {
+                what: format!("cannot remove {}", marker.display()),
+                source,
+            });
+        }
+    }
     let io_err = |what: &str, source| LifecycleError::Io {
         what: format!("{what} {}", path.display()),
         source,
