@@ -5,6 +5,7 @@
 //! requests; it knows no SQL beyond the probe's rollback sentinel.
 
 mod ports;
+mod recover;
 mod wake;
 
 use std::collections::HashMap;
@@ -252,18 +253,22 @@ impl LocalBackend {
                 "woke database"
             );
         }
+        Ok(self.cluster_client(&placement))
+    }
+
+    fn cluster_client(&self, placement: &Placement) -> ClusterClient {
         let nodes = placement
             .http
             .iter()
             .map(|p| format!("127.0.0.1:{p}"))
             .collect();
-        Ok(ClusterClient::new(
+        ClusterClient::new(
             self.http.clone(),
             self.write_http.clone(),
             nodes,
             self.creds.clone(),
             self.deadline(),
-        ))
+        )
     }
 
     /// The rqlited command line of each replica of `db`.

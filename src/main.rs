@@ -86,6 +86,15 @@ enum DbAction {
     Hibernate { name: String },
     /// Start the database's replicas now, if they are not running.
     Wake { name: String },
+    /// For a database that lost its majority (replicas whose data is gone): restart it
+    /// from the replicas that kept their data (rqlite's peers.json procedure), then let the
+    /// lost ones rejoin empty. Writes that only lost replicas had are gone.
+    Recover {
+        name: String,
+        /// Required: you accept that writes only the lost replicas had are gone.
+        #[arg(long = "yes-i-know-writes-may-be-lost")]
+        confirm: bool,
+    },
     /// Wakes, hibernations and port moves since pgrq started; running databases; sessions
     /// and last activity per database (JSON).
     Stats,
@@ -233,6 +242,17 @@ fn db(action: DbAction, config: Option<PathBuf>, data_dir: Option<PathBuf>) -> E
     let req = match action {
         DbAction::Hibernate { name } => Request::Hibernate { db: name },
         DbAction::Wake { name } => Request::Wake { db: name },
+        DbAction::Recover { name, confirm } => {
+            if !confirm {
+                eprintln!(
+                    "pgrq: recovering {name} restarts it from the replicas that kept their data; \
+                     writes only the lost replicas had are gone. Re-run with \
+                     --yes-i-know-writes-may-be-lost to proceed."
+                );
+                return ExitCode::FAILURE;
+            }
+            Request::Recover { db: name, confirm }
+        }
         DbAction::Stats => Request::Stats,
     };
     // A wake may take up to the configured wake timeout; a hibernation waits for

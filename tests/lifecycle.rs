@@ -382,3 +382,77 @@ async fn a_wake_that_cannot_finish_fails_cleanly_with_57p03() {
     }
     assert_eq!(count(&p, "demo_stuck").await, 1);
 }
+
+#[tokio::test]
+async fn recover_restarts_a_database_from_its_surviving_replica() {
+    let (p, _) = start(&[("PGRQ_DATABASE__HIBERNATION_TIMEOUT", "0s")]);
+    let dir = db_dir(&p, "demo_broken");
+    connect(&p, "demo_broken")
+        .await
+        .batch_execute("CREATE TABLE t (x int); INSERT INTO t VALUES (1), (2), (3)")
+        .await
+        .expect("seed");
+    admin(
+        &p,
+        Request::Hibernate {
+            db: "demo_broken".into(),
+        },
+    )
+    .await;
+    // Two of three replicas lose their data: no majority is left.
+    for i in [2, 3] {
+        std::fs::remove_dir_all(dir.join("rqlite").join(format!("demo_broken-{i}")))
+            .expect("remove replica");
+    }
+    let sock = socket_path(&p.data_dir());
+    let refused = request(
+        &sock,
+        &Request::Recover {
+            db: "demo_broken".into(),
+            confirm: false,
+        },
+        Duration::from_secs(60),
+    )
+    .await
+    .expect("answer");
+    assert!(
+        !refused.ok && refused.message.contains("confirmation"),
+        "{refused:?}"
+    );
+    let cli = std::process::Command::new(env!("CARGO_BIN_EXE_pgrq"))
+        .args(["db", "recover", "demo_broken", "--data-dir"])
+        .arg(p.data_dir())
+        .output()
+        .expect("run pgrq db recover");
+    assert_eq!(cli.status.code(), Some(1), "{cli:?}");
+    assert!(
+        String::from_utf8_lossy(&cli.stderr).contains("--yes-i-know-writes-may-be-lost"),
+        "{cli:?}"
+    );
+    let done = admin(
+        &p,
+        Request::Recover {
+            db: "demo_broken".into(),
+            confirm: true,
+        },
+    )
+    .await;
+    assert!(done.message.contains("demo_broken-1"), "{done:?}");
+    assert_eq!(replicas_running(&dir).len(), 3);
+    let c = connect(&p, "demo_broken").await;
+    c.execute("INSERT INTO t VALUES (4)", &[])
+        .await
+        .expect("write after recovery");
+    let (http, _) = placement(&dir);
+    for port in http {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while replica_count(&p, port).await != Some(4) {
+            assert!(
+                Instant::now() < deadline,
+                "replica on {port} lacks rows\n{}",
+                p.output()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}

@@ -150,6 +150,23 @@ impl AdminOps for LocalBackend {
                     Err(e) => Response::error(e.to_string()),
                 }
             }
+            Request::Recover { db, confirm } => {
+                if !confirm {
+                    return Response::error(format!(
+                        "refusing to recover {db} without confirmation: recovery restarts it \
+                         from the replicas that survive, and writes only lost replicas had \
+                         are gone"
+                    ));
+                }
+                let name = match name(&db) {
+                    Ok(n) => n,
+                    Err(r) => return r,
+                };
+                match self.recover(&name).await {
+                    Ok(msg) => Response::ok(msg),
+                    Err(e) => Response::error(e.to_string()),
+                }
+            }
             Request::Stats => {
                 let stats = self.lifecycle_stats().await;
                 Response {

@@ -40,8 +40,19 @@ pub fn socket_path(data_dir: &Path) -> PathBuf {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Request {
-    Hibernate { db: String },
-    Wake { db: String },
+    Hibernate {
+        db: String,
+    },
+    Wake {
+        db: String,
+    },
+    /// rqlite's peers.json procedure for a database that lost its majority; refused
+    /// unless `confirm` (writes that reached only lost replicas are gone).
+    Recover {
+        db: String,
+        #[serde(default)]
+        confirm: bool,
+    },
     Stats,
 }
 
@@ -180,7 +191,9 @@ mod tests {
         async fn handle(&self, req: Request) -> Response {
             match req {
                 Request::Hibernate { db } => Response::ok(format!("hibernated {db}")),
-                Request::Wake { db } => Response::error(format!("cannot wake {db}")),
+                Request::Wake { db } | Request::Recover { db, .. } => {
+                    Response::error(format!("cannot wake {db}"))
+                }
                 Request::Stats => Response {
                     stats: Some(serde_json::json!({"wakes": 3})),
                     ..Response::ok("")
