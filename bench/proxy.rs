@@ -7,7 +7,10 @@
 //! - create-on-first-connect: connect to a new database until the first query answers;
 //! - point reads: the same prepared SELECT through pgrq (tokio-postgres, extended
 //!   protocol) vs straight to rqlite's HTTP API (`/db/query?level=linearizable`);
-//! - single-row autocommit writes: INSERT through pgrq vs `/db/execute`.
+//! - single-row autocommit writes: INSERT through pgrq vs `/db/execute`;
+//! - wake on connect: hibernate a 3-replica database (`pgrq db hibernate`, through the
+//!   admin socket), then connect and run a first query, vs the same connect and first
+//!   query on a database that is running.
 //!
 //! It writes the table to `bench/RESULTS.md` and prints it.
 
@@ -20,6 +23,8 @@ use pgrq::node::locate::{RQLITE_VERSION, default_cache_root, locate_rqlited};
 
 const N: usize = 300;
 const DATABASES: usize = 5;
+/// Hibernate/wake cycles for the wake figure.
+const WAKES: usize = 100;
 
 struct Server {
     child: Child,
@@ -52,6 +57,8 @@ fn start(rqlited: &str) -> Server {
         .env("PGRQ_LOG", "warn")
         .env("PGRQ_TLS__MODE", "off")
         .env("PGRQ_DATABASE__MAX_DATABASES", "20")
+        // The bench hibernates explicitly; nothing else may.
+        .env("PGRQ_DATABASE__HIBERNATION_TIMEOUT", "0s")
         .env("PGRQ_DATABASE__PORT_RANGE_HTTP_START", "24001")
         .env("PGRQ_DATABASE__PORT_RANGE_HTTP_END", "24099")
         .env("PGRQ_DATABASE__PORT_RANGE_RAFT_START", "25001")
@@ -213,6 +220,42 @@ async fn main() {
     }
     rows.push(ratio_row("single-row write", proxy, direct));
 
+    // Wake on connect vs connect to a running database, alternating.
+    drop(c);
+    let sock = pgrq::node::admin::socket_path(&server.data);
+    let mut woken = Vec::with_capacity(WAKES);
+    let mut running = Vec::with_capacity(WAKES);
+    for _ in 0..WAKES {
+        let t = Instant::now();
+        let c = connect(server.port, "demo_bench1").await;
+        c.simple_query("SELECT 1")
+            .await
+            .expect("query a running db");
+        running.push(t.elapsed());
+        drop(c);
+        let r = pgrq::node::admin::request(
+            &sock,
+            &pgrq::node::admin::Request::Hibernate {
+                db: "demo_bench1".into(),
+            },
+            Duration::from_secs(60),
+        )
+        .await
+        .expect("hibernate");
+        assert!(r.ok, "hibernate: {}", r.message);
+        let t = Instant::now();
+        let c = connect(server.port, "demo_bench1").await;
+        c.simple_query("SELECT 1").await.expect("query after wake");
+        woken.push(t.elapsed());
+    }
+    let mut row = ratio_row(
+        "wake on connect (3 replicas; connect + first query)",
+        woken,
+        running,
+    );
+    row.2 = format!("{} (database running)", row.2);
+    rows.push(row);
+
     let mut table = String::from(
         "| figure | pgrq | baseline (rqlite HTTP, same run) | ratio (p50) |\n| --- | --- | --- | --- |\n",
     );
@@ -221,7 +264,7 @@ async fn main() {
     }
     let report = format!(
         "# pgrq benchmark results\n\nProduced by `cargo bench --bench proxy` ({N} sequential operations per figure, \
-         one client, loopback, release build). rqlited: {}.\n\n{table}",
+         {WAKES} hibernate/wake cycles, one client, loopback, release build). rqlited: {}.\n\n{table}",
         Command::new(&rqlited)
             .arg("-version")
             .output()

@@ -43,6 +43,8 @@ pub enum AppError {
     System(#[from] crate::node::system::SystemError),
     #[error("{0}")]
     Cluster(String),
+    #[error(transparent)]
+    Admin(#[from] crate::node::admin::AdminError),
 }
 
 /// Whether this process joins a cluster (`pgrq node`) or stands alone (`pgrq up`).
@@ -102,6 +104,19 @@ async fn run_standalone(cfg: Config) -> Result<(), AppError> {
     let (listener, addr) = bind(&cfg).await?;
     let mirrors = Arc::new(crate::mirror::Mirrors::default());
     let front = Frontend::new(cfg.clone(), backend.clone(), mirrors);
+    let lifecycle_stop = CancellationToken::new();
+    let hibernator = tokio::spawn(crate::node::lifecycle::hibernation_loop(
+        backend.activity().clone(),
+        cfg.database.hibernation_timeout,
+        backend.clone(),
+        lifecycle_stop.clone(),
+    ));
+    let admin = crate::node::admin::serve(
+        crate::node::admin::socket_path(&cfg.node.data_dir),
+        backend.clone(),
+        lifecycle_stop.clone(),
+    )
+    .await?;
     print_banner(&cfg, addr);
 
     let shutdown = CancellationToken::new();
@@ -110,6 +125,9 @@ async fn run_standalone(cfg: Config) -> Result<(), AppError> {
     tracing::info!("shutting down");
     shutdown.cancel();
     let _ = server.await;
+    lifecycle_stop.cancel();
+    let _ = hibernator.await;
+    let _ = admin.await;
     backend.shutdown(Duration::from_secs(10)).await;
     tracing::info!("stopped");
     Ok(())

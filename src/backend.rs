@@ -4,10 +4,15 @@
 //! reached through one `rqlite::ClusterClient`. It translates session batches into rqlite
 //! requests; it knows no SQL beyond the probe's rollback sentinel.
 
+mod ports;
+mod recover;
+mod wake;
+
 use std::collections::HashMap;
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -15,6 +20,8 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
 use crate::config::Config;
+use crate::node::activity::Activity;
+use crate::node::lifecycle;
 use crate::node::locate::{RQLITE_VERSION, default_cache_root, locate_rqlited};
 use crate::node::supervisor::{ReplicaSpec, Supervisor, write_auth_file};
 use crate::rqlite::{ClusterClient, Credentials};
@@ -24,7 +31,7 @@ mod exec;
 pub mod node;
 use exec::unavailable;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct Placement {
     http: Vec<u16>,
     raft: Vec<u16>,
@@ -42,8 +49,18 @@ pub struct Usage {
 /// time; see [`LocalBackend::start`].
 const CREATING: &str = "creating";
 
+pub use wake::LifecycleStats;
+
 pub struct LocalBackend {
     config: Arc<Config>,
+    /// Sessions and last activity per database (what hibernation and gossip read).
+    activity: Arc<Activity>,
+    /// Ports held by databases that run or are being started (a hibernated one holds none).
+    leases: std::sync::Mutex<HashMap<DbName, Placement>>,
+    wakes: AtomicU64,
+    hibernations: AtomicU64,
+    /// Wakes that found an old port taken and moved the replicas (peers.json).
+    port_moves: AtomicU64,
     http: reqwest::Client,
     write_http: reqwest::Client,
     /// Created on first use, once rqlited has been located.
@@ -69,6 +86,11 @@ impl LocalBackend {
             crate::node::engine::http_clients().map_err(|e| internal(e.to_string()))?;
         Ok(LocalBackend {
             config,
+            activity: Arc::new(Activity::new()),
+            leases: std::sync::Mutex::new(HashMap::new()),
+            wakes: AtomicU64::new(0),
+            hibernations: AtomicU64::new(0),
+            port_moves: AtomicU64::new(0),
             http,
             write_http,
             supervisor: std::sync::OnceLock::new(),
@@ -92,20 +114,32 @@ impl LocalBackend {
         Duration::from_secs(self.config.database.wake_timeout_secs)
     }
 
-    async fn client(&self, db: &DbName) -> Result<ClusterClient, BackendError> {
-        let slot = self.clusters.lock().await.get(db).cloned();
-        match slot {
-            Some(slot) => match slot.lock().await.as_ref() {
-                Some(c) => Ok(c.clone()),
-                None => Err(unavailable(db, "the database is not open")),
-            },
-            None => Err(unavailable(db, "the database is not open")),
+    /// The database's cluster client, starting (creating when `allow_create`) or waking
+    /// it first if it does not run. One start per database however many callers ask at
+    /// once: they wait on the database's slot.
+    async fn ensure_running(
+        &self,
+        db: &DbName,
+        allow_create: bool,
+    ) -> Result<ClusterClient, BackendError> {
+        let slot = {
+            let mut map = self.clusters.lock().await;
+            map.entry(db.clone()).or_default().clone()
+        };
+        let mut guard = slot.lock().await;
+        if let Some(c) = guard.as_ref() {
+            return Ok(c.clone());
         }
+        let client = self.start(db, allow_create).await?;
+        *guard = Some(client.clone());
+        Ok(client)
     }
 
     /// Starts the database's replicas and waits until each answers `/readyz`. A new
     /// database is marked [`CREATING`] until its cluster first answers, so a creation that
-    /// fails (or is interrupted) is discarded and started over by the next open.
+    /// fails (or is interrupted) is discarded and started over by the next open. An
+    /// existing one (hibernated, or not started since pgrq started) is woken on its old
+    /// ports when they are free, else moved to new ones (see `ports::claim`).
     async fn start(&self, db: &DbName, allow_create: bool) -> Result<ClusterClient, BackendError> {
         let binary = locate_rqlited(
             self.config.rqlite.binary.as_deref(),
@@ -140,134 +174,119 @@ impl LocalBackend {
         let is_new = existing.is_none();
         let rf = self.config.database.replication_factor as usize;
         let placement = match existing {
-            Some(bytes) => serde_json::from_slice::<Placement>(&bytes)
-                .map_err(|e| internal(format!("{}: {e}", placement_file.display())))?,
+            Some(bytes) => {
+                let old = serde_json::from_slice::<Placement>(&bytes)
+                    .map_err(|e| internal(format!("{}: {e}", placement_file.display())))?;
+                self.claim(db, &dir, old)?
+            }
             None if !allow_create => {
                 return Err(BackendError::NotFound {
                     db: db.as_str().to_string(),
                 });
             }
             None => {
-                let p = self.allocate_ports(rf).await?;
-                std::fs::create_dir_all(&dir)
-                    .map_err(|e| internal(format!("{}: {e}", dir.display())))?;
-                std::fs::write(&creating, b"")
-                    .map_err(|e| internal(format!("{}: {e}", creating.display())))?;
-                let json = serde_json::to_vec_pretty(&p).map_err(|e| internal(e.to_string()))?;
-                std::fs::write(&placement_file, json)
-                    .map_err(|e| internal(format!("{}: {e}", placement_file.display())))?;
+                let p = self.lease_new(db, rf)?;
+                let written = std::fs::create_dir_all(&dir)
+                    .and_then(|()| std::fs::write(&creating, b""))
+                    .map_err(|e| internal(format!("{}: {e}", dir.display())))
+                    .and_then(|()| write_placement(&placement_file, &p));
+                if let Err(e) = written {
+                    self.release(db);
+                    return Err(e);
+                }
                 p
             }
         };
-        let mut ids = Vec::new();
-        let started = self
-            .start_replicas(&supervisor, db, &dir, &placement, &mut ids)
-            .await;
-        if let Err(e) = started {
-            // Leave nothing half-started: the next open starts from scratch.
-            for id in &ids {
-                let _ = supervisor.stop(id, Duration::from_secs(5)).await;
+        let specs = self.specs(db, &dir, &placement);
+        let creds = (self.creds.user.as_str(), self.creds.password.as_str());
+        let started = lifecycle::start_replicas(
+            &supervisor,
+            &self.http,
+            creds,
+            specs,
+            self.deadline(),
+            STOP_GRACE,
+        )
+        .await;
+        let timing = match started {
+            Ok(t) => t,
+            Err(e) => {
+                // Nothing is left half-started (start_replicas stopped what it started);
+                // the next open starts from scratch.
+                self.release(db);
+                if is_new && let Err(rm) = std::fs::remove_dir_all(&dir) {
+                    tracing::warn!(%db, error = %rm, "cannot remove an unfinished creation");
+                }
+                return Err(unavailable(db, &e.to_string()));
             }
-            if is_new && let Err(rm) = std::fs::remove_dir_all(&dir) {
-                tracing::warn!(%db, error = %rm, "cannot remove an unfinished creation");
-            }
-            return Err(e);
-        }
+        };
         if is_new {
             std::fs::remove_file(&creating)
                 .map_err(|e| internal(format!("{}: {e}", creating.display())))?;
+        } else {
+            self.wakes
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            tracing::info!(
+                %db,
+                total_ms = timing.total().as_millis() as u64,
+                spawn_ms = timing.spawned.as_millis() as u64,
+                ready_ms = ?timing.ready.iter().map(|d| d.as_millis() as u64).collect::<Vec<_>>(),
+                "woke database"
+            );
         }
+        Ok(self.cluster_client(&placement))
+    }
+
+    fn cluster_client(&self, placement: &Placement) -> ClusterClient {
         let nodes = placement
             .http
             .iter()
             .map(|p| format!("127.0.0.1:{p}"))
             .collect();
-        Ok(ClusterClient::new(
+        ClusterClient::new(
             self.http.clone(),
             self.write_http.clone(),
             nodes,
             self.creds.clone(),
             self.deadline(),
-        ))
+        )
     }
 
-    async fn start_replicas(
-        &self,
-        supervisor: &Supervisor,
-        db: &DbName,
-        dir: &std::path::Path,
-        placement: &Placement,
-        ids: &mut Vec<String>,
-    ) -> Result<(), BackendError> {
+    /// The rqlited command line of each replica of `db`.
+    fn specs(&self, db: &DbName, dir: &std::path::Path, placement: &Placement) -> Vec<ReplicaSpec> {
         let loopback = |port: u16| SocketAddr::from(([127, 0, 0, 1], port));
         let raft_addrs: Vec<SocketAddr> = placement.raft.iter().map(|p| loopback(*p)).collect();
         let multi = raft_addrs.len() > 1;
-        for (i, (http, raft)) in placement.http.iter().zip(&placement.raft).enumerate() {
-            let node_id = format!("{db}-{}", i + 1);
-            let data_dir = dir.join("rqlite").join(&node_id);
-            // No Raft state yet: this replica is joining a cluster being formed.
-            let fresh = !data_dir.join("raft.db").exists();
-            let spec = ReplicaSpec {
-                node_id: node_id.clone(),
-                http_addr: loopback(*http),
-                raft_addr: loopback(*raft),
-                data_dir,
-                // A new cluster forms with -bootstrap-expect; restarted replicas reuse their
-                // Raft state and must not be told to join (fatal for a sole member).
-                join: if fresh && multi {
-                    raft_addrs.clone()
-                } else {
-                    Vec::new()
-                },
-                bootstrap_expect: (fresh && multi).then_some(raft_addrs.len() as u32),
-                join_as: fresh.then(|| self.creds.user.clone()),
-                auth_file: self.auth_file.clone(),
-                extra_args: Vec::new(),
-            };
-            supervisor
-                .start(spec)
-                .await
-                .map_err(|e| unavailable(db, &e.to_string()))?;
-            ids.push(node_id);
-        }
-        let creds = (self.creds.user.as_str(), self.creds.password.as_str());
-        for id in ids.iter() {
-            supervisor
-                .wait_ready(&self.http, id, creds, self.deadline())
-                .await
-                .map_err(|e| unavailable(db, &e.to_string()))?;
-        }
-        Ok(())
-    }
-
-    /// Free ports from the configured ranges, bind-probed, not used by another database.
-    async fn allocate_ports(&self, n: usize) -> Result<Placement, BackendError> {
-        let taken = self.ports_in_use();
-        let d = &self.config.database;
-        let pick = |start: u16, end: u16, kind: &str| -> Result<Vec<u16>, BackendError> {
-            let mut out = Vec::new();
-            for port in start..=end {
-                if out.len() == n {
-                    break;
+        placement
+            .http
+            .iter()
+            .zip(&placement.raft)
+            .enumerate()
+            .map(|(i, (http, raft))| {
+                let node_id = replica_id(db, i);
+                let data_dir = lifecycle::replica_dir(dir, &node_id);
+                // No Raft state yet: this replica is joining a cluster being formed.
+                let fresh = !data_dir.join("raft.db").exists();
+                ReplicaSpec {
+                    node_id,
+                    http_addr: loopback(*http),
+                    raft_addr: loopback(*raft),
+                    data_dir,
+                    // A new cluster forms with -bootstrap-expect; restarted replicas reuse
+                    // their Raft state and must not be told to join (fatal for a sole
+                    // member).
+                    join: if fresh && multi {
+                        raft_addrs.clone()
+                    } else {
+                        Vec::new()
+                    },
+                    bootstrap_expect: (fresh && multi).then_some(raft_addrs.len() as u32),
+                    join_as: fresh.then(|| self.creds.user.clone()),
+                    auth_file: self.auth_file.clone(),
+                    extra_args: lifecycle::raft_timing_args(self.config.rqlite.raft_timeout),
                 }
-                if taken.contains(&port) {
-                    continue;
-                }
-                if TcpListener::bind(("127.0.0.1", port)).is_ok() {
-                    out.push(port);
-                }
-            }
-            if out.len() < n {
-                return Err(BackendError::Capacity {
-                    reason: format!("no {n} free {kind} ports left in {start}..{end}"),
-                });
-            }
-            Ok(out)
-        };
-        Ok(Placement {
-            http: pick(d.port_range_http_start, d.port_range_http_end, "http")?,
-            raft: pick(d.port_range_raft_start, d.port_range_raft_end, "raft")?,
-        })
+            })
+            .collect()
     }
 
     /// Databases placed on this node (created, running or not) and the replicas they hold,
@@ -285,40 +304,49 @@ impl LocalBackend {
                 replicas: u.replicas + p.http.len().max(p.raft.len()) as u32,
             })
     }
-
-    /// Ports recorded by every database under the data dir (sticky across restarts).
-    fn ports_in_use(&self) -> Vec<u16> {
-        let Ok(entries) = std::fs::read_dir(&self.config.node.data_dir) else {
-            return Vec::new();
-        };
-        entries
-            .flatten()
-            .filter_map(|e| std::fs::read(e.path().join("placement.json")).ok())
-            .filter_map(|b| serde_json::from_slice::<Placement>(&b).ok())
-            .flat_map(|p| p.http.into_iter().chain(p.raft))
-            .collect()
-    }
 }
 
 #[async_trait]
 impl Backend for LocalBackend {
     async fn open(&self, db: &DbName, allow_create: bool) -> Result<(), BackendError> {
-        let slot = {
-            let mut map = self.clusters.lock().await;
-            map.entry(db.clone()).or_default().clone()
-        };
-        // One start per database however many clients connect at once.
-        let mut guard = slot.lock().await;
-        if guard.is_none() {
-            *guard = Some(self.start(db, allow_create).await?);
+        // Counted before waiting for the database, so a hibernation deciding meanwhile
+        // sees the session and leaves the database running.
+        self.activity.session_opened(db.as_str());
+        match self.ensure_running(db, allow_create).await {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                self.activity.session_closed(db.as_str());
+                Err(e)
+            }
         }
-        Ok(())
+    }
+
+    fn close(&self, db: &DbName) {
+        self.activity.session_closed(db.as_str());
     }
 
     async fn run(&self, db: &DbName, batch: Batch) -> Result<Vec<StmtResult>, BackendError> {
-        let client = self.client(db).await?;
+        self.activity.touch(db.as_str());
+        // Any request wakes a database hibernated under it (e.g. by `pgrq db hibernate`).
+        let client = self.ensure_running(db, false).await?;
         exec::run_batch(&client, db, batch).await
     }
+}
+
+/// How long a stopping rqlited may take (it snapshots on SIGTERM) before SIGKILL.
+const STOP_GRACE: Duration = Duration::from_secs(10);
+
+/// Replica `i` (from 0) of `db`: node ids never change.
+fn replica_id(db: &DbName, i: usize) -> String {
+    format!("{db}-{}", i + 1)
+}
+
+fn write_placement(path: &std::path::Path, p: &Placement) -> Result<(), BackendError> {
+    let json = serde_json::to_vec_pretty(p).map_err(|e| internal(e.to_string()))?;
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, json)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| internal(format!("{}: {e}", path.display())))
 }
 
 fn internal(reason: String) -> BackendError {

@@ -152,7 +152,7 @@ impl Default for DatabaseConfig {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RqliteConfig {
     /// Path of the rqlited binary; when unset: `PGRQ_RQLITED`, the install script's cache,
@@ -162,6 +162,21 @@ pub struct RqliteConfig {
     /// of one database run on several nodes and every node's proxy talks to them). Unset:
     /// a random one kept in `<data_dir>/secrets` (enough for one node).
     pub password: Option<String>,
+    /// Raft heartbeat and election timeout of every replica (the leader lease is half of
+    /// it): a woken database elects its leader after 1–2 × this, and a leader silent this
+    /// long is replaced. rqlite's default is 1s.
+    #[serde(with = "duration")]
+    pub raft_timeout: Duration,
+}
+
+impl Default for RqliteConfig {
+    fn default() -> Self {
+        Self {
+            binary: None,
+            password: None,
+            raft_timeout: Duration::from_millis(250),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -292,6 +307,9 @@ impl Config {
         }
         if db.wake_timeout_secs == 0 {
             errs.push("database.wake_timeout_secs must be at least 1".into());
+        }
+        if self.rqlite.raft_timeout < Duration::from_millis(20) {
+            errs.push("rqlite.raft_timeout must be at least 20ms".into());
         }
         let http = check_range(
             "http",

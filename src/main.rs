@@ -69,6 +69,39 @@ enum Command {
         #[arg(long, value_name = "DATABASE", conflicts_with = "json")]
         place: Option<String>,
     },
+    /// Act on one database of the pgrq running on this data dir (through its admin socket,
+    /// `<data_dir>/admin.sock`).
+    Db {
+        #[command(subcommand)]
+        action: DbAction,
+        /// The node's configuration file (for node.data_dir).
+        #[arg(long, short, global = true)]
+        config: Option<PathBuf>,
+        /// The node's data dir (overrides the configuration).
+        #[arg(long, global = true)]
+        data_dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum DbAction {
+    /// Stop the database's replicas now (data stays on disk); the next connection or
+    /// request wakes it.
+    Hibernate { name: String },
+    /// Start the database's replicas now, if they are not running.
+    Wake { name: String },
+    /// For a database that lost its majority (replicas whose data is gone): restart it
+    /// from the replicas that kept their data (rqlite's peers.json procedure), then let the
+    /// lost ones rejoin empty. Writes that only lost replicas had are gone.
+    Recover {
+        name: String,
+        /// Required: you accept that writes only the lost replicas had are gone.
+        #[arg(long = "yes-i-know-writes-may-be-lost")]
+        confirm: bool,
+    },
+    /// Wakes, hibernations and port moves since pgrq started; running databases; sessions
+    /// and last activity per database (JSON).
+    Stats,
 }
 
 fn main() -> ExitCode {
@@ -125,6 +158,11 @@ fn main() -> ExitCode {
             json,
             place,
         } => return status(config, data_dir, json, place),
+        Command::Db {
+            action,
+            config,
+            data_dir,
+        } => return db(action, config, data_dir),
     };
     let cfg = match app::load_up_config(&opts, role) {
         Ok(c) => c,
@@ -237,5 +275,74 @@ fn status(
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// `pgrq db …`: exit 0 when pgrq did it, 1 when it refused or failed, 2 on a configuration
+/// error or when no pgrq answers.
+fn db(action: DbAction, config: Option<PathBuf>, data_dir: Option<PathBuf>) -> ExitCode {
+    use pgrq::node::admin::{Request, request, socket_path};
+    let mut cfg = match Config::load_unvalidated(config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("pgrq: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(d) = data_dir {
+        cfg.node.data_dir = d;
+    }
+    let req = match action {
+        DbAction::Hibernate { name } => Request::Hibernate { db: name },
+        DbAction::Wake { name } => Request::Wake { db: name },
+        DbAction::Recover { name, confirm } => {
+            if !confirm {
+                eprintln!(
+                    "pgrq: recovering {name} restarts it from the replicas that kept their data; \
+                     writes only the lost replicas had are gone. Re-run with \
+                     --yes-i-know-writes-may-be-lost to proceed."
+                );
+                return ExitCode::FAILURE;
+            }
+            Request::Recover { db: name, confirm }
+        }
+        DbAction::Stats => Request::Stats,
+    };
+    // A wake may take up to the configured wake timeout; a hibernation waits for
+    // rqlited's snapshot on close.
+    let timeout = std::time::Duration::from_secs(cfg.database.wake_timeout_secs + 30);
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("pgrq: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let path = socket_path(&cfg.node.data_dir);
+    match rt.block_on(request(&path, &req, timeout)) {
+        Ok(r) => {
+            use std::io::Write;
+            // Write errors are ignored (e.g. `pgrq db stats | head`).
+            if let Some(stats) = r.stats {
+                let text = serde_json::to_string_pretty(&stats).unwrap_or_default();
+                let _ = writeln!(std::io::stdout().lock(), "{text}");
+            } else if r.ok {
+                let _ = writeln!(std::io::stdout().lock(), "{}", r.message);
+            } else {
+                let _ = writeln!(std::io::stderr().lock(), "pgrq: {}", r.message);
+            }
+            if r.ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(e) => {
+            eprintln!("pgrq: {e}");
+            ExitCode::from(2)
+        }
     }
 }

@@ -6,10 +6,13 @@
 //! layer and to `pgrq status` (`status`). It must not know SQL or the wire protocol;
 //! placement decisions are pure functions of an inventory its callers pass in.
 
+pub mod activity;
+pub mod admin;
 pub mod catalog;
 pub mod core;
 pub mod engine;
 pub mod inventory;
+pub mod lifecycle;
 pub mod locate;
 pub mod placement;
 pub mod ports;

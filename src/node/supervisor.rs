@@ -30,7 +30,7 @@ use tokio::task::JoinHandle;
 const RESTART_MIN: Duration = Duration::from_millis(100);
 const RESTART_MAX: Duration = Duration::from_secs(5);
 const RESTART_RESET_UPTIME: Duration = Duration::from_secs(30);
-const READY_POLL: Duration = Duration::from_millis(25);
+const READY_POLL: Duration = Duration::from_millis(10);
 const TAIL_LINES: usize = 20;
 
 /// Errors of rqlited discovery and supervision.
@@ -269,7 +269,7 @@ impl Supervisor {
         Ok(())
     }
 
-    /// Polls `/readyz` every 25 ms until HTTP 200. Fails at once (with the
+    /// Polls `/readyz` every 10 ms until HTTP 200. Fails at once (with the
     /// log tail) if the child exits meanwhile or is not running now.
     pub async fn wait_ready(
         &self,

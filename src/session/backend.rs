@@ -99,6 +99,10 @@ pub trait Backend: Send + Sync {
     /// hibernates); returns when it answers, or fails within the backend's deadline.
     async fn open(&self, db: &DbName, allow_create: bool) -> Result<(), BackendError>;
 
+    /// A session that `open`ed `db` successfully has ended (called once per such open);
+    /// what keeps a database from hibernating while sessions use it.
+    fn close(&self, _db: &DbName) {}
+
     /// Runs a batch; one result per statement of the batch, in order (a failed
     /// transactional batch may return fewer, ending with the error).
     async fn run(&self, db: &DbName, batch: Batch) -> Result<Vec<StmtResult>, BackendError>;

@@ -56,6 +56,16 @@ pub struct Session {
     savepoints: Vec<Savepoint>,
     /// The writes of a block that failed, kept for ROLLBACK TO SAVEPOINT.
     failed_pending: Vec<BoundStmt>,
+    /// `open` succeeded: the backend is told when this session ends.
+    opened: bool,
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        if self.opened {
+            self.backend.close(&self.db);
+        }
+    }
 }
 
 /// What ROLLBACK TO SAVEPOINT restores: how many of the block's writes came before it,
@@ -96,7 +106,18 @@ impl Session {
             sequences: Default::default(),
             savepoints: Vec::new(),
             failed_pending: Vec::new(),
+            opened: false,
         })
+    }
+
+    /// Makes the database ready (creating it when `allow_create`, waking it if it
+    /// hibernates); the backend counts this session until it is dropped.
+    pub async fn open(&mut self, allow_create: bool) -> Result<(), BackendError> {
+        if !self.opened {
+            self.backend.open(&self.db, allow_create).await?;
+            self.opened = true;
+        }
+        Ok(())
     }
 
     pub fn database(&self) -> &DbName {

@@ -90,7 +90,7 @@ impl Conn {
             .mirrors
             .get(&name)
             .map_err(|e| PgError::fatal(codes::INTERNAL_ERROR, e.to_string()))?;
-        let session = Session::new(
+        let mut session = Session::new(
             name.clone(),
             &user,
             &startup,
@@ -98,9 +98,8 @@ impl Conn {
             mirror,
         )
         .map_err(PgError::into_fatal)?;
-        self.front
-            .backend
-            .open(&name, app.allow_create)
+        session
+            .open(app.allow_create)
             .await
             .map_err(|e| PgError::from(e).into_fatal())?;
         Ok(session)
