@@ -58,6 +58,7 @@ pub(crate) fn translate_statement(
     let column_types = infer::output_types(&stmt, schema);
     let inferred = infer::param_types(&stmt, schema);
     names::name_outputs(&mut stmt);
+    infer::check_statement(&mut stmt, schema)?;
     let outcome = rewrite_statement(&mut stmt, ctx, schema)?;
     // A cast the rewrite found wins over what the context says.
     let param_types = outcome

@@ -18,6 +18,7 @@ pub mod catalog;
 mod classify;
 mod error;
 mod infer;
+mod input;
 pub mod markers;
 mod names;
 mod parse;

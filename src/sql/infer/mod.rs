@@ -11,6 +11,9 @@
 //! The same scopes give the types of uncast `$n` parameters from where
 //! they stand ([`params`], [`param_expr`]).
 
+mod checks;
+#[cfg(test)]
+mod checks_tests;
 mod expr;
 mod param_expr;
 mod params;
@@ -25,6 +28,7 @@ use sqlparser::ast::{
     TableObject, UpdateTableFromKind, Values,
 };
 
+pub(crate) use self::checks::check_statement;
 use self::expr::{common_type, expr_type};
 use self::scope::Scope;
 use super::PgType;
