@@ -38,6 +38,7 @@ mod operators;
 mod params;
 mod query;
 mod rebuild;
+mod regex;
 mod relations;
 mod sequences;
 mod series;
