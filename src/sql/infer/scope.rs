@@ -159,6 +159,7 @@ impl<'p> Scope<'p> {
                 .into_iter()
                 .map(|c| OutCol {
                     ty: Some(PgType::from_decl(&c.decl_type)),
+                    scale: decl_scale(&c.decl_type),
                     name: c.name,
                 })
                 .collect(),
@@ -216,6 +217,42 @@ impl<'p> Scope<'p> {
                 .find(|b| b.name.eq_ignore_ascii_case(&key))
             {
                 return b.columns.clone();
+            }
+            level = s.parent;
+        }
+        None
+    }
+
+    /// The display scale of a column reference's numeric column, when its declared type
+    /// fixes it (`numeric(10,2)`).
+    pub(super) fn column_scale(&self, e: &sqlparser::ast::Expr) -> Option<u32> {
+        use sqlparser::ast::Expr;
+        let (qualifier, name) = match e {
+            Expr::Identifier(id) => (None, fold(id)),
+            Expr::CompoundIdentifier(parts) => match parts.as_slice() {
+                [.., t, c] => (Some(fold(t)), fold(c)),
+                [c] => (None, fold(c)),
+                [] => return None,
+            },
+            _ => return None,
+        };
+        let mut level = Some(self);
+        while let Some(s) = level {
+            let mut found = None;
+            for b in s.bindings.iter().filter(|b| match &qualifier {
+                Some(q) => b.name.eq_ignore_ascii_case(q),
+                None => !b.qualified_only,
+            }) {
+                let cols = b.columns.as_ref()?;
+                if let Some(c) = cols.iter().find(|c| c.name.eq_ignore_ascii_case(&name)) {
+                    if found.is_some() {
+                        return None;
+                    }
+                    found = Some(c.scale);
+                }
+            }
+            if let Some(scale) = found {
+                return scale;
             }
             level = s.parent;
         }
@@ -297,6 +334,21 @@ impl<'p> Scope<'p> {
             (Some(ty), false) => Lookup::Found(ty),
             (None, false) => Lookup::NotHere,
         }
+    }
+}
+
+/// `NUMERIC(10,2)` → 2, `NUMERIC(5)` → 0, others none.
+fn decl_scale(decl: &str) -> Option<u32> {
+    let lower = decl.trim().to_ascii_lowercase();
+    let args = lower
+        .strip_prefix("numeric")
+        .or_else(|| lower.strip_prefix("decimal"))?
+        .trim()
+        .strip_prefix('(')?
+        .strip_suffix(')')?;
+    match args.split_once(',') {
+        Some((_, s)) => s.trim().parse().ok(),
+        None => Some(0),
     }
 }
 
