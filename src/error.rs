@@ -3,6 +3,8 @@
 //! error, and from SQLite's message text, to SQLSTATE. It must not import pgwire: the
 //! wire layer converts `PgError` into its ErrorResponse.
 
+mod sqlite_names;
+
 use std::fmt;
 
 use crate::session::BackendError;
@@ -143,6 +145,11 @@ pub mod codes {
     pub const ACTIVE_SQL_TRANSACTION: &str = "25001";
     pub const NO_ACTIVE_SQL_TRANSACTION: &str = "25P01";
     pub const INVALID_SAVEPOINT_SPECIFICATION: &str = "3B001";
+    pub const AMBIGUOUS_COLUMN: &str = "42702";
+    pub const DUPLICATE_COLUMN: &str = "42701";
+    pub const INVALID_COLUMN_REFERENCE: &str = "42P10";
+    pub const GROUPING_ERROR: &str = "42803";
+    pub const CARDINALITY_VIOLATION: &str = "21000";
 }
 
 impl From<&SqlError> for PgError {
@@ -153,6 +160,10 @@ impl From<&SqlError> for PgError {
             SqlError::UndefinedFunction { .. } => codes::UNDEFINED_FUNCTION,
             SqlError::InvalidParameterRef { .. } => codes::UNDEFINED_PARAMETER,
             SqlError::InvalidText { .. } => codes::INVALID_TEXT_REPRESENTATION,
+            SqlError::OutOfRange { .. } => codes::NUMERIC_VALUE_OUT_OF_RANGE,
+            SqlError::Grouping { .. } => codes::GROUPING_ERROR,
+            SqlError::DatatypeMismatch { .. } => codes::DATATYPE_MISMATCH,
+            SqlError::UndefinedOperator { .. } => codes::UNDEFINED_FUNCTION,
             SqlError::UndefinedObject { .. } => codes::UNDEFINED_OBJECT,
             SqlError::InvalidParameter { .. } => codes::INVALID_PARAMETER_VALUE,
             SqlError::UndefinedTable { .. } => codes::UNDEFINED_TABLE,
@@ -246,6 +257,9 @@ impl From<BackendError> for PgError {
 pub fn from_sqlite(message: &str) -> PgError {
     let msg = message.trim();
     if let Some(e) = raised(msg) {
+        return e;
+    }
+    if let Some(e) = sqlite_names::name_error(msg) {
         return e;
     }
     if let Some(index) = msg
@@ -407,6 +421,7 @@ fn raised(msg: &str) -> Option<PgError> {
         codes::INVALID_DATETIME_FORMAT,
         codes::DATETIME_FIELD_OVERFLOW,
         codes::FEATURE_NOT_SUPPORTED,
+        codes::CARDINALITY_VIOLATION,
     ]
     .into_iter()
     .find(|c| *c == code)?;

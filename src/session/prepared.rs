@@ -124,7 +124,7 @@ impl Session {
             // The SQL's own types count only when they line up with SQLite's columns.
             let from_sql = (t.column_types.len() == described.columns.len())
                 .then_some(t.column_types.as_slice());
-            described
+            let mut columns = described
                 .columns
                 .iter()
                 .enumerate()
@@ -135,7 +135,9 @@ impl Session {
                         &c.decl_type,
                     )
                 })
-                .collect()
+                .collect::<Vec<_>>();
+            reply::with_sql_scales(&mut columns, t);
+            columns
         } else {
             Vec::new()
         };

@@ -94,7 +94,9 @@ impl Reply {
                 } else {
                     &[]
                 };
-                let columns = columns_of(&rows.columns, from_sql, &rows.decl_types, &rows.values);
+                let mut columns =
+                    columns_of(&rows.columns, from_sql, &rows.decl_types, &rows.values);
+                with_sql_scales(&mut columns, t);
                 let count = if t.returning { n.max(affected) } else { n };
                 Reply::Rows {
                     columns,
@@ -140,6 +142,19 @@ pub fn tag_with_count(verb: &str, n: u64) -> String {
             format!("{verb} {n}")
         }
         _ => verb.to_string(),
+    }
+}
+
+/// Numeric columns whose scale the SQL fixes (`Translated::column_scales`) print with it
+/// (a declared `numeric(p,s)` column already has its own).
+pub fn with_sql_scales(columns: &mut [Column], t: &Translated) {
+    if t.column_scales.len() != columns.len() {
+        return;
+    }
+    for (c, s) in columns.iter_mut().zip(&t.column_scales) {
+        if c.pg_type == PgType::Numeric && c.scale.is_none() {
+            c.scale = *s;
+        }
     }
 }
 

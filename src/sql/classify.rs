@@ -56,8 +56,10 @@ pub(crate) fn translate_statement(
     // Names and types come from the PostgreSQL tree, before the rewrite
     // replaces e.g. `version()` with a literal.
     let column_types = infer::output_types(&stmt, schema);
+    let column_scales = infer::output_scales(&stmt, schema);
     let inferred = infer::param_types(&stmt, schema);
     names::name_outputs(&mut stmt);
+    infer::check_statement(&mut stmt, schema)?;
     let outcome = rewrite_statement(&mut stmt, ctx, schema)?;
     // A cast the rewrite found wins over what the context says.
     let param_types = outcome
@@ -76,6 +78,7 @@ pub(crate) fn translate_statement(
         needs_database: touches_storage || outcome.needs_database,
         kind: shape.kind,
         column_types,
+        column_scales,
         uses_clock: outcome.uses_clock,
         sequence: None,
     })

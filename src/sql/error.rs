@@ -33,6 +33,25 @@ pub enum SqlError {
     #[error("{message}")]
     InvalidText { message: String },
 
+    /// A value outside its type's range, e.g. `'99999999999'` for an integer column
+    /// (SQLSTATE 22003).
+    #[error("{message}")]
+    OutOfRange { message: String },
+
+    /// Columns used outside an aggregate without being grouped (SQLSTATE 42803).
+    #[error("{message}")]
+    Grouping { message: String },
+
+    /// Values whose types cannot be matched, e.g. CASE branches of integer and text
+    /// (SQLSTATE 42804).
+    #[error("{message}")]
+    DatatypeMismatch { message: String },
+
+    /// An operator with no implementation for its operand types, e.g. `integer = text`
+    /// (SQLSTATE 42883).
+    #[error("{message}")]
+    UndefinedOperator { message: String },
+
     /// A named type (or other non-relation object) that does not exist (SQLSTATE 42704).
     #[error("{message}")]
     UndefinedObject { message: String },

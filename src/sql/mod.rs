@@ -18,6 +18,7 @@ pub mod catalog;
 mod classify;
 mod error;
 mod infer;
+mod input;
 pub mod markers;
 mod names;
 mod parse;
@@ -150,6 +151,10 @@ pub struct Translated {
     /// can be listed from the statement and the schema, otherwise empty.
     /// `None` where pgrq is not sure; use the type rqlite reports there.
     pub column_types: Vec<Option<PgType>>,
+    /// Display scale of each numeric output column whose scale PostgreSQL's rules fix
+    /// (`price * 2` of a `numeric(10,2)` column prints 2 digits after the point); aligned
+    /// with `column_types`, or empty.
+    pub column_scales: Vec<Option<u32>>,
     /// The SQLite text embeds the transaction time (`now()` and friends, or a time default
     /// added to an INSERT): a statement prepared once must be translated again for each
     /// transaction.
@@ -189,6 +194,7 @@ impl Translated {
             tag: tag.into(),
             needs_database: false,
             column_types: Vec::new(),
+            column_scales: Vec::new(),
             uses_clock: false,
             sequence: None,
         }

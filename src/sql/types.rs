@@ -149,6 +149,34 @@ impl PgType {
         ALL.into_iter().find(|t| t.oid() == oid)
     }
 
+    /// The name PostgreSQL shows for the type in messages and `pg_typeof` (`format_type`
+    /// without a type modifier).
+    pub fn display_name(self) -> &'static str {
+        match self {
+            PgType::Bool => "boolean",
+            PgType::Int2 => "smallint",
+            PgType::Int4 => "integer",
+            PgType::Int8 => "bigint",
+            PgType::Float4 => "real",
+            PgType::Float8 => "double precision",
+            PgType::Varchar => "character varying",
+            PgType::Bpchar => "character",
+            PgType::Time => "time without time zone",
+            PgType::Timestamp => "timestamp without time zone",
+            PgType::Timestamptz => "timestamp with time zone",
+            PgType::Char => "\"char\"",
+            PgType::BoolArray => "boolean[]",
+            PgType::CharArray => "\"char\"[]",
+            PgType::NameArray => "name[]",
+            PgType::Int2Array => "smallint[]",
+            PgType::Int4Array => "integer[]",
+            PgType::TextArray => "text[]",
+            PgType::Int8Array => "bigint[]",
+            PgType::OidArray => "oid[]",
+            other => other.name(),
+        }
+    }
+
     /// The type's name in `pg_type.typname`.
     pub fn name(self) -> &'static str {
         match self {

@@ -124,6 +124,7 @@ pub(crate) fn translate(
         tag: "SELECT".into(),
         needs_database: false,
         column_types,
+        column_scales: Vec::new(),
         uses_clock: false,
         sequence: None,
     }))

@@ -11,11 +11,15 @@
 //! The same scopes give the types of uncast `$n` parameters from where
 //! they stand ([`params`], [`param_expr`]).
 
+mod checks;
+#[cfg(test)]
+mod checks_tests;
 mod expr;
 mod param_expr;
 mod params;
 #[cfg(test)]
 mod params_tests;
+mod scale;
 mod scope;
 #[cfg(test)]
 mod tests;
@@ -25,6 +29,7 @@ use sqlparser::ast::{
     TableObject, UpdateTableFromKind, Values,
 };
 
+pub(crate) use self::checks::check_statement;
 use self::expr::{common_type, expr_type};
 use self::scope::Scope;
 use super::PgType;
@@ -36,6 +41,8 @@ use super::schema::Schema;
 struct OutCol {
     name: String,
     ty: Option<PgType>,
+    /// Display scale of a numeric column, when fixed (see [`scale`]).
+    scale: Option<u32>,
 }
 
 /// One entry per output column of `stmt`, or empty when the columns cannot
@@ -57,6 +64,15 @@ pub(crate) fn output_types(stmt: &Statement, schema: &dyn Schema) -> Vec<Option<
                 })
                 .collect()
         })
+        .unwrap_or_default()
+}
+
+/// The display scale of each output column of `stmt` (see [`scale`]), aligned with
+/// [`output_types`]; empty when the columns cannot be listed.
+pub(crate) fn output_scales(stmt: &Statement, schema: &dyn Schema) -> Vec<Option<u32>> {
+    let root = Scope::root(schema);
+    statement_columns(stmt, &root)
+        .map(|cols| cols.into_iter().map(|c| c.scale).collect())
         .unwrap_or_default()
 }
 
@@ -166,10 +182,12 @@ fn items_columns(items: &[SelectItem], scope: &Scope) -> Option<Vec<OutCol>> {
             SelectItem::UnnamedExpr(e) => out.push(OutCol {
                 name: output_name(e).unwrap_or_else(|| UNNAMED.to_string()),
                 ty: expr_type(e, scope),
+                scale: scale::numeric_scale(e, scope),
             }),
             SelectItem::ExprWithAlias { expr, alias } => out.push(OutCol {
                 name: fold(alias),
                 ty: expr_type(expr, scope),
+                scale: scale::numeric_scale(expr, scope),
             }),
             SelectItem::Wildcard(_) => out.extend(scope.star()?),
             SelectItem::QualifiedWildcard(SelectItemQualifiedWildcardKind::ObjectName(n), _) => {
@@ -194,6 +212,7 @@ fn values_columns(v: &Values, scope: &Scope) -> Option<Vec<OutCol>> {
             OutCol {
                 name: format!("column{}", j + 1),
                 ty: common_type(&types),
+                scale: None,
             }
         })
         .collect();

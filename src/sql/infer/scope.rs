@@ -17,6 +17,22 @@ struct Binding {
     columns: Option<Vec<OutCol>>,
     /// Only `name.column` reaches it (ON CONFLICT's `excluded`).
     qualified_only: bool,
+    /// The stored table it reads, when it is one (not a CTE or derived table).
+    table: Option<String>,
+}
+
+/// Where a column reference of one query level points (see [`Scope::local_column`]).
+pub(super) enum Local {
+    /// A column of the FROM item called `binding` here; `primary_key` lists the key
+    /// columns of its stored table (empty when it has none or is not a stored table).
+    Column {
+        binding: String,
+        primary_key: Vec<String>,
+    },
+    /// Not a column of this level (an outer reference, or not a column at all).
+    Elsewhere,
+    /// Cannot tell (a FROM item with unknown columns, or an ambiguous name).
+    Unsure,
 }
 
 /// The names visible to one query level, with the enclosing levels behind
@@ -85,20 +101,26 @@ impl<'p> Scope<'p> {
     }
 
     fn add_factor(&mut self, tf: &TableFactor) {
-        let (name, columns, alias) = match tf {
+        let (name, columns, alias, table) = match tf {
             TableFactor::Table {
                 name, alias, args, ..
             } => {
                 let key = table_key(name);
+                let cte = key.as_deref().and_then(|k| self.cte(k));
                 let columns = match (args, &key) {
-                    (None, Some(k)) => self.cte(k).unwrap_or_else(|| self.table(k)),
+                    (None, Some(k)) => cte.clone().unwrap_or_else(|| self.table(k)),
                     _ => None,
                 };
-                (key.unwrap_or_default(), columns, alias)
+                let table = if cte.is_none() && args.is_none() {
+                    key.clone()
+                } else {
+                    None
+                };
+                (key.unwrap_or_default(), columns, alias, table)
             }
             TableFactor::Derived {
                 subquery, alias, ..
-            } => (String::new(), query_columns(subquery, self), alias),
+            } => (String::new(), query_columns(subquery, self), alias, None),
             TableFactor::NestedJoin {
                 table_with_joins,
                 alias: None,
@@ -108,6 +130,7 @@ impl<'p> Scope<'p> {
                     name: String::new(),
                     columns: None,
                     qualified_only: false,
+                    table: None,
                 });
                 return;
             }
@@ -116,6 +139,7 @@ impl<'p> Scope<'p> {
             name,
             columns,
             qualified_only: false,
+            table,
         };
         if let Some(alias) = alias {
             binding.name = fold(&alias.name);
@@ -135,6 +159,7 @@ impl<'p> Scope<'p> {
                 .into_iter()
                 .map(|c| OutCol {
                     ty: Some(PgType::from_decl(&c.decl_type)),
+                    scale: decl_scale(&c.decl_type),
                     name: c.name,
                 })
                 .collect(),
@@ -146,9 +171,10 @@ impl<'p> Scope<'p> {
         let key = table_key(name);
         let columns = key.as_deref().and_then(|k| self.table(k));
         self.bindings.push(Binding {
-            name: alias.map(fold).or(key).unwrap_or_default(),
+            name: alias.map(fold).or(key.clone()).unwrap_or_default(),
             columns,
             qualified_only: false,
+            table: key,
         });
     }
 
@@ -159,6 +185,7 @@ impl<'p> Scope<'p> {
             name: "excluded".to_string(),
             columns: self.table_columns(name),
             qualified_only: true,
+            table: None,
         });
     }
 
@@ -196,6 +223,42 @@ impl<'p> Scope<'p> {
         None
     }
 
+    /// The display scale of a column reference's numeric column, when its declared type
+    /// fixes it (`numeric(10,2)`).
+    pub(super) fn column_scale(&self, e: &sqlparser::ast::Expr) -> Option<u32> {
+        use sqlparser::ast::Expr;
+        let (qualifier, name) = match e {
+            Expr::Identifier(id) => (None, fold(id)),
+            Expr::CompoundIdentifier(parts) => match parts.as_slice() {
+                [.., t, c] => (Some(fold(t)), fold(c)),
+                [c] => (None, fold(c)),
+                [] => return None,
+            },
+            _ => return None,
+        };
+        let mut level = Some(self);
+        while let Some(s) = level {
+            let mut found = None;
+            for b in s.bindings.iter().filter(|b| match &qualifier {
+                Some(q) => b.name.eq_ignore_ascii_case(q),
+                None => !b.qualified_only,
+            }) {
+                let cols = b.columns.as_ref()?;
+                if let Some(c) = cols.iter().find(|c| c.name.eq_ignore_ascii_case(&name)) {
+                    if found.is_some() {
+                        return None;
+                    }
+                    found = Some(c.scale);
+                }
+            }
+            if let Some(scale) = found {
+                return scale;
+            }
+            level = s.parent;
+        }
+        None
+    }
+
     /// The type of column `name` (of the FROM item `qualifier`, if given),
     /// searching enclosing levels when this one has no such column.
     pub(super) fn column_type(&self, qualifier: Option<&str>, name: &str) -> Option<PgType> {
@@ -208,6 +271,43 @@ impl<'p> Scope<'p> {
             }
         }
         None
+    }
+
+    /// Where the column reference `qualifier.name` points in this level only.
+    pub(super) fn local_column(&self, qualifier: Option<&str>, name: &str) -> Local {
+        let mut found: Option<&Binding> = None;
+        for b in self.bindings.iter().filter(|b| match qualifier {
+            Some(q) => b.name.eq_ignore_ascii_case(q),
+            None => !b.qualified_only,
+        }) {
+            let Some(cols) = &b.columns else {
+                return Local::Unsure;
+            };
+            if cols.iter().any(|c| c.name.eq_ignore_ascii_case(name)) {
+                if found.is_some() {
+                    return Local::Unsure;
+                }
+                found = Some(b);
+            }
+        }
+        let Some(b) = found else {
+            return Local::Elsewhere;
+        };
+        let primary_key = b
+            .table
+            .as_deref()
+            .and_then(|t| self.schema.columns(t))
+            .map(|cols| {
+                cols.into_iter()
+                    .filter(|c| c.primary_key)
+                    .map(|c| c.name.to_lowercase())
+                    .collect()
+            })
+            .unwrap_or_default();
+        Local::Column {
+            binding: b.name.clone(),
+            primary_key,
+        }
     }
 
     fn lookup(&self, qualifier: Option<&str>, name: &str) -> Lookup {
@@ -234,6 +334,21 @@ impl<'p> Scope<'p> {
             (Some(ty), false) => Lookup::Found(ty),
             (None, false) => Lookup::NotHere,
         }
+    }
+}
+
+/// `NUMERIC(10,2)` → 2, `NUMERIC(5)` → 0, others none.
+fn decl_scale(decl: &str) -> Option<u32> {
+    let lower = decl.trim().to_ascii_lowercase();
+    let args = lower
+        .strip_prefix("numeric")
+        .or_else(|| lower.strip_prefix("decimal"))?
+        .trim()
+        .strip_prefix('(')?
+        .strip_suffix(')')?;
+    match args.split_once(',') {
+        Some((_, s)) => s.trim().parse().ok(),
+        None => Some(0),
     }
 }
 

@@ -26,6 +26,7 @@ use sqlparser::ast::{
 };
 
 use super::time_literals;
+use crate::sql::input;
 use crate::sql::schema::{ColumnInfo, Schema, find_column};
 use crate::sql::{PgType, SqlError};
 
@@ -265,6 +266,11 @@ fn coerce(e: &mut Expr, col: &ColumnInfo) -> Result<(), SqlError> {
         }
         pg @ (PgType::Date | PgType::Timestamp | PgType::Timestamptz) => {
             time_literals::normalize(text, pg).map(Value::SingleQuotedString)
+        }
+        pg @ (PgType::Int2 | PgType::Int4 | PgType::Int8 | PgType::Numeric)
+            if !input::is_special_number(text) =>
+        {
+            Some(Value::Number(input::number_input(text, pg)?, false))
         }
         _ => None,
     };

@@ -106,3 +106,35 @@ fn uuid_and_bytea_literals_are_stored_as_postgres_stores_them() {
         "INSERT INTO k VALUES ('a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', X'00ff')"
     );
 }
+
+#[test]
+fn number_columns_read_their_literals_as_numbers() {
+    let schema = schema_from(&["CREATE TABLE n (id int, big int8, small int2, price numeric)"]);
+    assert_eq!(
+        sqlite_with(
+            "INSERT INTO n VALUES (' 7 ', '-12', '+3', ' 1.50 ')",
+            &schema
+        ),
+        "INSERT INTO n VALUES (7, -12, 3, 1.50)"
+    );
+    assert_eq!(
+        sqlite_with("SELECT id FROM n WHERE price = 'NaN' AND id = '2'", &schema),
+        "SELECT id FROM n WHERE price = 'NaN' AND id = 2"
+    );
+    for bad in [
+        "INSERT INTO n (id) VALUES ('one')",
+        "INSERT INTO n (id) VALUES ('1.5')",
+        "INSERT INTO n (price) VALUES ('1.2.3')",
+        "UPDATE n SET big = '' WHERE id = 1",
+        "DELETE FROM n WHERE id = 'abc'",
+    ] {
+        assert!(
+            matches!(err_with(bad, &schema), SqlError::InvalidText { .. }),
+            "{bad}"
+        );
+    }
+    assert!(matches!(
+        err_with("INSERT INTO n (small) VALUES ('40000')", &schema),
+        SqlError::OutOfRange { .. }
+    ));
+}

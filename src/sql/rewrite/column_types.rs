@@ -72,7 +72,8 @@ mod tests {
     fn json_columns_are_json_to_the_json_functions() {
         let schema = schema_from(&["CREATE TABLE d (id int, doc jsonb, name text)"]);
         let out = sqlite_with(
-            "SELECT json_agg(doc), jsonb_build_object('d', doc, 'n', name), to_jsonb(doc) FROM d",
+            "SELECT jsonb_build_object('d', doc, 'n', name), to_jsonb(doc), \
+             (SELECT json_agg(doc) FROM d) FROM d",
             &schema,
         );
         assert!(out.contains("json_group_array(json(doc))"), "{out}");

@@ -94,6 +94,7 @@ pub(super) fn ddl(tag: &str, statements: Vec<String>) -> Translated {
         tag: tag.to_string(),
         needs_database: true,
         column_types: Vec::new(),
+        column_scales: Vec::new(),
         uses_clock: false,
         sequence: None,
     }

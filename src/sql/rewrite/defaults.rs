@@ -18,8 +18,8 @@
 //! VALUES is refused.
 
 use sqlparser::ast::{
-    Expr, Insert, ObjectName, OnInsert, Query, SelectItem, SetExpr, Statement, TableFactor,
-    TableObject, Value, Values,
+    AssignmentTarget, Expr, Insert, ObjectName, OnInsert, Query, SelectItem, SetExpr, Statement,
+    TableFactor, TableObject, Value, Values,
 };
 
 use super::sqlite_keywords::column_ident;
@@ -43,6 +43,42 @@ pub(super) fn fill_insert(
     let before = stmt.to_string();
     fill_statement(stmt, schema, now_micros)?;
     Ok(stmt.to_string() != before)
+}
+
+/// `UPDATE … SET c = DEFAULT`: SQLite has no DEFAULT there; it becomes the column's
+/// default expression (a time default read at `now_micros`), or NULL when it has none.
+/// Returns whether the statement changed.
+pub(super) fn fill_update(
+    stmt: &mut Statement,
+    schema: &dyn Schema,
+    now_micros: i64,
+) -> Result<bool, SqlError> {
+    let Statement::Update(update) = stmt else {
+        return Ok(false);
+    };
+    if !update.assignments.iter().any(|a| is_default(&a.value)) {
+        return Ok(false);
+    }
+    let TableFactor::Table { name, .. } = &update.table.relation else {
+        return Err(SqlError::unsupported(
+            "SET … = DEFAULT on this kind of target",
+        ));
+    };
+    let table = object_key(name);
+    let columns = schema.columns(&table).unwrap_or_default();
+    for a in &mut update.assignments {
+        if !is_default(&a.value) {
+            continue;
+        }
+        let key = match &a.target {
+            AssignmentTarget::ColumnName(c) => object_key(c),
+            AssignmentTarget::Tuple(_) => {
+                return Err(SqlError::unsupported("SET (…) = DEFAULT"));
+            }
+        };
+        a.value = default_value(find_column(&columns, &key), &key, &table, now_micros)?;
+    }
+    Ok(true)
 }
 
 fn is_insert(stmt: &Statement) -> bool {

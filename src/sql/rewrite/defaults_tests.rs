@@ -428,3 +428,15 @@ fn sqlite_time_defaults_become_what_sqlite_would_store() {
          strftime('%s', '2026-11-22 03:17:34.426123'))"
     );
 }
+
+#[test]
+fn update_set_default_takes_the_column_default() {
+    let schema = schema_from(&["CREATE TABLE u (id int, n int DEFAULT 5, note text)"]);
+    assert_eq!(
+        sqlite_with(
+            "UPDATE u SET n = DEFAULT, note = DEFAULT WHERE id = 1",
+            &schema
+        ),
+        "UPDATE u SET n = 5, note = NULL WHERE id = 1"
+    );
+}

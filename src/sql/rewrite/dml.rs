@@ -12,9 +12,12 @@ use sqlparser::parser::Parser;
 use crate::sql::SqlError;
 
 pub(super) fn prepare_delete(delete: &mut Delete) -> Result<(), SqlError> {
-    let target = match &delete.from {
+    let target = match &mut delete.from {
         sqlparser::ast::FromTable::WithFromKeyword(t)
-        | sqlparser::ast::FromTable::WithoutKeyword(t) => t.first().map(|t| t.relation.clone()),
+        | sqlparser::ast::FromTable::WithoutKeyword(t) => t.first_mut().map(|t| {
+            explicit_alias(&mut t.relation);
+            t.relation.clone()
+        }),
     };
     if let Some(using) = delete.using.take() {
         let from: Vec<String> = using.iter().map(ToString::to_string).collect();
@@ -36,6 +39,17 @@ pub(super) fn prepare_delete(delete: &mut Delete) -> Result<(), SqlError> {
         unqualify_target_wildcard(returning, &target);
     }
     Ok(())
+}
+
+/// The written table's alias with AS: SQLite accepts `UPDATE t AS a` and `DELETE FROM t
+/// AS a` but not the bare `t a` PostgreSQL allows.
+pub(super) fn explicit_alias(target: &mut TableFactor) {
+    if let TableFactor::Table {
+        alias: Some(alias), ..
+    } = target
+    {
+        alias.explicit = true;
+    }
 }
 
 /// `t.*` / `alias.*` of the written table → `*` in a RETURNING list.
@@ -82,6 +96,18 @@ mod tests {
         assert_eq!(
             sqlite("DELETE FROM t USING u"),
             "DELETE FROM t WHERE EXISTS (SELECT 1 FROM u)"
+        );
+    }
+
+    #[test]
+    fn written_table_aliases_take_as() {
+        assert_eq!(
+            sqlite("UPDATE acct a SET n = 0 FROM d WHERE a.o = d.o"),
+            "UPDATE acct AS a SET n = 0 FROM d WHERE a.o = d.o"
+        );
+        assert_eq!(
+            sqlite("DELETE FROM acct a USING d WHERE a.o = d.o"),
+            "DELETE FROM acct AS a WHERE EXISTS (SELECT 1 FROM d WHERE a.o = d.o)"
         );
     }
 

@@ -38,6 +38,7 @@ mod operators;
 mod params;
 mod query;
 mod rebuild;
+mod regex;
 mod relations;
 mod sequences;
 mod series;
@@ -94,7 +95,8 @@ pub(crate) fn rewrite_statement(
         return Err(e);
     }
     ddl::finish(stmt)?;
-    let filled = defaults::fill_insert(stmt, schema, ctx.now_micros)?;
+    let filled = defaults::fill_insert(stmt, schema, ctx.now_micros)?
+        | defaults::fill_update(stmt, schema, ctx.now_micros)?;
     coerce::coerce_literals(stmt, schema)?;
     Ok(Outcome {
         param_count: rw.params.count(),

@@ -4,7 +4,7 @@
 use sqlparser::ast::{BinaryOperator, Expr, UnaryOperator};
 
 use super::build::{self, take};
-use super::{Rewriter, arith, json, like, string};
+use super::{Rewriter, arith, json, like, regex, string};
 use crate::sql::PgType;
 use crate::sql::SqlError;
 
@@ -69,10 +69,18 @@ pub(super) fn rewrite_binary(rw: &Rewriter<'_>, expr: &mut Expr) -> Result<(), S
         B::PGLikeMatch | B::PGNotLikeMatch | B::PGILikeMatch | B::PGNotILikeMatch => {
             (matches!(op, B::PGNotLikeMatch | B::PGNotILikeMatch), matches!(op, B::PGILikeMatch | B::PGNotILikeMatch))
         }
-        B::PGRegexMatch => return Err(SqlError::unsupported("operator ~ (regex)")),
-        B::PGRegexIMatch => return Err(SqlError::unsupported("operator ~* (regex)")),
-        B::PGRegexNotMatch => return Err(SqlError::unsupported("operator !~ (regex)")),
-        B::PGRegexNotIMatch => return Err(SqlError::unsupported("operator !~* (regex)")),
+        B::PGRegexMatch | B::PGRegexIMatch | B::PGRegexNotMatch | B::PGRegexNotIMatch => {
+            let negated = matches!(op, B::PGRegexNotMatch | B::PGRegexNotIMatch);
+            let insensitive = matches!(op, B::PGRegexIMatch | B::PGRegexNotIMatch);
+            let name = op.to_string();
+            let Some(pattern) = build::literal_str(right).map(str::to_string) else {
+                return Err(SqlError::unsupported(format!(
+                    "operator {name} (regex) with a pattern that is not a literal"
+                )));
+            };
+            *expr = regex::regex_match(take(left), &pattern, negated, insensitive, &name)?;
+            return Ok(());
+        }
         other => return Err(SqlError::unsupported(format!("operator {other}"))),
     };
     let subject = Box::new(take(left));
@@ -114,13 +122,27 @@ pub(super) fn check_unary(op: &UnaryOperator) -> Result<(), SqlError> {
 /// SQLite's LIKE has none, so it is made explicit where it matters.
 pub(super) fn rewrite_like(expr: &mut Expr) -> Result<(), SqlError> {
     match expr {
-        Expr::SimilarTo { negated, .. } => {
+        Expr::SimilarTo {
+            negated,
+            expr: subject,
+            pattern,
+            escape_char,
+        } => {
             let op = if *negated {
                 "NOT SIMILAR TO"
             } else {
                 "SIMILAR TO"
             };
-            Err(SqlError::unsupported(format!("operator {op}")))
+            let literal = build::literal_str(pattern).map(str::to_string);
+            match (literal, escape_char) {
+                (Some(p), None) => {
+                    *expr = regex::similar_to(take(subject), &p, *negated)?;
+                    Ok(())
+                }
+                _ => Err(SqlError::unsupported(format!(
+                    "operator {op} with a non-literal pattern or an ESCAPE clause"
+                ))),
+            }
         }
         Expr::Like { any: true, .. } | Expr::ILike { any: true, .. } => {
             Err(SqlError::unsupported("LIKE ANY"))
@@ -201,11 +223,11 @@ mod tests {
     }
 
     #[test]
-    fn regex_and_similar_to_are_refused_by_name() {
-        assert_unsupported("SELECT * FROM t WHERE a ~ 'x'", "operator ~ (regex)");
-        assert_unsupported("SELECT * FROM t WHERE a ~* 'x'", "operator ~* (regex)");
-        assert_unsupported("SELECT * FROM t WHERE a !~ 'x'", "operator !~ (regex)");
-        assert_unsupported("SELECT * FROM t WHERE a SIMILAR TO 'x'", "SIMILAR TO");
+    fn regex_and_similar_to_with_other_patterns_are_refused_by_name() {
+        assert_unsupported("SELECT * FROM t WHERE a ~ b", "operator ~ (regex)");
+        assert_unsupported("SELECT * FROM t WHERE a ~* b", "operator ~* (regex)");
+        assert_unsupported("SELECT * FROM t WHERE a !~ '^x+y'", "operator !~");
+        assert_unsupported("SELECT * FROM t WHERE a SIMILAR TO b", "SIMILAR TO");
     }
 
     #[test]

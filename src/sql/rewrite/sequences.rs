@@ -278,6 +278,7 @@ pub(super) fn call(q: &Query) -> Result<Option<Translated>, SqlError> {
         tag: "SELECT".into(),
         needs_database: true,
         column_types: vec![Some(PgType::Int8)],
+        column_scales: Vec::new(),
         uses_clock: false,
         sequence: Some(op),
     }))

@@ -37,6 +37,7 @@ pub(super) fn prepare(stmt: &mut Statement) -> Result<(), SqlError> {
         Statement::Insert(insert) => prepare_insert(insert),
         Statement::Delete(delete) => dml::prepare_delete(delete),
         Statement::Update(update) => {
+            dml::explicit_alias(&mut update.table.relation);
             if let Some(returning) = &mut update.returning {
                 dml::unqualify_target_wildcard(returning, &update.table.relation);
             }
