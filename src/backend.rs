@@ -316,6 +316,10 @@ impl Backend for LocalBackend {
             Ok(_) => Ok(()),
             Err(e) => {
                 self.activity.session_closed(db.as_str());
+                if matches!(e, BackendError::NotFound { .. }) {
+                    // Names that do not exist leave no trace.
+                    self.activity.forget(db.as_str());
+                }
                 Err(e)
             }
         }

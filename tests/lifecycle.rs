@@ -145,6 +145,12 @@ async fn an_idle_database_hibernates_and_wakes_with_its_data() {
         replicas_running(&dir).is_empty()
     })
     .await;
+    // The processes are gone a moment before the hibernation is counted.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while stat(&p, "hibernations").await == 0 {
+        assert!(Instant::now() < deadline, "not counted\n{}", p.output());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     // No port is held either.
     let (http, raft) = placement(&dir);
     for port in http.iter().chain(&raft) {
@@ -153,7 +159,6 @@ async fn an_idle_database_hibernates_and_wakes_with_its_data() {
             "port {port} still held"
         );
     }
-    assert!(stat(&p, "hibernations").await >= 1);
     assert_eq!(stat(&p, "wakes").await, 0);
     assert_eq!(count(&p, "demo_sleepy").await, 3);
     assert_eq!(stat(&p, "wakes").await, 1);
@@ -455,4 +460,58 @@ async fn recover_restarts_a_database_from_its_surviving_replica() {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
+}
+
+#[tokio::test]
+async fn hibernated_databases_hold_no_ports_so_disk_bounds_how_many_a_node_keeps() {
+    // Ports for exactly one running database.
+    let base = common::port_base();
+    let env = [
+        ("PGRQ_RQLITED", rqlited()),
+        ("PGRQ_TLS__MODE", "off".into()),
+        ("PGRQ_DATABASE__HIBERNATION_TIMEOUT", "0s".into()),
+        ("PGRQ_DATABASE__MAX_DATABASES", "1".into()),
+        ("PGRQ_DATABASE__PORT_RANGE_HTTP_START", base.to_string()),
+        ("PGRQ_DATABASE__PORT_RANGE_HTTP_END", (base + 2).to_string()),
+        (
+            "PGRQ_DATABASE__PORT_RANGE_RAFT_START",
+            (base + 50).to_string(),
+        ),
+        (
+            "PGRQ_DATABASE__PORT_RANGE_RAFT_END",
+            (base + 52).to_string(),
+        ),
+    ];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let p = Pgrq::start(&env);
+    let hibernate = |db: &str| Request::Hibernate { db: db.into() };
+    for (i, db) in ["demo_one", "demo_two", "demo_three"].iter().enumerate() {
+        let c = connect(&p, db).await;
+        c.batch_execute(&format!(
+            "CREATE TABLE t (x int); INSERT INTO t VALUES ({i})"
+        ))
+        .await
+        .expect("seed");
+        drop(c);
+        admin(&p, hibernate(db)).await;
+    }
+    // Three databases on ports for one: each wakes in turn, on the ports the previous
+    // one released.
+    for db in ["demo_one", "demo_two", "demo_three"] {
+        assert_eq!(count(&p, db).await, 1, "{db}");
+        admin(&p, hibernate(db)).await;
+    }
+    // While one runs, another cannot wake: no ports are left (57P03, nothing started).
+    let _running = connect(&p, "demo_one").await;
+    let err = tokio_postgres::connect(
+        &p.conn_str("demo", "demo", "demo_two"),
+        tokio_postgres::NoTls,
+    )
+    .await
+    .err()
+    .expect("no ports left");
+    let db_err = err.as_db_error().expect("a database error");
+    assert_eq!(db_err.code().code(), "57P03", "{db_err:?}");
+    assert!(db_err.message().contains("ports"), "{db_err:?}");
+    assert!(replicas_running(&db_dir(&p, "demo_two")).is_empty());
 }

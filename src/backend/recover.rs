@@ -67,6 +67,8 @@ impl LocalBackend {
         match result {
             Ok(client) => {
                 *guard = Some(client);
+                // Running now: hibernates when idle like any other.
+                self.activity.touch(db.as_str());
                 Ok(format!(
                     "recovered {db} from replica(s) {} ; replica(s) {} rejoined empty",
                     list(&ids, &survivors),

@@ -134,14 +134,10 @@ pub async fn start_replicas(
                 .await
                 .map(|()| t0.elapsed())
         });
-        for r in futures::future::join_all(waits).await {
-            match r {
-                Ok(d) => timing.ready.push(d),
-                Err(e) => {
-                    result = Err(e.into());
-                    break;
-                }
-            }
+        // The first failure (a replica exited, or the deadline passed) ends the wait.
+        match futures::future::try_join_all(waits).await {
+            Ok(ready) => timing.ready = ready,
+            Err(e) => result = Err(e.into()),
         }
     }
     if result.is_err() {
