@@ -60,7 +60,7 @@ port_range_raft_end = {}
 mdns = false
 bootstrap_expect = 3
 bootstrap_peers = [{}]
-health_check_interval = "200ms"
+health_check_interval = "500ms"
 discovery_interval = "1s"
 [rqlite]
 binary = "{}"
@@ -272,6 +272,30 @@ async fn three_nodes_create_race_restart_and_fail_over() {
         2
     );
     assert_eq!(holders(&c, "demo_race"), 3);
+
+    // The cluster as SQL, from any session: every node, every database with its leader.
+    let healthy: i64 = a
+        .query_one("SELECT count(*) FROM pgrq.nodes WHERE healthy", &[])
+        .await
+        .expect("pgrq.nodes")
+        .get(0);
+    assert_eq!(healthy, 3);
+    let dbs = a
+        .simple_query("SELECT name, state, leader FROM pgrq.databases ORDER BY name")
+        .await
+        .expect("pgrq.databases");
+    let names: Vec<String> = dbs
+        .iter()
+        .filter_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::Row(r) => {
+                assert_eq!(r.get(1), Some("active"));
+                assert!(r.get(2).is_some(), "a leader for {:?}", r.get(0));
+                r.get(0).map(str::to_string)
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(names, ["demo_race", "demo_via1", "demo_via2", "demo_via3"]);
 
     // A node stopped cleanly comes back with its replicas and drops an orphan's data.
     c.nodes[2].stop();

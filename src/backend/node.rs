@@ -18,8 +18,11 @@ use crate::gossip::PeerView;
 use crate::node::catalog::{Catalog, Snapshot};
 use crate::node::core::NodeCore;
 use crate::node::placement::{NodeInventory, place};
+use crate::node::view::cluster_view;
 use crate::rqlite::ClusterClient;
-use crate::session::{Backend, BackendError, Batch, DbName, StmtResult};
+use crate::session::{
+    Backend, BackendError, Batch, ClusterInfo, ClusterRows, DbName, StmtResult, Value,
+};
 use crate::syscatalog::{DatabaseRecord, DbState, NodeState, ReplicaRecord};
 
 /// How often a waiting client re-reads the catalog when no nudge arrives.
@@ -135,7 +138,8 @@ impl Backend for NodeBackend {
         if self.clients.lock().await.contains_key(db) {
             return Ok(());
         }
-        let deadline = Instant::now() + self.core.engine.deadline;
+        let started = Instant::now();
+        let deadline = started + self.core.engine.deadline;
         let mut changes = self.core.changes();
         let catalog = self.catalog(db, deadline).await?;
         let mut created = false;
@@ -161,8 +165,9 @@ impl Backend for NodeBackend {
                         created = true;
                         continue;
                     }
-                    // Nodes gossip knows may still be registering (a cluster starting):
-                    // wait for them within the deadline; otherwise the shortage is real.
+                    // Nodes gossip knows may still be registering (a cluster starting), or
+                    // a registered node may have missed heartbeats under load: wait a few
+                    // heartbeat periods for them; otherwise the shortage is real.
                     Err(e @ BackendError::Capacity { .. }) => {
                         let rf = self.core.config.database.replication_factor as usize;
                         let healthy = self
@@ -172,7 +177,16 @@ impl Backend for NodeBackend {
                             .iter()
                             .filter(|p| p.healthy)
                             .count();
-                        if healthy < rf || Instant::now() >= deadline {
+                        let registered = snap
+                            .nodes
+                            .iter()
+                            .filter(|n| n.state == NodeState::Active)
+                            .count();
+                        let grace = (self.core.config.discovery.health_check_interval * 5)
+                            .max(Duration::from_secs(2));
+                        let may_recover = healthy >= rf || registered >= rf;
+                        if !may_recover || started.elapsed() >= grace || Instant::now() >= deadline
+                        {
                             return Err(e);
                         }
                     }
@@ -209,5 +223,67 @@ impl Backend for NodeBackend {
             .cloned()
             .ok_or_else(|| unavailable(db, "the database is not open"))?;
         exec::run_batch(&client, db, batch).await
+    }
+
+    fn cluster_info(&self) -> Option<&dyn ClusterInfo> {
+        Some(self)
+    }
+}
+
+#[async_trait]
+impl ClusterInfo for NodeBackend {
+    async fn cluster_rows(&self) -> Result<ClusterRows, BackendError> {
+        let deadline = Instant::now() + self.core.engine.deadline;
+        let catalog =
+            self.core
+                .catalog(deadline)
+                .await
+                .ok_or_else(|| BackendError::Unavailable {
+                    db: "_system".into(),
+                    reason: "the system catalog is not formed yet".into(),
+                })?;
+        let snap = catalog
+            .snapshot()
+            .await
+            .map_err(|e| BackendError::Unavailable {
+                db: "_system".into(),
+                reason: e.to_string(),
+            })?;
+        let peers = self.core.peers.borrow().clone();
+        let http = (
+            self.core.engine.http.clone(),
+            self.core.engine.write_http.clone(),
+        );
+        let view = cluster_view(&snap, Some(&peers), &http, &self.core.engine.creds).await;
+        let text = |s: &str| Value::Text(s.to_string());
+        Ok(ClusterRows {
+            nodes: view
+                .nodes
+                .iter()
+                .map(|n| {
+                    vec![
+                        text(&n.id),
+                        text(&n.proxy_addr),
+                        text(&n.rqlite_host),
+                        text(&n.state),
+                        n.healthy.map_or(Value::Null, Value::Bool),
+                        Value::Int(i64::from(n.databases)),
+                    ]
+                })
+                .collect(),
+            databases: view
+                .databases
+                .iter()
+                .map(|d| {
+                    vec![
+                        text(&d.name),
+                        text(&d.app),
+                        text(&d.state),
+                        text(&d.replicas.join(",")),
+                        d.leader.as_deref().map_or(Value::Null, text),
+                    ]
+                })
+                .collect(),
+        })
     }
 }

@@ -169,6 +169,18 @@ impl SystemCluster {
     }
 }
 
+/// The members kept in `<data_dir>/system.json` (empty when not decided yet).
+pub fn read_members(data_dir: &Path) -> Result<Vec<SystemMember>, String> {
+    let path = data_dir.join("system.json");
+    match std::fs::read(&path) {
+        Ok(bytes) => serde_json::from_slice::<SystemFile>(&bytes)
+            .map(|f| f.members)
+            .map_err(|e| format!("{}: {e}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(format!("{}: {e}", path.display())),
+    }
+}
+
 /// rqlite node id of a node's system replica.
 pub fn system_replica_id(node_id: &str) -> String {
     format!("system-{node_id}")
