@@ -103,6 +103,31 @@ impl NodeBackend {
     }
 }
 
+impl NodeBackend {
+    /// Whether a shortage of nodes may pass soon: healthy nodes still registering in the
+    /// catalog (a cluster starting) are waited for until the deadline; registered nodes
+    /// that missed heartbeats (a loaded machine) for a few heartbeat periods.
+    fn shortage_may_pass(&self, snap: &Snapshot, rf: usize, waited: Duration) -> bool {
+        let peers = self.core.peers.borrow().clone();
+        let inv = inventory(snap, &peers);
+        let eligible = inv.iter().filter(|n| n.free_slots() > 0).count();
+        let registering = peers
+            .iter()
+            .filter(|p| p.healthy && snap.node(&p.heartbeat.node_id).is_none())
+            .count();
+        if eligible + registering >= rf {
+            return true;
+        }
+        let silent = inv
+            .iter()
+            .filter(|n| !n.healthy && n.current_databases < n.max_databases)
+            .count();
+        let grace =
+            (self.core.config.discovery.health_check_interval * 5).max(Duration::from_secs(2));
+        eligible + silent >= rf && waited < grace
+    }
+}
+
 /// Placement's input: nodes registered in the catalog (capacity, replicas placed) with
 /// health and free ports from gossip; a node gossip does not see is not eligible.
 fn inventory(snap: &Snapshot, peers: &[PeerView]) -> Vec<NodeInventory> {
@@ -170,22 +195,8 @@ impl Backend for NodeBackend {
                     // heartbeat periods for them; otherwise the shortage is real.
                     Err(e @ BackendError::Capacity { .. }) => {
                         let rf = self.core.config.database.replication_factor as usize;
-                        let healthy = self
-                            .core
-                            .peers
-                            .borrow()
-                            .iter()
-                            .filter(|p| p.healthy)
-                            .count();
-                        let registered = snap
-                            .nodes
-                            .iter()
-                            .filter(|n| n.state == NodeState::Active)
-                            .count();
-                        let grace = (self.core.config.discovery.health_check_interval * 5)
-                            .max(Duration::from_secs(2));
-                        let may_recover = healthy >= rf || registered >= rf;
-                        if !may_recover || started.elapsed() >= grace || Instant::now() >= deadline
+                        if !self.shortage_may_pass(&snap, rf, started.elapsed())
+                            || Instant::now() >= deadline
                         {
                             return Err(e);
                         }

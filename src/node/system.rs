@@ -5,7 +5,8 @@
 //! pair for a system replica and announces it in its heartbeat. A node that knows no
 //! members yet adopts the members any peer announces; failing that, once it sees
 //! `discovery.bootstrap_expect` healthy nodes (and, if it has bootstrap peers, has heard
-//! from at least one), the min(3, expect) lowest node ids are the members. Members start
+//! from at least one) and the set of nodes seen has been stable for a few heartbeats, the
+//! min(3, expect) lowest node ids are the members. Members start
 //! their replica with `-bootstrap-expect k -join <all k>` (only while they have no Raft
 //! state). The decision is persisted in `<data_dir>/system.json`, so a restart finds the
 //! catalog without gossip. Operator contract (as for Consul's `bootstrap_expect`): start
@@ -107,10 +108,20 @@ impl SystemCluster {
 
     /// Decides (or adopts) the members from the peer table if not known yet; returns them
     /// once known. Persisted before it is returned.
-    pub fn decide(&self, peers: &[PeerView]) -> Result<Option<Vec<SystemMember>>, SystemError> {
+    /// `settled`: the set of nodes seen has not changed for a while (see `core`), so that
+    /// nodes starting together all see each other before any of them decides.
+    pub fn decide(
+        &self,
+        peers: &[PeerView],
+        settled: bool,
+    ) -> Result<Option<Vec<SystemMember>>, SystemError> {
         let mut st = self.lock();
         if !st.members.is_empty() {
             return Ok(Some(st.members.clone()));
+        }
+        let announced = peers.iter().any(|p| !p.heartbeat.system_members.is_empty());
+        if !announced && !settled {
+            return Ok(None);
         }
         let Some(members) = choose_members(peers, self.expect, self.has_bootstrap_peers) else {
             return Ok(None);
