@@ -172,7 +172,7 @@ fn main() {
         .unwrap_or_default();
     let section = format!(
         "{BEGIN}\n## Node layer: {DATABASES} databases created on a fresh three-node `pgrq up`\n\n\
-         Produced by `cargo bench --bench nodes` ({profile} build of pgrq; {version}). Each \
+         Produced by `{command}` ({profile} build of pgrq; {version}). Each \
          database is created by the first connect through a node picked by a fixed \
          pseudo-random sequence, one after the other; time from connect to the first \
          answer.\n\n\
