@@ -190,6 +190,11 @@ fn main() {
             .collect::<Vec<_>>()
             .join(", "),
         DATABASES * 3,
+        command = if cfg!(debug_assertions) {
+            "cargo bench --profile dev --bench nodes"
+        } else {
+            "cargo bench --bench nodes"
+        },
         profile = if cfg!(debug_assertions) {
             "debug"
         } else {
