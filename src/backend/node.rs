@@ -60,12 +60,12 @@ impl NodeBackend {
 
     /// Places `db` and writes it to the catalog (`creating`); losing the race to another
     /// creator is fine: the caller then waits for the winner's database.
-    async fn create(
-        &self,
-        catalog: &Catalog,
-        db: &DbName,
-        snap: &Snapshot,
-    ) -> Result<(), BackendError> {
+    async fn create(&self, catalog: &Catalog, db: &DbName) -> Result<(), BackendError> {
+        // Placement weighs every node's load: the whole catalog.
+        let snap = &catalog
+            .snapshot()
+            .await
+            .map_err(|e| unavailable(db, &e.to_string()))?;
         let rf = self.core.config.database.replication_factor as usize;
         let inventory = inventory(snap, &self.core.peers.borrow());
         let chosen = place(&inventory, rf, db.as_str()).map_err(|e| BackendError::Capacity {
@@ -170,7 +170,7 @@ impl Backend for NodeBackend {
         let mut created = false;
         loop {
             let snap = catalog
-                .snapshot()
+                .snapshot_of(db.as_str())
                 .await
                 .map_err(|e| unavailable(db, &e.to_string()))?;
             match snap.database(db.as_str()).map(|d| d.state) {
@@ -185,7 +185,7 @@ impl Backend for NodeBackend {
                         db: db.as_str().to_string(),
                     });
                 }
-                None if !created => match self.create(&catalog, db, &snap).await {
+                None if !created => match self.create(&catalog, db).await {
                     Ok(()) => {
                         created = true;
                         continue;
@@ -195,7 +195,11 @@ impl Backend for NodeBackend {
                     // heartbeat periods for them; otherwise the shortage is real.
                     Err(e @ BackendError::Capacity { .. }) => {
                         let rf = self.core.config.database.replication_factor as usize;
-                        if !self.shortage_may_pass(&snap, rf, started.elapsed())
+                        let full = catalog
+                            .snapshot()
+                            .await
+                            .map_err(|e| unavailable(db, &e.to_string()))?;
+                        if !self.shortage_may_pass(&full, rf, started.elapsed())
                             || Instant::now() >= deadline
                         {
                             return Err(e);

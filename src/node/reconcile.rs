@@ -205,7 +205,7 @@ async fn activate(core: &NodeCore, catalog: &Catalog, db: &str, id: &str) -> Res
         .wait_ready(&core.engine.http, id, creds, core.engine.deadline)
         .await
         .map_err(|e| e.to_string())?;
-    let snap = catalog.snapshot().await.map_err(|e| e.to_string())?;
+    let snap = catalog.snapshot_of(db).await.map_err(|e| e.to_string())?;
     if let Some(rec) = snap.database(db)
         && rec.state == DbState::Creating
     {

@@ -314,6 +314,36 @@ mod tests {
     }
 
     #[test]
+    fn nothing_is_decided_before_the_view_settles_unless_announced() {
+        let dir = tempfile::tempdir().unwrap();
+        let sys = SystemCluster {
+            node_id: "z".into(),
+            host: "127.0.0.1".parse().unwrap(),
+            path: dir.path().join("system.json"),
+            data_dir: dir.path().join("_system"),
+            state: Mutex::new(SystemFile::default()),
+            ports: (1, 2),
+            expect: 1,
+            has_bootstrap_peers: false,
+        };
+        let me = peer("z", 10, true, true);
+        assert!(
+            sys.decide(std::slice::from_ref(&me), false)
+                .unwrap()
+                .is_none()
+        );
+        let decided = sys
+            .decide(std::slice::from_ref(&me), true)
+            .unwrap()
+            .unwrap();
+        assert_eq!(decided[0].node_id, "z");
+        // Kept: read back from system.json, and never decided anew.
+        assert_eq!(read_members(dir.path()).unwrap(), decided);
+        let other = peer("a", 20, true, false);
+        assert_eq!(sys.decide(&[me, other], true).unwrap().unwrap(), decided);
+    }
+
+    #[test]
     fn announced_members_are_adopted_and_a_lone_node_waits_for_its_peers() {
         let me = peer("z", 10, true, true);
         assert_eq!(
