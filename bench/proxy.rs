@@ -276,7 +276,15 @@ async fn main() {
     );
     println!("{report}");
     let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/RESULTS.md");
-    if let Err(e) = std::fs::write(&out, report) {
+    // The node benchmark's section (bench/nodes.rs) is kept as it is.
+    let kept = std::fs::read_to_string(&out)
+        .ok()
+        .and_then(|old| {
+            old.find("<!-- nodes:begin -->")
+                .map(|i| old[i..].to_string())
+        })
+        .map_or(String::new(), |s| format!("\n{s}"));
+    if let Err(e) = std::fs::write(&out, format!("{report}{kept}")) {
         eprintln!("bench: cannot write {}: {e}", out.display());
     }
 }

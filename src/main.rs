@@ -251,10 +251,32 @@ fn status(
         }
     };
     let now = std::time::SystemTime::now();
+    // The catalog's view (nodes, databases, leaders) once the system catalog exists.
+    let view = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())
+        .and_then(|rt| {
+            rt.block_on(pgrq::node::view::view_from_data_dir(
+                &cfg.node.data_dir,
+                Some(&st.nodes),
+            ))
+        });
     let mut text = if json {
-        serde_json::to_string_pretty(&st).unwrap_or_default() + "\n"
+        // The status file's fields, plus "catalog" (null until the system catalog answers).
+        let mut doc = serde_json::to_value(&st).unwrap_or_default();
+        if let Some(obj) = doc.as_object_mut() {
+            obj.insert(
+                "catalog".into(),
+                serde_json::to_value(view.as_ref().ok()).unwrap_or_default(),
+            );
+        }
+        serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
     } else {
-        st.render(now)
+        match &view {
+            Ok(v) => format!("{}\n{}", st.render(now), v.render()),
+            Err(e) => format!("{}\ncatalog: {e}\n", st.render(now)),
+        }
     };
     let mut placed = true;
     if let Some(db) = place {

@@ -3,7 +3,8 @@
 //! placed on three nodes, two clients racing to create one database through two nodes get
 //! one database, a restarted node comes back with its replicas (and removes an orphan's
 //! data), and with the first node killed, multi-host psql and tokio-postgres land on
-//! another node and work. Needs rqlited (`PGRQ_RQLITED`, the install cache or PATH):
+//! another node and work; `pgrq up` prints one multi-host URI for its three node processes
+//! and stops them all on SIGINT. Needs rqlited (`PGRQ_RQLITED`, the install cache or PATH):
 //! without one it fails, never skips; `scripts/test.sh` runs it only when rqlited exists.
 
 mod common;
@@ -60,7 +61,7 @@ port_range_raft_end = {}
 mdns = false
 bootstrap_expect = 3
 bootstrap_peers = [{}]
-health_check_interval = "200ms"
+health_check_interval = "500ms"
 discovery_interval = "1s"
 [rqlite]
 binary = "{}"
@@ -273,6 +274,30 @@ async fn three_nodes_create_race_restart_and_fail_over() {
     );
     assert_eq!(holders(&c, "demo_race"), 3);
 
+    // The cluster as SQL, from any session: every node, every database with its leader.
+    let healthy: i64 = a
+        .query_one("SELECT count(*) FROM pgrq.nodes WHERE healthy", &[])
+        .await
+        .expect("pgrq.nodes")
+        .get(0);
+    assert_eq!(healthy, 3);
+    let dbs = a
+        .simple_query("SELECT name, state, leader FROM pgrq.databases ORDER BY name")
+        .await
+        .expect("pgrq.databases");
+    let names: Vec<String> = dbs
+        .iter()
+        .filter_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::Row(r) => {
+                assert_eq!(r.get(1), Some("active"));
+                assert!(r.get(2).is_some(), "a leader for {:?}", r.get(0));
+                r.get(0).map(str::to_string)
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(names, ["demo_race", "demo_via1", "demo_via2", "demo_via3"]);
+
     // A node stopped cleanly comes back with its replicas and drops an orphan's data.
     c.nodes[2].stop();
     let orphan = c.nodes[2].data_dir.join("demo_orphan").join("rqlite");
@@ -323,4 +348,103 @@ async fn three_nodes_create_race_restart_and_fail_over() {
         .await
         .expect("write with node 1 down");
     assert_eq!(count(&tp, "t").await, 2);
+}
+
+/// rqlited and pgrq processes whose command line names `dir`.
+fn processes_under(dir: &Path) -> Vec<String> {
+    let out = Command::new("ps")
+        .args(["-eo", "pid,args"])
+        .output()
+        .expect("ps");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.contains(&*dir.to_string_lossy()))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn pgrq_up_runs_three_nodes_behind_one_multi_host_uri() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let base = common::port_base();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pgrq"))
+        .args(["up", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&data)
+        .env("PGRQ_RQLITED", rqlited())
+        .env("PGRQ_TLS__MODE", "off")
+        .env("PGRQ_DATABASE__MAX_DATABASES", "5")
+        .env("PGRQ_DATABASE__PORT_RANGE_HTTP_START", base.to_string())
+        .env(
+            "PGRQ_DATABASE__PORT_RANGE_HTTP_END",
+            (base + 44).to_string(),
+        )
+        .env(
+            "PGRQ_DATABASE__PORT_RANGE_RAFT_START",
+            (base + 50).to_string(),
+        )
+        .env(
+            "PGRQ_DATABASE__PORT_RANGE_RAFT_END",
+            (base + 94).to_string(),
+        )
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn pgrq up");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(uri) = line.trim().strip_prefix("psql \"") {
+                let _ = tx.send(uri.trim_end_matches('"').to_string());
+            }
+        }
+    });
+    let uri = rx.recv_timeout(Duration::from_secs(60));
+    let logs = || {
+        (1..=3)
+            .map(|i| {
+                let f = data.join(format!("node{i}")).join("pgrq.log");
+                format!(
+                    "---- node{i} ----\n{}",
+                    std::fs::read_to_string(f).unwrap_or_default()
+                )
+            })
+            .collect::<String>()
+    };
+    let Ok(uri) = uri else {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("pgrq up printed no URI\n{}", logs());
+    };
+    assert_eq!(uri.matches("127.0.0.1:").count(), 3, "{uri}");
+    let out = Command::new("psql")
+        .arg(format!("{uri}&connect_timeout=60"))
+        .args([
+            "-At",
+            "-c",
+            "CREATE TABLE t (n int)",
+            "-c",
+            "INSERT INTO t VALUES (7)",
+        ])
+        .args(["-c", "SELECT n FROM t"])
+        .output()
+        .expect("psql runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    if !out.status.success() || stdout.lines().last() != Some("7") {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!(
+            "psql through {uri}: {stdout}{}\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            logs()
+        );
+    }
+    // Ctrl-C stops every node and every rqlited.
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let status = child.wait().expect("wait");
+    assert!(status.success(), "{status}\n{}", logs());
+    let left = processes_under(&data);
+    assert!(left.is_empty(), "left running: {left:?}");
 }

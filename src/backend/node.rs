@@ -18,8 +18,11 @@ use crate::gossip::PeerView;
 use crate::node::catalog::{Catalog, Snapshot};
 use crate::node::core::NodeCore;
 use crate::node::placement::{NodeInventory, place};
+use crate::node::view::cluster_view;
 use crate::rqlite::ClusterClient;
-use crate::session::{Backend, BackendError, Batch, DbName, StmtResult};
+use crate::session::{
+    Backend, BackendError, Batch, ClusterInfo, ClusterRows, DbName, StmtResult, Value,
+};
 use crate::syscatalog::{DatabaseRecord, DbState, NodeState, ReplicaRecord};
 
 /// How often a waiting client re-reads the catalog when no nudge arrives.
@@ -57,12 +60,12 @@ impl NodeBackend {
 
     /// Places `db` and writes it to the catalog (`creating`); losing the race to another
     /// creator is fine: the caller then waits for the winner's database.
-    async fn create(
-        &self,
-        catalog: &Catalog,
-        db: &DbName,
-        snap: &Snapshot,
-    ) -> Result<(), BackendError> {
+    async fn create(&self, catalog: &Catalog, db: &DbName) -> Result<(), BackendError> {
+        // Placement weighs every node's load: the whole catalog.
+        let snap = &catalog
+            .snapshot()
+            .await
+            .map_err(|e| unavailable(db, &e.to_string()))?;
         let rf = self.core.config.database.replication_factor as usize;
         let inventory = inventory(snap, &self.core.peers.borrow());
         let chosen = place(&inventory, rf, db.as_str()).map_err(|e| BackendError::Capacity {
@@ -97,6 +100,31 @@ impl NodeBackend {
         }
         self.core.nudge(db.as_str());
         Ok(())
+    }
+}
+
+impl NodeBackend {
+    /// Whether a shortage of nodes may pass soon: healthy nodes still registering in the
+    /// catalog (a cluster starting) are waited for until the deadline; registered nodes
+    /// that missed heartbeats (a loaded machine) for a few heartbeat periods.
+    fn shortage_may_pass(&self, snap: &Snapshot, rf: usize, waited: Duration) -> bool {
+        let peers = self.core.peers.borrow().clone();
+        let inv = inventory(snap, &peers);
+        let eligible = inv.iter().filter(|n| n.free_slots() > 0).count();
+        let registering = peers
+            .iter()
+            .filter(|p| p.healthy && snap.node(&p.heartbeat.node_id).is_none())
+            .count();
+        if eligible + registering >= rf {
+            return true;
+        }
+        let silent = inv
+            .iter()
+            .filter(|n| !n.healthy && n.current_databases < n.max_databases)
+            .count();
+        let grace =
+            (self.core.config.discovery.health_check_interval * 5).max(Duration::from_secs(2));
+        eligible + silent >= rf && waited < grace
     }
 }
 
@@ -135,13 +163,14 @@ impl Backend for NodeBackend {
         if self.clients.lock().await.contains_key(db) {
             return Ok(());
         }
-        let deadline = Instant::now() + self.core.engine.deadline;
+        let started = Instant::now();
+        let deadline = started + self.core.engine.deadline;
         let mut changes = self.core.changes();
         let catalog = self.catalog(db, deadline).await?;
         let mut created = false;
         loop {
             let snap = catalog
-                .snapshot()
+                .snapshot_of(db.as_str())
                 .await
                 .map_err(|e| unavailable(db, &e.to_string()))?;
             match snap.database(db.as_str()).map(|d| d.state) {
@@ -156,23 +185,23 @@ impl Backend for NodeBackend {
                         db: db.as_str().to_string(),
                     });
                 }
-                None if !created => match self.create(&catalog, db, &snap).await {
+                None if !created => match self.create(&catalog, db).await {
                     Ok(()) => {
                         created = true;
                         continue;
                     }
-                    // Nodes gossip knows may still be registering (a cluster starting):
-                    // wait for them within the deadline; otherwise the shortage is real.
+                    // Nodes gossip knows may still be registering (a cluster starting), or
+                    // a registered node may have missed heartbeats under load: wait a few
+                    // heartbeat periods for them; otherwise the shortage is real.
                     Err(e @ BackendError::Capacity { .. }) => {
                         let rf = self.core.config.database.replication_factor as usize;
-                        let healthy = self
-                            .core
-                            .peers
-                            .borrow()
-                            .iter()
-                            .filter(|p| p.healthy)
-                            .count();
-                        if healthy < rf || Instant::now() >= deadline {
+                        let full = catalog
+                            .snapshot()
+                            .await
+                            .map_err(|e| unavailable(db, &e.to_string()))?;
+                        if !self.shortage_may_pass(&full, rf, started.elapsed())
+                            || Instant::now() >= deadline
+                        {
                             return Err(e);
                         }
                     }
@@ -209,5 +238,67 @@ impl Backend for NodeBackend {
             .cloned()
             .ok_or_else(|| unavailable(db, "the database is not open"))?;
         exec::run_batch(&client, db, batch).await
+    }
+
+    fn cluster_info(&self) -> Option<&dyn ClusterInfo> {
+        Some(self)
+    }
+}
+
+#[async_trait]
+impl ClusterInfo for NodeBackend {
+    async fn cluster_rows(&self) -> Result<ClusterRows, BackendError> {
+        let deadline = Instant::now() + self.core.engine.deadline;
+        let catalog =
+            self.core
+                .catalog(deadline)
+                .await
+                .ok_or_else(|| BackendError::Unavailable {
+                    db: "_system".into(),
+                    reason: "the system catalog is not formed yet".into(),
+                })?;
+        let snap = catalog
+            .snapshot()
+            .await
+            .map_err(|e| BackendError::Unavailable {
+                db: "_system".into(),
+                reason: e.to_string(),
+            })?;
+        let peers = self.core.peers.borrow().clone();
+        let http = (
+            self.core.engine.http.clone(),
+            self.core.engine.write_http.clone(),
+        );
+        let view = cluster_view(&snap, Some(&peers), &http, &self.core.engine.creds).await;
+        let text = |s: &str| Value::Text(s.to_string());
+        Ok(ClusterRows {
+            nodes: view
+                .nodes
+                .iter()
+                .map(|n| {
+                    vec![
+                        text(&n.id),
+                        text(&n.proxy_addr),
+                        text(&n.rqlite_host),
+                        text(&n.state),
+                        n.healthy.map_or(Value::Null, Value::Bool),
+                        Value::Int(i64::from(n.databases)),
+                    ]
+                })
+                .collect(),
+            databases: view
+                .databases
+                .iter()
+                .map(|d| {
+                    vec![
+                        text(&d.name),
+                        text(&d.app),
+                        text(&d.state),
+                        text(&d.replicas.join(",")),
+                        d.leader.as_deref().map_or(Value::Null, text),
+                    ]
+                })
+                .collect(),
+        })
     }
 }

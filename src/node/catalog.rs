@@ -113,26 +113,19 @@ impl Catalog {
                 syscatalog::select_all_replicas(),
             ])
             .await?;
-        let rows = |i: usize| -> Vec<Vec<crate::rqlite::Value>> {
-            out.get(i)
-                .and_then(|o| o.rows.as_ref())
-                .map(|r| r.values.clone())
-                .unwrap_or_default()
-        };
-        Ok(Snapshot {
-            nodes: rows(0)
-                .iter()
-                .map(|r| NodeRecord::from_row(r))
-                .collect::<Result<_, _>>()?,
-            databases: rows(1)
-                .iter()
-                .map(|r| DatabaseRecord::from_row(r))
-                .collect::<Result<_, _>>()?,
-            replicas: rows(2)
-                .iter()
-                .map(|r| ReplicaRecord::from_row(r))
-                .collect::<Result<_, _>>()?,
-        })
+        decode(&out)
+    }
+    /// The rows of one database (none if absent), its replicas, and every node: what a
+    /// client opening it needs, without reading the whole catalog.
+    pub async fn snapshot_of(&self, name: &str) -> Result<Snapshot, CatalogError> {
+        let out = self
+            .read(vec![
+                syscatalog::select_nodes(),
+                syscatalog::select_database(name),
+                syscatalog::select_replicas(name),
+            ])
+            .await?;
+        decode(&out)
     }
 
     /// The conditional creation: true when this claim won (false: it existed already).
@@ -174,6 +167,30 @@ impl Catalog {
             .await?;
         Ok(out.first().is_some_and(|o| o.rows_affected == 1))
     }
+}
+
+/// Nodes, databases and replicas from the three result sets of a snapshot read.
+fn decode(out: &[StmtOk]) -> Result<Snapshot, CatalogError> {
+    let rows = |i: usize| -> Vec<Vec<crate::rqlite::Value>> {
+        out.get(i)
+            .and_then(|o| o.rows.as_ref())
+            .map(|r| r.values.clone())
+            .unwrap_or_default()
+    };
+    Ok(Snapshot {
+        nodes: rows(0)
+            .iter()
+            .map(|r| NodeRecord::from_row(r))
+            .collect::<Result<_, _>>()?,
+        databases: rows(1)
+            .iter()
+            .map(|r| DatabaseRecord::from_row(r))
+            .collect::<Result<_, _>>()?,
+        replicas: rows(2)
+            .iter()
+            .map(|r| ReplicaRecord::from_row(r))
+            .collect::<Result<_, _>>()?,
+    })
 }
 
 pub fn now_ms() -> i64 {

@@ -135,9 +135,24 @@ pub async fn run_system(core: Arc<NodeCore>, stop: CancellationToken) {
         .discovery
         .discovery_interval
         .min(Duration::from_secs(2));
+    // Nodes starting together decide once the set they see stopped changing for a few
+    // heartbeat periods, so that they all decide from the same set.
+    let settle = (core.config.discovery.health_check_interval * 4).max(Duration::from_secs(1));
+    let mut seen: Vec<String> = Vec::new();
+    let mut since = Instant::now();
     let members = loop {
-        let decided = core.system.decide(&peers.borrow_and_update());
-        match decided {
+        let snapshot = peers.borrow_and_update().clone();
+        let mut now_seen: Vec<String> = snapshot
+            .iter()
+            .filter(|p| p.healthy)
+            .map(|p| p.heartbeat.node_id.clone())
+            .collect();
+        now_seen.sort();
+        if now_seen != seen {
+            seen = now_seen;
+            since = Instant::now();
+        }
+        match core.system.decide(&snapshot, since.elapsed() >= settle) {
             Ok(Some(m)) => break m,
             Ok(None) => {}
             Err(e) => tracing::error!("{e}"),
@@ -145,6 +160,7 @@ pub async fn run_system(core: Arc<NodeCore>, stop: CancellationToken) {
         tokio::select! {
             () = stop.cancelled() => return,
             r = peers.changed() => if r.is_err() { return },
+            () = tokio::time::sleep(settle / 4) => {}
         }
     };
     let client = core

@@ -2,7 +2,7 @@
 //! processes (`locate`, `supervisor`, `engine`), the pure placement function (`placement`),
 //! the system catalog's cluster and typed access to it (`system`, `catalog`), port
 //! allocation (`ports`), the reconciler that converges this node's replicas on the
-//! catalog (`core`, `reconcile`), and what this node reports about itself to the gossip
+//! catalog (`core`, `reconcile`), what operators see of the cluster (`view`), and what this node reports about itself to the gossip
 //! layer and to `pgrq status` (`status`). It must not know SQL or the wire protocol;
 //! placement decisions are pure functions of an inventory its callers pass in.
 
@@ -20,3 +20,4 @@ pub mod reconcile;
 pub mod status;
 pub mod supervisor;
 pub mod system;
+pub mod view;

@@ -149,7 +149,7 @@ async fn step(
             bootstrap_expect: (fresh && multi).then_some(peers.len() as u32),
             join_as: fresh.then(|| core.engine.creds.user.clone()),
             auth_file: core.engine.auth_file.clone(),
-            extra_args: Vec::new(),
+            extra_args: crate::node::lifecycle::raft_timing_args(core.config.rqlite.raft_timeout),
         };
         match supervisor.start(spec).await {
             Ok(()) => {
@@ -205,7 +205,7 @@ async fn activate(core: &NodeCore, catalog: &Catalog, db: &str, id: &str) -> Res
         .wait_ready(&core.engine.http, id, creds, core.engine.deadline)
         .await
         .map_err(|e| e.to_string())?;
-    let snap = catalog.snapshot().await.map_err(|e| e.to_string())?;
+    let snap = catalog.snapshot_of(db).await.map_err(|e| e.to_string())?;
     if let Some(rec) = snap.database(db)
         && rec.state == DbState::Creating
     {

@@ -162,6 +162,24 @@ pub fn write_auth_file(path: &Path, user: &str, password: &str) -> io::Result<()
     std::fs::rename(&tmp, path)
 }
 
+/// Reads back the first user of an `-auth` file written by [`write_auth_file`].
+pub fn read_auth_file(path: &Path) -> io::Result<crate::rqlite::Credentials> {
+    #[derive(serde::Deserialize)]
+    struct User {
+        username: String,
+        password: String,
+    }
+    let users: Vec<User> = serde_json::from_slice(&std::fs::read(path)?)?;
+    let u = users
+        .into_iter()
+        .next()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "no user in the auth file"))?;
+    Ok(crate::rqlite::Credentials {
+        user: u.username,
+        password: u.password,
+    })
+}
+
 /// What a watcher publishes about its child.
 #[derive(Debug, Clone, Default)]
 struct Status {

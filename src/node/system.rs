@@ -5,7 +5,8 @@
 //! pair for a system replica and announces it in its heartbeat. A node that knows no
 //! members yet adopts the members any peer announces; failing that, once it sees
 //! `discovery.bootstrap_expect` healthy nodes (and, if it has bootstrap peers, has heard
-//! from at least one), the min(3, expect) lowest node ids are the members. Members start
+//! from at least one) and the set of nodes seen has been stable for a few heartbeats, the
+//! min(3, expect) lowest node ids are the members. Members start
 //! their replica with `-bootstrap-expect k -join <all k>` (only while they have no Raft
 //! state). The decision is persisted in `<data_dir>/system.json`, so a restart finds the
 //! catalog without gossip. Operator contract (as for Consul's `bootstrap_expect`): start
@@ -107,10 +108,20 @@ impl SystemCluster {
 
     /// Decides (or adopts) the members from the peer table if not known yet; returns them
     /// once known. Persisted before it is returned.
-    pub fn decide(&self, peers: &[PeerView]) -> Result<Option<Vec<SystemMember>>, SystemError> {
+    /// `settled`: the set of nodes seen has not changed for a while (see `core`), so that
+    /// nodes starting together all see each other before any of them decides.
+    pub fn decide(
+        &self,
+        peers: &[PeerView],
+        settled: bool,
+    ) -> Result<Option<Vec<SystemMember>>, SystemError> {
         let mut st = self.lock();
         if !st.members.is_empty() {
             return Ok(Some(st.members.clone()));
+        }
+        let announced = peers.iter().any(|p| !p.heartbeat.system_members.is_empty());
+        if !announced && !settled {
+            return Ok(None);
         }
         let Some(members) = choose_members(peers, self.expect, self.has_bootstrap_peers) else {
             return Ok(None);
@@ -166,6 +177,18 @@ impl SystemCluster {
             .start(spec)
             .await
             .map_err(|e| SystemError::Start(e.to_string()))
+    }
+}
+
+/// The members kept in `<data_dir>/system.json` (empty when not decided yet).
+pub fn read_members(data_dir: &Path) -> Result<Vec<SystemMember>, String> {
+    let path = data_dir.join("system.json");
+    match std::fs::read(&path) {
+        Ok(bytes) => serde_json::from_slice::<SystemFile>(&bytes)
+            .map(|f| f.members)
+            .map_err(|e| format!("{}: {e}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(format!("{}: {e}", path.display())),
     }
 }
 
@@ -288,6 +311,36 @@ mod tests {
         }
         peers.push(peer("b", 40, true, false));
         assert_eq!(choose_members(&peers, 5, false).unwrap().len(), 3);
+    }
+
+    #[test]
+    fn nothing_is_decided_before_the_view_settles_unless_announced() {
+        let dir = tempfile::tempdir().unwrap();
+        let sys = SystemCluster {
+            node_id: "z".into(),
+            host: "127.0.0.1".parse().unwrap(),
+            path: dir.path().join("system.json"),
+            data_dir: dir.path().join("_system"),
+            state: Mutex::new(SystemFile::default()),
+            ports: (1, 2),
+            expect: 1,
+            has_bootstrap_peers: false,
+        };
+        let me = peer("z", 10, true, true);
+        assert!(
+            sys.decide(std::slice::from_ref(&me), false)
+                .unwrap()
+                .is_none()
+        );
+        let decided = sys
+            .decide(std::slice::from_ref(&me), true)
+            .unwrap()
+            .unwrap();
+        assert_eq!(decided[0].node_id, "z");
+        // Kept: read back from system.json, and never decided anew.
+        assert_eq!(read_members(dir.path()).unwrap(), decided);
+        let other = peer("a", 20, true, false);
+        assert_eq!(sys.decide(&[me, other], true).unwrap().unwrap(), decided);
     }
 
     #[test]

@@ -106,4 +106,9 @@ pub trait Backend: Send + Sync {
     /// Runs a batch; one result per statement of the batch, in order (a failed
     /// transactional batch may return fewer, ending with the error).
     async fn run(&self, db: &DbName, batch: Batch) -> Result<Vec<StmtResult>, BackendError>;
+
+    /// The cluster behind `pgrq.nodes` / `pgrq.databases`, when this backend knows one.
+    fn cluster_info(&self) -> Option<&dyn super::ClusterInfo> {
+        None
+    }
 }

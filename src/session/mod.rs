@@ -6,6 +6,7 @@
 
 mod backend;
 mod catalog;
+mod cluster;
 mod constraint_errors;
 mod dbname;
 mod gucs;
@@ -21,6 +22,7 @@ use std::sync::Arc;
 pub use backend::{
     Backend, BackendError, Batch, BoundStmt, Output, ReadLevel, Rows, StmtResult, Value,
 };
+pub use cluster::{ClusterInfo, ClusterRows};
 pub use dbname::DbName;
 pub use gucs::{Gucs, SERVER_VERSION, version_string};
 pub use prepared::Prepared;
@@ -332,6 +334,7 @@ impl Session {
                 tag => tag,
             })),
             StatementKind::Catalog => self.run_catalog(t, params).await,
+            StatementKind::ClusterView => self.run_cluster_view(t).await,
             StatementKind::Query | StatementKind::Write | StatementKind::Ddl => {
                 let sql = t.sqlite.clone().ok_or_else(|| {
                     PgError::new(codes::INTERNAL_ERROR, "statement has no SQLite translation")

@@ -95,6 +95,7 @@ impl Session {
         match &t.kind {
             StatementKind::Show { name } => return Ok((reply::show_columns(name), 0)),
             StatementKind::Catalog => return self.describe_catalog(t).await,
+            StatementKind::ClusterView => return self.describe_cluster_view(t).await,
             StatementKind::Query | StatementKind::Write => {}
             _ => return Ok((Vec::new(), t.param_count)),
         }

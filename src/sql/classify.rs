@@ -49,6 +49,9 @@ pub(crate) fn translate_statement(
     if let Some(planned) = super::rewrite::plan_ddl(&mut stmt, ctx, schema)? {
         return Ok(planned);
     }
+    if let Some(t) = super::cluster_views::translate(&stmt)? {
+        return Ok(t);
+    }
     if let Some(t) = super::catalog::translate(&stmt, ctx, schema)? {
         return Ok(t);
     }

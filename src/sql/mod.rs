@@ -16,6 +16,7 @@
 pub mod calendar;
 pub mod catalog;
 mod classify;
+pub mod cluster_views;
 mod error;
 mod infer;
 mod input;
@@ -98,6 +99,9 @@ pub enum StatementKind {
     /// A read of the system catalogs (`pg_catalog`, `information_schema`): `sqlite` runs
     /// against the emulated catalog (`crate::catalog`), not the database.
     Catalog,
+    /// A SELECT over the cluster views `pgrq.nodes` / `pgrq.databases`: the session
+    /// answers it from what its backend knows of the cluster (`cluster_views`).
+    ClusterView,
     /// INSERT / UPDATE / DELETE (including ON CONFLICT and TRUNCATE);
     /// see [`Translated::returning`].
     Write,
