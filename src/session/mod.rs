@@ -248,9 +248,14 @@ impl Session {
     }
 
     /// Translates one statement for the extended protocol (Parse).
+    /// An error fails an open block, as any error inside one does in PostgreSQL.
     pub async fn prepare(&mut self, text: &str) -> Result<Option<Translated>, PgError> {
         self.ensure_mirror().await;
-        let mut stmts = self.translate(text)?;
+        let translated = self.translate(text);
+        if translated.is_err() {
+            self.fail_block();
+        }
+        let mut stmts = translated?;
         match stmts.len() {
             0 => Ok(None),
             1 => Ok(stmts.pop()),

@@ -244,6 +244,18 @@ async fn error_in_block_fails_it_until_rollback() {
 }
 
 #[tokio::test]
+async fn a_statement_that_fails_to_parse_fails_the_block() {
+    // pgjdbc sends BEGIN and the block's first statement in one batch; a Parse error of
+    // the statement must leave the block failed, not silently back in autocommit.
+    let (mut s, _rec) = session();
+    one(&mut s, "BEGIN").await.unwrap();
+    assert!(s.prepare_statement("SELEC 1", &[]).await.is_err());
+    assert!(s.in_failed_transaction());
+    assert_eq!(tag(&one(&mut s, "SELECT 1").await), "ERROR 25P02");
+    assert_eq!(tag(&one(&mut s, "ROLLBACK").await), "ROLLBACK");
+}
+
+#[tokio::test]
 async fn failed_commit_ends_the_block_with_the_error() {
     let (mut s, rec) = session();
     one(&mut s, "BEGIN").await.unwrap();

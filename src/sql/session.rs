@@ -241,6 +241,9 @@ fn set_value(expr: &Expr) -> Result<String, SqlError> {
             op: UnaryOperator::Minus,
             expr,
         } => Ok(format!("-{}", set_value(expr)?)),
+        // `SET TIME ZONE INTERVAL '+00:00' HOUR TO MINUTE` (Sequelize's connect): the zone is
+        // the interval's offset text.
+        Expr::Interval(iv) => set_value(&iv.value),
         other => Err(SqlError::unsupported(format!("SET value {other}"))),
     }
 }
@@ -320,6 +323,10 @@ mod tests {
                 set("extra_float_digits", None, false),
             ),
             ("SET TIME ZONE 'UTC'", set("timezone", Some("UTC"), false)),
+            (
+                "SET TIME ZONE INTERVAL '+00:00' HOUR TO MINUTE",
+                set("timezone", Some("+00:00"), false),
+            ),
             (
                 "SET NAMES 'UTF8'",
                 set("client_encoding", Some("UTF8"), false),
