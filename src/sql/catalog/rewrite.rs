@@ -144,6 +144,8 @@ impl VisitorMut for SetReturning<'_> {
                 format!("pgrq_series_json({a}, {b})"),
                 &["generate_series", "ordinality"],
             ),
+            ("pg_get_keywords", []) => ("pgrq_keywords_json()".to_string(), &["word"]),
+            ("_pg_expandarray", [a]) => (format!("pgrq_array_json({a})"), &["x", "n"]),
             ("pg_partition_ancestors", [a]) => {
                 (format!("json_array({a})"), &["relid", "ordinality"])
             }
@@ -162,7 +164,9 @@ impl VisitorMut for SetReturning<'_> {
                     .collect()
             })
             .unwrap_or_default();
-        let json_columns = ["value", "key"];
+        // json_each's key counts from 0; PostgreSQL's ordinality and `_pg_expandarray`'s
+        // `n` from 1 (`ordinal` reads as `key + 1`).
+        let json_columns = ["value", "ordinal"];
         for (i, pg) in pg_columns.iter().enumerate() {
             let col = given.get(i).cloned().unwrap_or_else(|| pg.to_string());
             self.columns
@@ -193,6 +197,41 @@ struct Exprs<'a> {
 
 impl VisitorMut for Exprs<'_> {
     type Break = SqlError;
+
+    /// A select-list item that is a set-returning function's column keeps its name
+    /// (`SELECT s.r FROM generate_series(…) AS s(r)` is read by an outer query as `.r`,
+    /// while `json_each` calls it `value`).
+    fn pre_visit_query(&mut self, q: &mut Query) -> ControlFlow<SqlError> {
+        if let SetExpr::Select(select) = q.body.as_mut() {
+            for item in &mut select.projection {
+                let SelectItem::UnnamedExpr(e) = item else {
+                    continue;
+                };
+                let named = match e {
+                    Expr::Identifier(id) if self.columns.contains_key(&id.value.to_lowercase()) => {
+                        Some(id.clone())
+                    }
+                    Expr::CompoundIdentifier(parts)
+                        if parts.len() == 2
+                            && self
+                                .columns
+                                .get(&parts[1].value.to_lowercase())
+                                .is_some_and(|(a, _)| *a == parts[0].value.to_lowercase()) =>
+                    {
+                        Some(parts[1].clone())
+                    }
+                    _ => None,
+                };
+                if let Some(alias) = named {
+                    *item = SelectItem::ExprWithAlias {
+                        expr: e.clone(),
+                        alias,
+                    };
+                }
+            }
+        }
+        ControlFlow::Continue(())
+    }
 
     fn post_visit_value(&mut self, v: &mut ValueWithSpan) -> ControlFlow<SqlError> {
         let v = &mut v.value;
@@ -329,6 +368,25 @@ impl Exprs<'_> {
                 )),
             },
             Expr::Array(arr) => func("pgrq_array", arr.elem.clone()),
+            // `(composite).field`: composite values are JSON objects here (see `srf`).
+            Expr::CompoundFieldAccess { root, access_chain }
+                if matches!(**root, Expr::Nested(_))
+                    && matches!(
+                        access_chain.as_slice(),
+                        [AccessExpr::Dot(Expr::Identifier(_))]
+                    ) =>
+            {
+                let [AccessExpr::Dot(Expr::Identifier(field))] = access_chain.as_slice() else {
+                    return Ok(None);
+                };
+                func(
+                    "json_extract",
+                    vec![
+                        (**root).clone(),
+                        text(&format!("$.{}", field.value.to_lowercase())),
+                    ],
+                )
+            }
             Expr::CompoundFieldAccess { root, access_chain } => {
                 let mut out = (**root).clone();
                 for access in access_chain.iter() {
@@ -510,6 +568,13 @@ fn last_name(name: &ObjectName) -> String {
 }
 
 fn compound(alias: &str, col: &str) -> Expr {
+    if col == "ordinal" {
+        return Expr::Nested(Box::new(Expr::BinaryOp {
+            left: Box::new(compound(alias, "key")),
+            op: BinaryOperator::Plus,
+            right: Box::new(Expr::value(Value::Number("1".into(), false))),
+        }));
+    }
     Expr::CompoundIdentifier(vec![Ident::with_quote('"', alias), Ident::new(col)])
 }
 
