@@ -35,8 +35,17 @@ pub(super) fn prepare(stmt: &mut Statement) -> Result<(), SqlError> {
             prepare(statement)
         }
         Statement::Insert(insert) => prepare_insert(insert),
-        Statement::Delete(delete) => dml::prepare_delete(delete),
+        Statement::Delete(delete) => {
+            if let sqlparser::ast::FromTable::WithFromKeyword(t)
+            | sqlparser::ast::FromTable::WithoutKeyword(t) = &mut delete.from
+                && let Some(first) = t.first_mut()
+            {
+                super::relations::alias_with_as(&mut first.relation);
+            }
+            dml::prepare_delete(delete)
+        }
         Statement::Update(update) => {
+            super::relations::alias_with_as(&mut update.table.relation);
             if let Some(returning) = &mut update.returning {
                 dml::unqualify_target_wildcard(returning, &update.table.relation);
             }
