@@ -240,6 +240,17 @@ pub fn register(conn: &Connection) -> Result<()> {
         }
         Ok(Some(serde_json::Value::from((a..=b).collect::<Vec<_>>()).to_string()))
     })?;
+    conn.create_scalar_function("pgrq_zip_json", 2, det, |ctx| {
+        let (a, b) = (array_arg(ctx, 0), array_arg(ctx, 1));
+        if a.is_none() && b.is_none() {
+            return Ok(None);
+        }
+        let (a, b) = (a.unwrap_or_default(), b.unwrap_or_default());
+        let rows: Vec<serde_json::Value> = (0..a.len().max(b.len()))
+            .map(|i| serde_json::json!([a.get(i).cloned().flatten(), b.get(i).cloned().flatten()]))
+            .collect();
+        Ok(Some(serde_json::Value::from(rows).to_string()))
+    })?;
     conn.create_scalar_function("pgrq_keywords_json", 0, det, |_| {
         Ok(serde_json::Value::from(KEYWORDS.to_vec()).to_string())
     })?;

@@ -140,6 +140,11 @@ impl VisitorMut for SetReturning<'_> {
         // (json_each argument, PostgreSQL's column names in json_each order)
         let (source, pg_columns): (String, &[&str]) = match (name.as_str(), args.as_slice()) {
             ("unnest", [a]) => (format!("pgrq_array_json({a})"), &["unnest", "ordinality"]),
+            // Several arrays side by side (Django's `unnest(indkey, indoption)`).
+            ("unnest", [a, b]) => (
+                format!("pgrq_zip_json({a}, {b})"),
+                &["unnest", "unnest", "ordinality"],
+            ),
             ("generate_series", [a, b]) => (
                 format!("pgrq_series_json({a}, {b})"),
                 &["generate_series", "ordinality"],
@@ -166,7 +171,11 @@ impl VisitorMut for SetReturning<'_> {
             .unwrap_or_default();
         // json_each's key counts from 0; PostgreSQL's ordinality and `_pg_expandarray`'s
         // `n` from 1 (`ordinal` reads as `key + 1`).
-        let json_columns = ["value", "ordinal"];
+        let json_columns: &[&str] = if pg_columns.len() == 3 {
+            &["value0", "value1", "ordinal"]
+        } else {
+            &["value", "ordinal"]
+        };
         for (i, pg) in pg_columns.iter().enumerate() {
             let col = given.get(i).cloned().unwrap_or_else(|| pg.to_string());
             self.columns
@@ -204,6 +213,13 @@ impl VisitorMut for Exprs<'_> {
     fn pre_visit_query(&mut self, q: &mut Query) -> ControlFlow<SqlError> {
         if let SetExpr::Select(select) = q.body.as_mut() {
             for item in &mut select.projection {
+                // An unquoted alias is folded to lower case, as PostgreSQL names the
+                // column, and quoted, so that SQLite keywords (`AS primary`) stay names.
+                if let SelectItem::ExprWithAlias { alias, .. } = item
+                    && alias.quote_style.is_none()
+                {
+                    *alias = Ident::with_quote('"', alias.value.to_lowercase());
+                }
                 let SelectItem::UnnamedExpr(e) = item else {
                     continue;
                 };
@@ -568,6 +584,12 @@ fn last_name(name: &ObjectName) -> String {
 }
 
 fn compound(alias: &str, col: &str) -> Expr {
+    if let Some(i) = col.strip_prefix("value").filter(|i| !i.is_empty()) {
+        return func(
+            "json_extract",
+            vec![compound(alias, "value"), text(&format!("$[{i}]"))],
+        );
+    }
     if col == "ordinal" {
         return Expr::Nested(Box::new(Expr::BinaryOp {
             left: Box::new(compound(alias, "key")),
