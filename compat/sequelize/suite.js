@@ -122,7 +122,7 @@ const scenarios = {
     const ret = await Author.findOne({ where: { name: 'ret' } });
     const [up] = await Author.upsert({ id: ret.id, name: 'ret2' }, { returning: true });
     assert(up.name === 'ret2', JSON.stringify(up));
-    await Author.bulkCreate([{ id: ret.id, name: 'ret3' }], { updateOnDuplicate: ['name'] });
+    await Author.bulkCreate([{ id: ret.id, name: 'ret3' }], { updateOnDuplicate: ['name'], conflictAttributes: ['id'] });
     assert((await Author.findByPk(ret.id)).name === 'ret3', 'updateOnDuplicate lost');
   },
   async transactions() {
