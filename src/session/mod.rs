@@ -12,6 +12,7 @@ mod gucs;
 mod prepared;
 mod reply;
 mod sequences;
+mod sql_prepared;
 #[cfg(test)]
 mod tests;
 
@@ -56,6 +57,8 @@ pub struct Session {
     savepoints: Vec<Savepoint>,
     /// The writes of a block that failed, kept for ROLLBACK TO SAVEPOINT.
     failed_pending: Vec<BoundStmt>,
+    /// SQL-level prepared statements (`PREPARE name AS …`), by name.
+    sql_prepared: sql_prepared::SqlPrepared,
 }
 
 /// What ROLLBACK TO SAVEPOINT restores: how many of the block's writes came before it,
@@ -96,6 +99,7 @@ impl Session {
             sequences: Default::default(),
             savepoints: Vec::new(),
             failed_pending: Vec::new(),
+            sql_prepared: Default::default(),
         })
     }
 
@@ -310,7 +314,11 @@ impl Session {
             }
             StatementKind::Show { name } => self.show(name),
             // `DEALLOCATE name` answers plain `DEALLOCATE`, as PostgreSQL does.
-            StatementKind::Discard => Ok(Reply::command(match t.tag.as_str() {
+            StatementKind::PrepareSql { name, types, body } => self.prepare_sql(name, types, body),
+            StatementKind::ExecuteSql { name, args } => {
+                Box::pin(self.execute_sql(name, args)).await
+            }
+            StatementKind::Discard => Ok(Reply::command(match self.deallocate_sql(&t.tag) {
                 "DISCARD ALL" | "DEALLOCATE ALL" => &t.tag,
                 tag if tag.starts_with("DEALLOCATE") => "DEALLOCATE",
                 tag => tag,

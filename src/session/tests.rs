@@ -520,3 +520,28 @@ async fn catalog_queries_in_a_block_see_its_own_ddl() {
         other => panic!("{other:?}"),
     }
 }
+
+#[tokio::test]
+async fn sql_level_prepare_execute_and_deallocate() {
+    let (mut s, rec) = session();
+    assert_eq!(
+        tag(&one(
+            &mut s,
+            "PREPARE ins (int, text) AS INSERT INTO t (a, b) VALUES ($1, $2)"
+        )
+        .await),
+        "PREPARE"
+    );
+    assert_eq!(
+        tag(&one(&mut s, "PREPARE ins AS SELECT 1").await),
+        "ERROR 42P05"
+    );
+    assert_eq!(tag(&one(&mut s, "EXECUTE nope(1)").await), "ERROR 26000");
+    assert_eq!(tag(&one(&mut s, "EXECUTE ins(1)").await), "ERROR 42601");
+    assert_eq!(tag(&one(&mut s, "DEALLOCATE ins").await), "DEALLOCATE");
+    assert_eq!(
+        tag(&one(&mut s, "EXECUTE ins(1, 'x')").await),
+        "ERROR 26000"
+    );
+    assert!(rec.batches().is_empty());
+}

@@ -64,6 +64,38 @@ pub(crate) fn session_statement(stmt: &Statement) -> Result<Option<Translated>, 
             };
             (StatementKind::Discard, format!("DISCARD {what}"))
         }
+        Statement::Prepare {
+            name,
+            data_types,
+            statement,
+        } => (
+            StatementKind::PrepareSql {
+                name: ident_name(name),
+                types: data_types.iter().map(ToString::to_string).collect(),
+                body: statement.to_string(),
+            },
+            "PREPARE".into(),
+        ),
+        Statement::Execute {
+            name: Some(name),
+            parameters,
+            immediate: false,
+            into,
+            using,
+            ..
+        } if into.is_empty() && using.is_empty() => (
+            StatementKind::ExecuteSql {
+                name: match name.0.as_slice() {
+                    [part] => part
+                        .as_ident()
+                        .map(ident_name)
+                        .unwrap_or_else(|| name.to_string()),
+                    _ => name.to_string(),
+                },
+                args: parameters.iter().map(ToString::to_string).collect(),
+            },
+            "EXECUTE".into(),
+        ),
         Statement::Deallocate { name, .. } => {
             let tag = if name.quote_style.is_none() && name.value.eq_ignore_ascii_case("all") {
                 "DEALLOCATE ALL".to_string()
