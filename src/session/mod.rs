@@ -125,6 +125,25 @@ impl Session {
         matches!(self.txn, TxnState::Failed)
     }
 
+    /// Whether `text` begins with a ROLLBACK TO SAVEPOINT run in a failed block: it takes
+    /// the block back to in-progress, which the wire layer must report (pgwire only ever
+    /// moves a failed status to idle).
+    pub fn heals_failed_block(&self, text: &str) -> bool {
+        self.in_failed_transaction()
+            && self
+                .translate_each(text)
+                .and_then(|each| each.into_iter().next())
+                .is_some_and(|first| {
+                    matches!(
+                        first,
+                        Ok(Translated {
+                            kind: StatementKind::Transaction(TxnControl::RollbackTo(_)),
+                            ..
+                        })
+                    )
+                })
+    }
+
     /// Simple query protocol: every statement of `text` in order, stopping at the first
     /// error (which is the last element).
     pub async fn simple_query(&mut self, text: &str) -> Vec<Result<Reply, PgError>> {

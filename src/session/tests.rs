@@ -282,6 +282,9 @@ async fn rollback_to_savepoint_drops_the_later_writes_and_heals_a_failed_block()
         "ERROR 23505"
     );
     assert!(s.in_failed_transaction());
+    // The wire layer reports in-progress before a ROLLBACK TO that heals the block.
+    assert!(s.heals_failed_block("ROLLBACK TO SAVEPOINT sp"));
+    assert!(!s.heals_failed_block("SELECT 1"));
     assert_eq!(tag(&one(&mut s, "RELEASE sp").await), "ERROR 25P02");
     assert_eq!(
         tag(&one(&mut s, "ROLLBACK TO SAVEPOINT sp").await),
