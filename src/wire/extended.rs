@@ -17,7 +17,8 @@ use pgwire::api::store::{Entry, PortalStore};
 use pgwire::api::{ClientInfo, ClientPortalStore, DEFAULT_NAME, Type};
 use pgwire::error::{PgWireError, PgWireResult};
 use pgwire::messages::PgWireBackendMessage;
-use pgwire::messages::extendedquery::Execute;
+use pgwire::messages::data::{NoData, ParameterDescription};
+use pgwire::messages::extendedquery::{Describe, Execute, TARGET_TYPE_BYTE_STATEMENT};
 use pgwire::messages::response::TransactionStatus;
 use pgwire::messages::startup::ParameterStatus;
 use tokio::sync::Mutex;
@@ -100,6 +101,42 @@ impl ExtendedQueryHandler for Extended {
         Arc::new(Parser {
             session: self.session.clone(),
         })
+    }
+
+    /// Describe of a statement that returns no rows answers NoData, as PostgreSQL does.
+    /// pgwire answers an empty RowDescription when the statement has parameters, and
+    /// pgjdbc then refuses `executeUpdate` ("A result was returned when none was
+    /// expected").
+    async fn on_describe<C>(&self, client: &mut C, message: Describe) -> PgWireResult<()>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Self::Statement>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        if message.target_type == TARGET_TYPE_BYTE_STATEMENT {
+            let name = message.name.as_deref().unwrap_or(DEFAULT_NAME);
+            if let Some(Entry::Value(stored)) = client.portal_store().get_statement(name) {
+                let p = &stored.statement;
+                let rows = matches!(
+                    p.translated.kind,
+                    StatementKind::Query | StatementKind::Catalog | StatementKind::Show { .. }
+                );
+                if p.columns.is_empty() && !rows {
+                    let oids = p.param_types.iter().map(|t| pg_type(*t).oid()).collect();
+                    client
+                        .send(PgWireBackendMessage::ParameterDescription(
+                            ParameterDescription::new(oids),
+                        ))
+                        .await?;
+                    client
+                        .send(PgWireBackendMessage::NoData(NoData::new()))
+                        .await?;
+                    return Ok(());
+                }
+            }
+        }
+        self._on_describe(client, message).await
     }
 
     /// As for a simple query (`conn.rs`): a ROLLBACK TO SAVEPOINT that heals a failed
