@@ -422,4 +422,28 @@ mod tests {
         assert_eq!(tr("DEALLOCATE PREPARE \"S1\"").tag, "DEALLOCATE S1");
         assert_eq!(tr("DEALLOCATE x").sqlite, None);
     }
+
+    #[test]
+    fn sql_level_prepare_and_execute() {
+        let t = &tr("PREPARE ins (int, text) AS INSERT INTO t VALUES ($1, $2)");
+        assert_eq!(
+            (t.kind.clone(), t.tag.as_str()),
+            (
+                K::PrepareSql {
+                    name: "ins".into(),
+                    types: vec!["INT".into(), "TEXT".into()],
+                    body: "INSERT INTO t VALUES ($1, $2)".into(),
+                },
+                "PREPARE"
+            )
+        );
+        let t = &tr("EXECUTE ins(1, 'a' || 'b')");
+        assert_eq!(
+            t.kind,
+            K::ExecuteSql {
+                name: "ins".into(),
+                args: vec!["1".into(), "'a' || 'b'".into()],
+            }
+        );
+    }
 }
