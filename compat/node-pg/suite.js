@@ -1,7 +1,8 @@
 // node-postgres (`pg`) used as its users do: unnamed extended queries with text parameters,
 // named statements ({name}), pool-less clients, TLS options, query_timeout/cancel, and
 // libpq-style results (text format, parsed by pg-types).
-const { Client } = require('pg');
+const pg = require('pg');
+const { Client } = pg;
 const fs = require('fs');
 
 const E = process.env;
@@ -174,11 +175,16 @@ const scenarios = {
   async cancel() {
     const c = await client({ query_timeout: 0 });
     const t = Date.now();
-    const q = c.query('WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 200000000) SELECT count(*) FROM c');
+    // Client#cancel needs the Query object itself (c.query(text) returns a promise).
+    const query = new pg.Query('WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 200000000) SELECT count(*) FROM c');
+    const q = new Promise((resolve, reject) => { query.on('end', resolve); query.on('error', reject); });
+    q.catch(() => { }); // awaited below; the rejection may come before that
+
+    c.query(query);
     await new Promise((r) => setTimeout(r, 1000));
     const canceller = new Client(base);
     // pg's cancel: a CancelRequest with the backend's pid and secret on a new connection.
-    await new Promise((resolve, reject) => { canceller.cancel(c, q); setTimeout(resolve, 50); });
+    await new Promise((resolve, reject) => { canceller.cancel(c, query); setTimeout(resolve, 50); });
     try { await q; throw new Error('query finished'); } catch (e) {
       assert(e.code === '57014', `${e.code} ${e.message}`);
     }

@@ -111,6 +111,112 @@ fn value_text(v: ValueRef<'_>) -> Option<String> {
     }
 }
 
+/// PostgreSQL's reserved key words and those reserved except as a function or type name
+/// (`pg_get_keywords()`; pgjdbc's `getSQLKeywords` reads them, so Hibernate's boot does).
+const KEYWORDS: &[&str] = &[
+    "all",
+    "analyse",
+    "analyze",
+    "and",
+    "any",
+    "array",
+    "as",
+    "asc",
+    "asymmetric",
+    "authorization",
+    "binary",
+    "both",
+    "case",
+    "cast",
+    "check",
+    "collate",
+    "collation",
+    "column",
+    "concurrently",
+    "constraint",
+    "create",
+    "cross",
+    "current_catalog",
+    "current_date",
+    "current_role",
+    "current_schema",
+    "current_time",
+    "current_timestamp",
+    "current_user",
+    "default",
+    "deferrable",
+    "desc",
+    "distinct",
+    "do",
+    "else",
+    "end",
+    "except",
+    "false",
+    "fetch",
+    "for",
+    "foreign",
+    "freeze",
+    "from",
+    "full",
+    "grant",
+    "group",
+    "having",
+    "ilike",
+    "in",
+    "initially",
+    "inner",
+    "intersect",
+    "into",
+    "is",
+    "isnull",
+    "join",
+    "lateral",
+    "leading",
+    "left",
+    "like",
+    "limit",
+    "localtime",
+    "localtimestamp",
+    "natural",
+    "not",
+    "notnull",
+    "null",
+    "offset",
+    "on",
+    "only",
+    "or",
+    "order",
+    "outer",
+    "overlaps",
+    "placing",
+    "primary",
+    "references",
+    "returning",
+    "right",
+    "select",
+    "session_user",
+    "similar",
+    "some",
+    "symmetric",
+    "system_user",
+    "table",
+    "tablesample",
+    "then",
+    "to",
+    "trailing",
+    "true",
+    "union",
+    "unique",
+    "user",
+    "using",
+    "variadic",
+    "verbose",
+    "when",
+    "where",
+    "window",
+    "with",
+];
+
 pub fn register(conn: &Connection) -> Result<()> {
     let det = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
     conn.create_scalar_function("pgrq_array", -1, det, |ctx| {
@@ -133,6 +239,20 @@ pub fn register(conn: &Connection) -> Result<()> {
             ));
         }
         Ok(Some(serde_json::Value::from((a..=b).collect::<Vec<_>>()).to_string()))
+    })?;
+    conn.create_scalar_function("pgrq_zip_json", 2, det, |ctx| {
+        let (a, b) = (array_arg(ctx, 0), array_arg(ctx, 1));
+        if a.is_none() && b.is_none() {
+            return Ok(None);
+        }
+        let (a, b) = (a.unwrap_or_default(), b.unwrap_or_default());
+        let rows: Vec<serde_json::Value> = (0..a.len().max(b.len()))
+            .map(|i| serde_json::json!([a.get(i).cloned().flatten(), b.get(i).cloned().flatten()]))
+            .collect();
+        Ok(Some(serde_json::Value::from(rows).to_string()))
+    })?;
+    conn.create_scalar_function("pgrq_keywords_json", 0, det, |_| {
+        Ok(serde_json::Value::from(KEYWORDS.to_vec()).to_string())
     })?;
     conn.create_scalar_function("pgrq_array_get", 2, det, |ctx| {
         let (Some(a), Ok(i)) = (array_arg(ctx, 0), ctx.get::<i64>(1)) else {

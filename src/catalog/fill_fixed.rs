@@ -10,6 +10,40 @@ use super::functions::Lookup;
 use super::pgtypes::{self, BUILTINS, RANGES};
 use crate::sql::catalog::defs;
 
+/// The default btree operator class of each built-in type an index key can have:
+/// `(opclass oid, opcname, input type oid)`. `pg_index.indclass` names them per key.
+pub(super) const BTREE_OPCLASSES: &[(i64, &str, i64)] = &[
+    (424, "bool_ops", 16),
+    (428, "bytea_ops", 17),
+    (1986, "name_ops", 19),
+    (3124, "int8_ops", 20),
+    (1979, "int2_ops", 21),
+    (1978, "int4_ops", 23),
+    (3126, "text_ops", 25),
+    (1981, "oid_ops", 26),
+    (1970, "float4_ops", 700),
+    (1971, "float8_ops", 701),
+    (426, "bpchar_ops", 1042),
+    (3122, "date_ops", 1082),
+    (1996, "time_ops", 1083),
+    (3128, "timestamp_ops", 1114),
+    (3127, "timestamptz_ops", 1184),
+    (1982, "interval_ops", 1186),
+    (3125, "numeric_ops", 1700),
+    (2968, "uuid_ops", 2950),
+    (4033, "jsonb_ops", 3802),
+];
+
+/// The default btree operator class for a key of type `type_oid` (varchar keys use
+/// text's), or 0 when the type has none.
+pub(super) fn btree_opclass(type_oid: i64) -> i64 {
+    let ty = if type_oid == 1043 { 25 } else { type_oid };
+    BTREE_OPCLASSES
+        .iter()
+        .find(|(_, _, intype)| *intype == ty)
+        .map_or(0, |(oid, _, _)| *oid)
+}
+
 pub(super) fn fixed(rows: &mut Rows, lk: &mut Lookup, database: &str, user: &str, oids: &mut Oids) {
     for (oid, name, owner) in [
         (NSP_CATALOG, "pg_catalog", ROLE_USER),
@@ -68,6 +102,22 @@ pub(super) fn fixed(rows: &mut Rows, lk: &mut Lookup, database: &str, user: &str
         (3580, "brin", "brinhandler", "i"),
     ] {
         rows.push("pg_am", vec![i(oid), t(name), t(handler), t(kind)]);
+    }
+    for &(oid, name, intype) in BTREE_OPCLASSES {
+        rows.push(
+            "pg_opclass",
+            vec![
+                i(oid),
+                i(AM_BTREE),
+                t(name),
+                i(NSP_CATALOG),
+                i(ROLE_USER),
+                i(oid),
+                i(intype),
+                b(true),
+                i(0),
+            ],
+        );
     }
     rows.push(
         "pg_database",

@@ -294,6 +294,7 @@ pub(super) fn index(cx: &mut Cx<'_>, ix: &Index) {
         cx.rows, oid, &ix.name, NSP_PUBLIC, 0, "i", n, 0, false, false,
     );
     let mut indkey = Vec::new();
+    let mut indclass = Vec::new();
     let mut exprs = Vec::new();
     let mut keys = Vec::new();
     for (k, key) in ix.keys.iter().enumerate() {
@@ -312,6 +313,7 @@ pub(super) fn index(cx: &mut Cx<'_>, ix: &Index) {
             }
         };
         indkey.push(col.map_or(0, |p| p as i64 + 1));
+        indclass.push(super::fill_fixed::btree_opclass(i64::from(ty.oid)));
         keys.push(key_text(tb, key));
         attribute_row(
             cx.rows,
@@ -346,7 +348,7 @@ pub(super) fn index(cx: &mut Cx<'_>, ix: &Index) {
             b(false),
             vector(&indkey),
             vector(&zeros),
-            vector(&zeros),
+            vector(&indclass),
             vector(&zeros),
             if exprs.is_empty() {
                 N

@@ -87,8 +87,13 @@ pub fn register(conn: &Connection, lk: Arc<Lookup>) -> Result<()> {
         Ok(format_type(&l, oid, typmod))
     })?;
     let l = lk.clone();
+    // The argument is an OID column, or (a computed `'"s"."t"'::regtype`) a type's name.
     conn.create_scalar_function("pgrq_regtype_name", 1, det, move |ctx| {
-        Ok(int_arg(ctx, 0).map(|oid| format_type(&l, oid, None).unwrap_or(oid.to_string())))
+        let oid = match int_arg(ctx, 0) {
+            Some(oid) => Some(oid),
+            None => regtype_oid(&l, ctx, true)?,
+        };
+        Ok(oid.map(|oid| format_type(&l, oid, None).unwrap_or(oid.to_string())))
     })?;
     let l = lk.clone();
     conn.create_scalar_function("pgrq_regtype_oid", 1, det, move |ctx| {
@@ -98,7 +103,11 @@ pub fn register(conn: &Connection, lk: Arc<Lookup>) -> Result<()> {
     conn.create_scalar_function("to_regtype", 1, det, move |ctx| regtype_oid(&l, ctx, false))?;
     let l = lk.clone();
     conn.create_scalar_function("pgrq_regclass_name", 1, det, move |ctx| {
-        Ok(int_arg(ctx, 0).map(|oid| l.rel_name.get(&oid).cloned().unwrap_or(oid.to_string())))
+        let oid = match int_arg(ctx, 0) {
+            Some(oid) => Some(oid),
+            None => regclass_oid(&l, ctx, true)?,
+        };
+        Ok(oid.map(|oid| l.rel_name.get(&oid).cloned().unwrap_or(oid.to_string())))
     })?;
     let l = lk.clone();
     conn.create_scalar_function("pgrq_regclass_oid", 1, det, move |ctx| {

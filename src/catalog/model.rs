@@ -121,7 +121,7 @@ impl Model {
             // `sql::markers`) and are never shown as tables or views.
             if let Some(seq) = name.strip_prefix(markers::SEQUENCE_TABLE) {
                 if kind == "table" {
-                    m.sequences.push(Sequence::explicit(seq));
+                    m.sequences.push(Sequence::explicit(seq, stmts.last()));
                 }
                 continue;
             }
@@ -438,11 +438,11 @@ impl Model {
 }
 
 impl Sequence {
-    /// A sequence made by CREATE SEQUENCE. Its options live in the rows of its
-    /// `pgrq_seq_<s>` table, which the schema does not hold: the catalog shows
-    /// PostgreSQL's defaults for a bigint sequence.
-    fn explicit(name: &str) -> Sequence {
-        Sequence {
+    /// A sequence made by CREATE SEQUENCE. Its options are the column defaults of its
+    /// `pgrq_seq_<s>` table (`sql::rewrite::sequences`); a table without them (made before
+    /// they were recorded) shows PostgreSQL's defaults for a bigint sequence.
+    fn explicit(name: &str, table: Option<&Statement>) -> Sequence {
+        let mut seq = Sequence {
             name: name.to_string(),
             type_oid: 20,
             start: 1,
@@ -451,7 +451,34 @@ impl Sequence {
             max: i64::MAX,
             cycle: false,
             owned_by: None,
+        };
+        let Some(Statement::CreateTable(ct)) = table else {
+            return seq;
+        };
+        for col in &ct.columns {
+            let default = col.options.iter().find_map(|o| match &o.option {
+                ColumnOption::Default(e) => Some(e.to_string()),
+                _ => None,
+            });
+            let Some(default) = default else { continue };
+            let number = default.replace(' ', "").parse::<i64>().ok();
+            match (col.name.value.as_str(), number) {
+                ("start_value", Some(n)) => seq.start = n,
+                ("increment_by", Some(n)) => seq.increment = n,
+                ("min_value", Some(n)) => seq.min = n,
+                ("max_value", Some(n)) => seq.max = n,
+                ("cycle", Some(n)) => seq.cycle = n != 0,
+                ("data_type", _) => {
+                    seq.type_oid = match default.trim_matches('\'') {
+                        "smallint" => 21,
+                        "integer" => 23,
+                        _ => 20,
+                    }
+                }
+                _ => {}
+            }
         }
+        seq
     }
 
     fn serial(name: &str, type_oid: u32, table: &str, column: &str) -> Sequence {

@@ -114,6 +114,12 @@ fn forward_never_connected(m: &str) -> bool {
     m.starts_with("dial tcp ") && m.ends_with("connect: connection refused")
 }
 
+/// A top-level error that is SQLite's constraint check at COMMIT (deferred foreign keys
+/// are checked there), not a failure of rqlite or Raft.
+fn is_commit_constraint(msg: &str) -> bool {
+    msg.trim() == "FOREIGN KEY constraint failed"
+}
+
 /// Reaction to HTTP 200 with a top-level `"error"`.
 fn classify_request_error(node: &str, msg: &str, kind: Kind) -> Step {
     let m = msg.trim();
@@ -483,6 +489,9 @@ impl ClusterClient {
                 }
                 match decode_body(&bytes, expect_rows) {
                     Ok(Body::Results(r)) => Ok(r),
+                    // SQLite refusing the batch's COMMIT (a deferred foreign key): every
+                    // node rolls it back alike, so the outcome is known: nothing applied.
+                    Ok(Body::RequestError(msg)) if is_commit_constraint(&msg) => Ok(vec![Err(msg)]),
                     Ok(Body::RequestError(msg)) => Err(classify_request_error(&node, &msg, kind)),
                     Err(detail) => Err(Step::Fail(RqliteError::BadResponse { node, detail })),
                 }

@@ -338,3 +338,12 @@ async fn control_calls_on_dead_nodes() {
         Err(RqliteError::Unavailable { .. })
     ));
 }
+
+#[test]
+fn a_deferred_foreign_key_refused_at_commit_is_a_known_outcome() {
+    assert!(is_commit_constraint("FOREIGN KEY constraint failed"));
+    assert!(!is_commit_constraint(
+        "leadership lost while committing log"
+    ));
+    assert!(!is_commit_constraint("leader not found"));
+}

@@ -46,6 +46,9 @@ const KNOWN: &[(&str, &str, bool)] = &[
     ("bytea_output", "hex", false),
     ("jit", "off", false),
     ("max_identifier_length", "63", false),
+    ("max_index_keys", "32", false),
+    ("max_function_args", "100", false),
+    ("block_size", "8192", false),
     ("pgrq.read_consistency", "linearizable", false),
 ];
 
@@ -58,6 +61,9 @@ const READ_ONLY: &[&str] = &[
     "in_hot_standby",
     "is_superuser",
     "max_identifier_length",
+    "max_index_keys",
+    "max_function_args",
+    "block_size",
 ];
 
 #[derive(Debug, Clone)]

@@ -13,6 +13,7 @@ mod gucs;
 mod prepared;
 mod reply;
 mod sequences;
+mod sql_prepared;
 #[cfg(test)]
 mod tests;
 
@@ -58,6 +59,8 @@ pub struct Session {
     savepoints: Vec<Savepoint>,
     /// The writes of a block that failed, kept for ROLLBACK TO SAVEPOINT.
     failed_pending: Vec<BoundStmt>,
+    /// SQL-level prepared statements (`PREPARE name AS …`), by name.
+    sql_prepared: sql_prepared::SqlPrepared,
     /// `open` succeeded: the backend is told when this session ends.
     opened: bool,
 }
@@ -109,6 +112,7 @@ impl Session {
             savepoints: Vec::new(),
             failed_pending: Vec::new(),
             opened: false,
+            sql_prepared: Default::default(),
         })
     }
 
@@ -142,6 +146,25 @@ impl Session {
 
     pub fn in_failed_transaction(&self) -> bool {
         matches!(self.txn, TxnState::Failed)
+    }
+
+    /// Whether `text` begins with a ROLLBACK TO SAVEPOINT run in a failed block: it takes
+    /// the block back to in-progress, which the wire layer must report (pgwire only ever
+    /// moves a failed status to idle).
+    pub fn heals_failed_block(&self, text: &str) -> bool {
+        self.in_failed_transaction()
+            && self
+                .translate_each(text)
+                .and_then(|each| each.into_iter().next())
+                .is_some_and(|first| {
+                    matches!(
+                        first,
+                        Ok(Translated {
+                            kind: StatementKind::Transaction(TxnControl::RollbackTo(_)),
+                            ..
+                        })
+                    )
+                })
     }
 
     /// Simple query protocol: every statement of `text` in order, stopping at the first
@@ -271,9 +294,14 @@ impl Session {
     }
 
     /// Translates one statement for the extended protocol (Parse).
+    /// An error fails an open block, as any error inside one does in PostgreSQL.
     pub async fn prepare(&mut self, text: &str) -> Result<Option<Translated>, PgError> {
         self.ensure_mirror().await;
-        let mut stmts = self.translate(text)?;
+        let translated = self.translate(text);
+        if translated.is_err() {
+            self.fail_block();
+        }
+        let mut stmts = translated?;
         match stmts.len() {
             0 => Ok(None),
             1 => Ok(stmts.pop()),
@@ -328,7 +356,11 @@ impl Session {
             }
             StatementKind::Show { name } => self.show(name),
             // `DEALLOCATE name` answers plain `DEALLOCATE`, as PostgreSQL does.
-            StatementKind::Discard => Ok(Reply::command(match t.tag.as_str() {
+            StatementKind::PrepareSql { name, types, body } => self.prepare_sql(name, types, body),
+            StatementKind::ExecuteSql { name, args } => {
+                Box::pin(self.execute_sql(name, args)).await
+            }
+            StatementKind::Discard => Ok(Reply::command(match self.deallocate_sql(&t.tag) {
                 "DISCARD ALL" | "DEALLOCATE ALL" => &t.tag,
                 tag if tag.starts_with("DEALLOCATE") => "DEALLOCATE",
                 tag => tag,

@@ -22,7 +22,20 @@ pub struct Prepared {
 impl Session {
     /// Parse: translate and describe one statement. `client_types` are the OIDs the client
     /// sent with Parse (0 or missing = unspecified).
+    /// An error (translating or describing) fails an open block, as in PostgreSQL.
     pub async fn prepare_statement(
+        &mut self,
+        text: &str,
+        client_types: &[u32],
+    ) -> Result<Prepared, PgError> {
+        let result = self.prepare_described(text, client_types).await;
+        if result.is_err() {
+            self.fail_block();
+        }
+        result
+    }
+
+    async fn prepare_described(
         &mut self,
         text: &str,
         client_types: &[u32],

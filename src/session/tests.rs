@@ -244,6 +244,18 @@ async fn error_in_block_fails_it_until_rollback() {
 }
 
 #[tokio::test]
+async fn a_statement_that_fails_to_parse_fails_the_block() {
+    // pgjdbc sends BEGIN and the block's first statement in one batch; a Parse error of
+    // the statement must leave the block failed, not silently back in autocommit.
+    let (mut s, _rec) = session();
+    one(&mut s, "BEGIN").await.unwrap();
+    assert!(s.prepare_statement("SELEC 1", &[]).await.is_err());
+    assert!(s.in_failed_transaction());
+    assert_eq!(tag(&one(&mut s, "SELECT 1").await), "ERROR 25P02");
+    assert_eq!(tag(&one(&mut s, "ROLLBACK").await), "ROLLBACK");
+}
+
+#[tokio::test]
 async fn failed_commit_ends_the_block_with_the_error() {
     let (mut s, rec) = session();
     one(&mut s, "BEGIN").await.unwrap();
@@ -270,6 +282,9 @@ async fn rollback_to_savepoint_drops_the_later_writes_and_heals_a_failed_block()
         "ERROR 23505"
     );
     assert!(s.in_failed_transaction());
+    // The wire layer reports in-progress before a ROLLBACK TO that heals the block.
+    assert!(s.heals_failed_block("ROLLBACK TO SAVEPOINT sp"));
+    assert!(!s.heals_failed_block("SELECT 1"));
     assert_eq!(tag(&one(&mut s, "RELEASE sp").await), "ERROR 25P02");
     assert_eq!(
         tag(&one(&mut s, "ROLLBACK TO SAVEPOINT sp").await),
@@ -507,4 +522,29 @@ async fn catalog_queries_in_a_block_see_its_own_ddl() {
         Ok(Reply::Rows { rows, .. }) => assert!(rows.is_empty(), "{rows:?}"),
         other => panic!("{other:?}"),
     }
+}
+
+#[tokio::test]
+async fn sql_level_prepare_execute_and_deallocate() {
+    let (mut s, rec) = session();
+    assert_eq!(
+        tag(&one(
+            &mut s,
+            "PREPARE ins (int, text) AS INSERT INTO t (a, b) VALUES ($1, $2)"
+        )
+        .await),
+        "PREPARE"
+    );
+    assert_eq!(
+        tag(&one(&mut s, "PREPARE ins AS SELECT 1").await),
+        "ERROR 42P05"
+    );
+    assert_eq!(tag(&one(&mut s, "EXECUTE nope(1)").await), "ERROR 26000");
+    assert_eq!(tag(&one(&mut s, "EXECUTE ins(1)").await), "ERROR 42601");
+    assert_eq!(tag(&one(&mut s, "DEALLOCATE ins").await), "DEALLOCATE");
+    assert_eq!(
+        tag(&one(&mut s, "EXECUTE ins(1, 'x')").await),
+        "ERROR 26000"
+    );
+    assert!(rec.batches().is_empty());
 }

@@ -233,7 +233,6 @@ mod tests {
             "CREATE FUNCTION",
         );
         assert_unsupported("DO $$ BEGIN END $$", "DO statement");
-        assert_unsupported("PREPARE p AS SELECT 1", "PREPARE");
         assert_unsupported(
             "CREATE SEQUENCE s OWNED BY t.a",
             "CREATE SEQUENCE … OWNED BY",

@@ -124,6 +124,15 @@ pub enum StatementKind {
     /// `"DEALLOCATE <name>"` carrying the prepared statement's name (whose
     /// PostgreSQL command tag is plain `"DEALLOCATE"`).
     Discard,
+    /// SQL-level `PREPARE name [(types)] AS body`: the session translates `body` (the
+    /// statement's PostgreSQL text) and keeps it under `name`.
+    PrepareSql {
+        name: String,
+        types: Vec<String>,
+        body: String,
+    },
+    /// `EXECUTE name(args)`: `args` are the argument expressions' PostgreSQL text.
+    ExecuteSql { name: String, args: Vec<String> },
     /// Empty statement (`;` or only comments).
     Empty,
 }

@@ -64,6 +64,38 @@ pub(crate) fn session_statement(stmt: &Statement) -> Result<Option<Translated>, 
             };
             (StatementKind::Discard, format!("DISCARD {what}"))
         }
+        Statement::Prepare {
+            name,
+            data_types,
+            statement,
+        } => (
+            StatementKind::PrepareSql {
+                name: ident_name(name),
+                types: data_types.iter().map(ToString::to_string).collect(),
+                body: statement.to_string(),
+            },
+            "PREPARE".into(),
+        ),
+        Statement::Execute {
+            name: Some(name),
+            parameters,
+            immediate: false,
+            into,
+            using,
+            ..
+        } if into.is_empty() && using.is_empty() => (
+            StatementKind::ExecuteSql {
+                name: match name.0.as_slice() {
+                    [part] => part
+                        .as_ident()
+                        .map(ident_name)
+                        .unwrap_or_else(|| name.to_string()),
+                    _ => name.to_string(),
+                },
+                args: parameters.iter().map(ToString::to_string).collect(),
+            },
+            "EXECUTE".into(),
+        ),
         Statement::Deallocate { name, .. } => {
             let tag = if name.quote_style.is_none() && name.value.eq_ignore_ascii_case("all") {
                 "DEALLOCATE ALL".to_string()
@@ -241,6 +273,9 @@ fn set_value(expr: &Expr) -> Result<String, SqlError> {
             op: UnaryOperator::Minus,
             expr,
         } => Ok(format!("-{}", set_value(expr)?)),
+        // `SET TIME ZONE INTERVAL '+00:00' HOUR TO MINUTE` (Sequelize's connect): the zone is
+        // the interval's offset text.
+        Expr::Interval(iv) => set_value(&iv.value),
         other => Err(SqlError::unsupported(format!("SET value {other}"))),
     }
 }
@@ -321,6 +356,10 @@ mod tests {
             ),
             ("SET TIME ZONE 'UTC'", set("timezone", Some("UTC"), false)),
             (
+                "SET TIME ZONE INTERVAL '+00:00' HOUR TO MINUTE",
+                set("timezone", Some("+00:00"), false),
+            ),
+            (
                 "SET NAMES 'UTF8'",
                 set("client_encoding", Some("UTF8"), false),
             ),
@@ -382,5 +421,29 @@ mod tests {
         assert_eq!(tr("DEALLOCATE Stmt_1").tag, "DEALLOCATE stmt_1");
         assert_eq!(tr("DEALLOCATE PREPARE \"S1\"").tag, "DEALLOCATE S1");
         assert_eq!(tr("DEALLOCATE x").sqlite, None);
+    }
+
+    #[test]
+    fn sql_level_prepare_and_execute() {
+        let t = &tr("PREPARE ins (int, text) AS INSERT INTO t VALUES ($1, $2)");
+        assert_eq!(
+            (t.kind.clone(), t.tag.as_str()),
+            (
+                K::PrepareSql {
+                    name: "ins".into(),
+                    types: vec!["INT".into(), "TEXT".into()],
+                    body: "INSERT INTO t VALUES ($1, $2)".into(),
+                },
+                "PREPARE"
+            )
+        );
+        let t = &tr("EXECUTE ins(1, 'a' || 'b')");
+        assert_eq!(
+            t.kind,
+            K::ExecuteSql {
+                name: "ins".into(),
+                args: vec!["1".into(), "'a' || 'b'".into()],
+            }
+        );
     }
 }

@@ -13,9 +13,13 @@ use pgwire::api::portal::{Format, Portal};
 use pgwire::api::query::ExtendedQueryHandler;
 use pgwire::api::results::{FieldInfo, Response};
 use pgwire::api::stmt::QueryParser;
-use pgwire::api::{ClientInfo, ClientPortalStore, Type};
+use pgwire::api::store::{Entry, PortalStore};
+use pgwire::api::{ClientInfo, ClientPortalStore, DEFAULT_NAME, Type};
 use pgwire::error::{PgWireError, PgWireResult};
 use pgwire::messages::PgWireBackendMessage;
+use pgwire::messages::data::{NoData, ParameterDescription};
+use pgwire::messages::extendedquery::{Describe, Execute, TARGET_TYPE_BYTE_STATEMENT};
+use pgwire::messages::response::TransactionStatus;
 use pgwire::messages::startup::ParameterStatus;
 use tokio::sync::Mutex;
 
@@ -23,7 +27,7 @@ use super::encode::{fields, pg_type, response, wire_error};
 use super::params;
 use crate::error::{PgError, codes};
 use crate::session::{Prepared, Session};
-use crate::sql::StatementKind;
+use crate::sql::{StatementKind, TxnControl};
 
 pub type SessionSlot = Arc<Mutex<Option<Session>>>;
 
@@ -97,6 +101,73 @@ impl ExtendedQueryHandler for Extended {
         Arc::new(Parser {
             session: self.session.clone(),
         })
+    }
+
+    /// Describe of a statement that returns no rows answers NoData, as PostgreSQL does.
+    /// pgwire answers an empty RowDescription when the statement has parameters, and
+    /// pgjdbc then refuses `executeUpdate` ("A result was returned when none was
+    /// expected").
+    async fn on_describe<C>(&self, client: &mut C, message: Describe) -> PgWireResult<()>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Self::Statement>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        if message.target_type == TARGET_TYPE_BYTE_STATEMENT {
+            let name = message.name.as_deref().unwrap_or(DEFAULT_NAME);
+            if let Some(Entry::Value(stored)) = client.portal_store().get_statement(name) {
+                let p = &stored.statement;
+                let rows = matches!(
+                    p.translated.kind,
+                    StatementKind::Query | StatementKind::Catalog | StatementKind::Show { .. }
+                );
+                if p.columns.is_empty() && !rows {
+                    let oids = p.param_types.iter().map(|t| pg_type(*t).oid()).collect();
+                    client
+                        .send(PgWireBackendMessage::ParameterDescription(
+                            ParameterDescription::new(oids),
+                        ))
+                        .await?;
+                    client
+                        .send(PgWireBackendMessage::NoData(NoData::new()))
+                        .await?;
+                    return Ok(());
+                }
+            }
+        }
+        self._on_describe(client, message).await
+    }
+
+    /// As for a simple query (`conn.rs`): a ROLLBACK TO SAVEPOINT that heals a failed
+    /// block reports in-progress, which pgwire would not derive.
+    async fn on_execute<C>(&self, client: &mut C, message: Execute) -> PgWireResult<()>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Self::Statement>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let name = message.name.as_deref().unwrap_or(DEFAULT_NAME);
+        let rollback_to = match client.portal_store().get_portal(name) {
+            Some(Entry::Value(portal)) => matches!(
+                portal.statement.statement.translated.kind,
+                StatementKind::Transaction(TxnControl::RollbackTo(_))
+            ),
+            _ => false,
+        };
+        if rollback_to {
+            let failed = self
+                .session
+                .lock()
+                .await
+                .as_ref()
+                .is_some_and(|s| s.in_failed_transaction());
+            if failed {
+                client.set_transaction_status(TransactionStatus::Transaction);
+            }
+        }
+        self._on_execute(client, message).await
     }
 
     async fn do_query<C>(

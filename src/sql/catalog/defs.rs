@@ -111,6 +111,12 @@ pub const RELATIONS: &[RelationDef] = &[
     ),
     (
         "pg_catalog",
+        "pg_opclass",
+        "oid oid, opcmethod oid, opcname name, opcnamespace oid, opcowner oid, \
+         opcfamily oid, opcintype oid, opcdefault bool, opckeytype oid",
+    ),
+    (
+        "pg_catalog",
         "pg_proc",
         "oid oid, proname name, pronamespace oid, proowner oid, prolang oid, procost float4, \
          prorows float4, provariadic oid, prosupport regproc, prokind char, \

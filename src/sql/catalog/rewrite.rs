@@ -140,10 +140,17 @@ impl VisitorMut for SetReturning<'_> {
         // (json_each argument, PostgreSQL's column names in json_each order)
         let (source, pg_columns): (String, &[&str]) = match (name.as_str(), args.as_slice()) {
             ("unnest", [a]) => (format!("pgrq_array_json({a})"), &["unnest", "ordinality"]),
+            // Several arrays side by side (Django's `unnest(indkey, indoption)`).
+            ("unnest", [a, b]) => (
+                format!("pgrq_zip_json({a}, {b})"),
+                &["unnest", "unnest", "ordinality"],
+            ),
             ("generate_series", [a, b]) => (
                 format!("pgrq_series_json({a}, {b})"),
                 &["generate_series", "ordinality"],
             ),
+            ("pg_get_keywords", []) => ("pgrq_keywords_json()".to_string(), &["word"]),
+            ("_pg_expandarray", [a]) => (format!("pgrq_array_json({a})"), &["x", "n"]),
             ("pg_partition_ancestors", [a]) => {
                 (format!("json_array({a})"), &["relid", "ordinality"])
             }
@@ -162,7 +169,13 @@ impl VisitorMut for SetReturning<'_> {
                     .collect()
             })
             .unwrap_or_default();
-        let json_columns = ["value", "key"];
+        // json_each's key counts from 0; PostgreSQL's ordinality and `_pg_expandarray`'s
+        // `n` from 1 (`ordinal` reads as `key + 1`).
+        let json_columns: &[&str] = if pg_columns.len() == 3 {
+            &["value0", "value1", "ordinal"]
+        } else {
+            &["value", "ordinal"]
+        };
         for (i, pg) in pg_columns.iter().enumerate() {
             let col = given.get(i).cloned().unwrap_or_else(|| pg.to_string());
             self.columns
@@ -193,6 +206,48 @@ struct Exprs<'a> {
 
 impl VisitorMut for Exprs<'_> {
     type Break = SqlError;
+
+    /// A select-list item that is a set-returning function's column keeps its name
+    /// (`SELECT s.r FROM generate_series(…) AS s(r)` is read by an outer query as `.r`,
+    /// while `json_each` calls it `value`).
+    fn pre_visit_query(&mut self, q: &mut Query) -> ControlFlow<SqlError> {
+        if let SetExpr::Select(select) = q.body.as_mut() {
+            for item in &mut select.projection {
+                // An unquoted alias is folded to lower case, as PostgreSQL names the
+                // column, and quoted, so that SQLite keywords (`AS primary`) stay names.
+                if let SelectItem::ExprWithAlias { alias, .. } = item
+                    && alias.quote_style.is_none()
+                {
+                    *alias = Ident::with_quote('"', alias.value.to_lowercase());
+                }
+                let SelectItem::UnnamedExpr(e) = item else {
+                    continue;
+                };
+                let named = match e {
+                    Expr::Identifier(id) if self.columns.contains_key(&id.value.to_lowercase()) => {
+                        Some(id.clone())
+                    }
+                    Expr::CompoundIdentifier(parts)
+                        if parts.len() == 2
+                            && self
+                                .columns
+                                .get(&parts[1].value.to_lowercase())
+                                .is_some_and(|(a, _)| *a == parts[0].value.to_lowercase()) =>
+                    {
+                        Some(parts[1].clone())
+                    }
+                    _ => None,
+                };
+                if let Some(alias) = named {
+                    *item = SelectItem::ExprWithAlias {
+                        expr: e.clone(),
+                        alias,
+                    };
+                }
+            }
+        }
+        ControlFlow::Continue(())
+    }
 
     fn post_visit_value(&mut self, v: &mut ValueWithSpan) -> ControlFlow<SqlError> {
         let v = &mut v.value;
@@ -329,6 +384,25 @@ impl Exprs<'_> {
                 )),
             },
             Expr::Array(arr) => func("pgrq_array", arr.elem.clone()),
+            // `(composite).field`: composite values are JSON objects here (see `srf`).
+            Expr::CompoundFieldAccess { root, access_chain }
+                if matches!(**root, Expr::Nested(_))
+                    && matches!(
+                        access_chain.as_slice(),
+                        [AccessExpr::Dot(Expr::Identifier(_))]
+                    ) =>
+            {
+                let [AccessExpr::Dot(Expr::Identifier(field))] = access_chain.as_slice() else {
+                    return Ok(None);
+                };
+                func(
+                    "json_extract",
+                    vec![
+                        (**root).clone(),
+                        text(&format!("$.{}", field.value.to_lowercase())),
+                    ],
+                )
+            }
             Expr::CompoundFieldAccess { root, access_chain } => {
                 let mut out = (**root).clone();
                 for access in access_chain.iter() {
@@ -510,6 +584,19 @@ fn last_name(name: &ObjectName) -> String {
 }
 
 fn compound(alias: &str, col: &str) -> Expr {
+    if let Some(i) = col.strip_prefix("value").filter(|i| !i.is_empty()) {
+        return func(
+            "json_extract",
+            vec![compound(alias, "value"), text(&format!("$[{i}]"))],
+        );
+    }
+    if col == "ordinal" {
+        return Expr::Nested(Box::new(Expr::BinaryOp {
+            left: Box::new(compound(alias, "key")),
+            op: BinaryOperator::Plus,
+            right: Box::new(Expr::value(Value::Number("1".into(), false))),
+        }));
+    }
     Expr::CompoundIdentifier(vec![Ident::with_quote('"', alias), Ident::new(col)])
 }
 

@@ -8,8 +8,8 @@
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    BinaryOperator, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Ident, Query,
-    SelectItem, SetExpr, Statement, TableWithJoins, VisitMut, VisitorMut,
+    AccessExpr, BinaryOperator, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Ident,
+    Query, SelectItem, SetExpr, Statement, TableWithJoins, VisitMut, VisitorMut,
 };
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
@@ -77,6 +77,33 @@ impl Srf {
                     };
                     *e = match kind {
                         Kind::Unnest => col("value"),
+                        // The composite itself: a JSON object, whose fields
+                        // `(keys).x` / `(keys).n` read (see the catalog rewrite).
+                        Kind::Composite => super::rewrite::func(
+                            "json_object",
+                            vec![
+                                Expr::value(sqlparser::ast::Value::SingleQuotedString("x".into())),
+                                col("value"),
+                                Expr::value(sqlparser::ast::Value::SingleQuotedString("n".into())),
+                                Expr::BinaryOp {
+                                    left: Box::new(col("key")),
+                                    op: BinaryOperator::Plus,
+                                    right: Box::new(Expr::value(sqlparser::ast::Value::Number(
+                                        "1".into(),
+                                        false,
+                                    ))),
+                                },
+                            ],
+                        ),
+                        // `_pg_expandarray`'s `n` counts from 1 whatever the array's bounds.
+                        Kind::Ordinal => Expr::BinaryOp {
+                            left: Box::new(col("key")),
+                            op: BinaryOperator::Plus,
+                            right: Box::new(Expr::value(sqlparser::ast::Value::Number(
+                                "1".into(),
+                                false,
+                            ))),
+                        },
                         // Arrays count from 1, int2vector/oidvector from 0.
                         Kind::Subscripts => Expr::BinaryOp {
                             left: Box::new(col("key")),
@@ -95,10 +122,37 @@ impl Srf {
 enum Kind {
     Unnest,
     Subscripts,
+    Ordinal,
+    Composite,
 }
 
-/// `unnest(array)` or `generate_subscripts(array, 1)` with its array argument.
+/// `unnest(array)`, `generate_subscripts(array, 1)` or a field of
+/// `information_schema._pg_expandarray(array)` (`.x` the element, `.n` its ordinal, as
+/// pgjdbc's `getIndexInfo` reads them) with its array argument.
 fn srf_call(e: &Expr) -> Option<(Kind, Expr)> {
+    if let Expr::CompoundFieldAccess { root, access_chain } = e {
+        let mut root = root.as_ref();
+        while let Expr::Nested(inner) = root {
+            root = inner;
+        }
+        let Expr::Function(f) = root else {
+            return None;
+        };
+        let name = f.name.0.last()?.as_ident()?.value.to_lowercase();
+        let (FunctionArguments::List(list), [AccessExpr::Dot(Expr::Identifier(field))]) =
+            (&f.args, access_chain.as_slice())
+        else {
+            return None;
+        };
+        let [FunctionArg::Unnamed(FunctionArgExpr::Expr(array))] = list.args.as_slice() else {
+            return None;
+        };
+        return match (name.as_str(), field.value.to_lowercase().as_str()) {
+            ("_pg_expandarray", "x") => Some((Kind::Unnest, array.clone())),
+            ("_pg_expandarray", "n") => Some((Kind::Ordinal, array.clone())),
+            _ => None,
+        };
+    }
     let Expr::Function(f) = e else {
         return None;
     };
@@ -117,6 +171,7 @@ fn srf_call(e: &Expr) -> Option<(Kind, Expr)> {
     match (name.as_str(), args.as_slice()) {
         ("unnest", [a]) => Some((Kind::Unnest, (*a).clone())),
         ("generate_subscripts", [a, _dim]) => Some((Kind::Subscripts, (*a).clone())),
+        ("_pg_expandarray", [a]) => Some((Kind::Composite, (*a).clone())),
         _ => None,
     }
 }

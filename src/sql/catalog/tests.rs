@@ -109,15 +109,24 @@ fn types_of_columns_and_parameters() {
 }
 
 #[test]
+fn unquoted_aliases_fold_to_lower_case_and_survive_sqlite_keywords() {
+    let s = cat("SELECT indisprimary AS primary, indisunique AS Is_Unique FROM pg_index")
+        .sqlite
+        .unwrap();
+    assert!(s.contains("AS \"primary\""), "{s}");
+    assert!(s.contains("AS \"is_unique\""), "{s}");
+}
+
+#[test]
 fn set_returning_functions_in_the_select_list_share_one_json_each() {
     let s =
         cat("SELECT unnest(conkey) AS a, generate_subscripts(conkey, 1) AS o FROM pg_constraint")
             .sqlite
             .unwrap();
     assert_eq!(s.matches("json_each").count(), 1, "{s}");
-    assert!(s.contains("\"pgrq_srf0\".value AS a"), "{s}");
+    assert!(s.contains("\"pgrq_srf0\".value AS \"a\""), "{s}");
     assert!(
-        s.contains("\"pgrq_srf0\".key + pgrq_array_first(conkey) AS o"),
+        s.contains("\"pgrq_srf0\".key + pgrq_array_first(conkey) AS \"o\""),
         "{s}"
     );
 }

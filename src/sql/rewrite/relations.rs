@@ -9,6 +9,17 @@ use crate::sql::SqlError;
 /// SQLite table-valued functions that read no table.
 const TABLE_FUNCTIONS: &[&str] = &["json_each", "json_tree"];
 
+/// Scalar functions PostgreSQL also accepts in FROM (one row, one column named after the
+/// function): `SELECT * FROM current_schema()` (TypeORM's connect).
+const SCALAR_IN_FROM: &[&str] = &[
+    "current_schema",
+    "current_database",
+    "current_user",
+    "session_user",
+    "version",
+    "now",
+];
+
 /// Table references seen during the walk.
 #[derive(Debug, Default)]
 pub(super) struct Tables {
@@ -40,7 +51,7 @@ pub(super) use crate::sql::names::fold;
 
 /// Check one FROM/JOIN item, noting whether it reads a table.
 pub(super) fn table_factor(rw: &mut Rewriter<'_>, tf: &mut TableFactor) -> Result<(), SqlError> {
-    if super::series::rewrite(tf)? {
+    if super::series::rewrite(tf)? || scalar_in_from(tf)? {
         return Ok(());
     }
     match tf {
@@ -90,6 +101,58 @@ fn derived_column_aliases(
     *subquery = parsed;
     alias.columns.clear();
     Ok(())
+}
+
+/// `f()` in FROM for a scalar `f` becomes `(SELECT f() AS f)`, keeping the alias (whose
+/// column alias, if any, names the column); `Ok(false)` for anything else.
+fn scalar_in_from(tf: &mut TableFactor) -> Result<bool, SqlError> {
+    let TableFactor::Table {
+        name,
+        args: Some(args),
+        alias,
+        ..
+    } = tf
+    else {
+        return Ok(false);
+    };
+    let plain = match name.0.as_slice() {
+        [ObjectNamePart::Identifier(ident)] => fold(ident),
+        [
+            ObjectNamePart::Identifier(schema),
+            ObjectNamePart::Identifier(ident),
+        ] if fold(schema) == "pg_catalog" => fold(ident),
+        _ => return Ok(false),
+    };
+    if !SCALAR_IN_FROM.contains(&plain.as_str()) || !args.args.is_empty() {
+        return Ok(false);
+    }
+    let column = match alias.as_ref().map(|a| a.columns.as_slice()) {
+        Some([one]) => one.name.clone(),
+        Some([]) | None => alias
+            .as_ref()
+            .map_or_else(|| Ident::with_quote('"', &plain), |a| a.name.clone()),
+        Some(_) => {
+            return Err(SqlError::unsupported(format!(
+                "{plain}() in FROM with several column aliases"
+            )));
+        }
+    };
+    let sql = format!("SELECT {plain}() AS {column}");
+    let subquery = sqlparser::parser::Parser::new(&sqlparser::dialect::PostgreSqlDialect {})
+        .try_with_sql(&sql)
+        .and_then(|mut p| p.parse_query())
+        .map_err(|e| SqlError::unsupported(format!("{plain}() in FROM ({e})")))?;
+    let alias = alias.take().map(|mut a| {
+        a.columns.clear();
+        a
+    });
+    *tf = TableFactor::Derived {
+        lateral: false,
+        subquery,
+        alias,
+        sample: None,
+    };
+    Ok(true)
 }
 
 fn table_function(name: &ObjectName) -> Result<(), SqlError> {
@@ -208,6 +271,28 @@ mod tests {
             sqlite("SELECT x FROM (VALUES (1), (2)) AS t(x)"),
             "SELECT x FROM (WITH pgrq_d (x) AS (VALUES (1), (2)) SELECT * FROM pgrq_d) AS t"
         );
+    }
+
+    #[test]
+    fn update_and_delete_aliases_get_as() {
+        assert_eq!(
+            sqlite("UPDATE t t1 SET a = 1 WHERE t1.a = 2"),
+            "UPDATE t AS t1 SET a = 1 WHERE t1.a = 2"
+        );
+        assert_eq!(
+            sqlite("DELETE FROM t t1 WHERE t1.a = 2"),
+            "DELETE FROM t AS t1 WHERE t1.a = 2"
+        );
+    }
+
+    #[test]
+    fn scalar_functions_in_from_are_one_row() {
+        let out = sqlite("SELECT * FROM current_schema()");
+        assert!(out.starts_with("SELECT * FROM (SELECT "), "{out}");
+        assert!(out.ends_with(" AS \"current_schema\")"), "{out}");
+        let out = sqlite("SELECT s FROM current_database() AS d(s)");
+        assert!(out.ends_with(" AS s) AS d"), "{out}");
+        assert!(!tr("SELECT * FROM version()").needs_database);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Sequences. SQLite has none, so sequence `s` is a one-row table `pgrq_seq_s` (layout in
 //! `sql::markers`), created with its options by CREATE SEQUENCE and dropped by DROP
-//! SEQUENCE. Its bounds are CHECK constraints named `pgrq_seqmax_s` / `pgrq_seqmin_s`, so
+//! SEQUENCE; the options are also the table's column defaults, so that the catalog (built
+//! from the schema alone) shows them. Its bounds are CHECK constraints named `pgrq_seqmax_s` / `pgrq_seqmin_s`, so
 //! running past them fails with PostgreSQL's 2200H.
 //!
 //! The functions work as whole statements, `SELECT nextval('s')` (optionally aliased,
@@ -119,11 +120,14 @@ pub(super) fn create(stmt: &Statement, schema: &dyn Schema) -> Result<Translated
     let exists = if *if_not_exists { "IF NOT EXISTS " } else { "" };
     let create = format!(
         "CREATE TABLE {exists}{table} (last_value INTEGER NOT NULL, \
-         start_value INTEGER NOT NULL, increment_by INTEGER NOT NULL, \
-         min_value INTEGER NOT NULL, max_value INTEGER NOT NULL, cycle INTEGER NOT NULL, \
-         is_called INTEGER NOT NULL, data_type TEXT NOT NULL, \
+         start_value INTEGER NOT NULL DEFAULT {start}, \
+         increment_by INTEGER NOT NULL DEFAULT {increment}, \
+         min_value INTEGER NOT NULL DEFAULT {min}, max_value INTEGER NOT NULL DEFAULT {max}, \
+         cycle INTEGER NOT NULL DEFAULT {}, is_called INTEGER NOT NULL, \
+         data_type TEXT NOT NULL DEFAULT '{type_name}', \
          CONSTRAINT {} CHECK (last_value <= max_value), \
          CONSTRAINT {} CHECK (last_value >= min_value))",
+        i32::from(cycle),
         quoted(&format!("{SEQUENCE_MAX_CHECK}{name}")),
         quoted(&format!("{SEQUENCE_MIN_CHECK}{name}")),
     );

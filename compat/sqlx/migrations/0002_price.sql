@@ -1,0 +1,1 @@
+ALTER TABLE sx_book ADD COLUMN price numeric(10, 2);
