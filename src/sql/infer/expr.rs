@@ -350,6 +350,8 @@ fn function_type(name: &str, args: &[&Expr], scope: &Scope) -> Option<T> {
             "to_date" | "make_date" => T::Date,
             "make_timestamp" => T::Timestamp,
             "decode" => T::Bytea,
+            "div" | "factorial" => T::Numeric,
+            "gcd" | "lcm" => arg(0)?,
             "sqrt" | "cbrt" | "exp" | "ln" | "log" | "log10" => match arg(0) {
                 Some(T::Numeric) => T::Numeric,
                 _ => T::Float8,
