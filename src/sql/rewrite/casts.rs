@@ -42,6 +42,14 @@ fn cast(rw: &mut Rewriter<'_>, inner: Expr, data_type: &DataType) -> Result<Expr
     {
         return Ok(folded);
     }
+    // float8 → integer rounds half to even (rint); numeric rounds half away
+    // from zero, which the checked cast does.
+    let inner = if matches!(pg, PgType::Int2 | PgType::Int4 | PgType::Int8) && is_float(rw, &inner)
+    {
+        super::template::fill(HALF_EVEN, &[inner])?
+    } else {
+        inner
+    };
     if let Some(checked) = checked_casts::checked(&inner, pg)? {
         return Ok(checked);
     }
@@ -78,6 +86,10 @@ fn cast(rw: &mut Rewriter<'_>, inner: Expr, data_type: &DataType) -> Result<Expr
         format: None,
     })
 }
+
+/// A float's halves rounded to the even integer; other values unchanged.
+const HALF_EVEN: &str = "CASE WHEN abs(pgrq_arg1 - CAST(pgrq_arg1 AS INTEGER)) = 0.5 \
+     THEN CAST(pgrq_arg1 AS INTEGER) + CAST(pgrq_arg1 AS INTEGER) % 2 ELSE pgrq_arg1 END";
 
 /// float8 → text as PostgreSQL prints it: SQLite writes `100.0` and
 /// `1.0e+20` where PostgreSQL writes `100` and `1e+20` (both switch to the
@@ -165,6 +177,18 @@ mod tests {
             "SELECT SUBSTR(CAST(a AS TEXT), 1, 10) AS \"a\", lower(b) AS \"b\", \
              CAST(c AS TEXT) AS \"c\", CAST(e AS BLOB) AS \"e\""
         );
+    }
+
+    #[test]
+    fn floats_round_half_to_even_into_integers() {
+        let out = sqlite("SELECT 2.5::float8::int");
+        assert!(
+            out.contains(
+                "CASE WHEN abs(CAST(2.5 AS REAL) - CAST(CAST(2.5 AS REAL) AS INTEGER)) = 0.5"
+            ),
+            "{out}"
+        );
+        assert!(!sqlite("SELECT 2.5::numeric::int").contains("= 0.5"));
     }
 
     #[test]
