@@ -99,6 +99,24 @@ pub(super) fn function(name: &str, args: &mut Vec<Expr>) -> Result<Option<Expr>,
             let x = args.remove(0);
             shifted(x, scale, to_integer)
         }
+        // round(float8) rounds half to even (rint); SQLite's half away from zero.
+        "round"
+            if args.len() == 1
+                && matches!(
+                    args[0],
+                    Expr::Cast {
+                        data_type: sqlparser::ast::DataType::Real,
+                        ..
+                    }
+                ) =>
+        {
+            super::template::fill(
+                "CASE WHEN abs(pgrq_arg1 - CAST(pgrq_arg1 AS INTEGER)) = 0.5 \
+                 THEN (CAST(pgrq_arg1 AS INTEGER) + CAST(pgrq_arg1 AS INTEGER) % 2) * 1.0 \
+                 ELSE round(pgrq_arg1) END",
+                &args[..1],
+            )?
+        }
         "round" if args.len() == 2 => {
             let Some(scale) = literal_int(&args[1]) else {
                 let n = args.remove(1);
@@ -319,6 +337,16 @@ mod tests {
         assert_unsupported("SELECT power(2, 0.5)", "power()");
         assert_unsupported("SELECT sqrt(x) FROM t", "function sqrt()");
         assert_unsupported("SELECT ln(x) FROM t", "without math functions");
+    }
+
+    #[test]
+    fn float_round_is_half_to_even() {
+        let out = sqlite("SELECT round(2.5::float8), round(x) FROM t");
+        assert!(
+            out.contains("% 2) * 1.0 ELSE round(CAST(2.5 AS REAL)) END"),
+            "{out}"
+        );
+        assert!(out.contains("round(x) AS"), "{out}");
     }
 
     #[test]
