@@ -121,6 +121,7 @@ pub mod codes {
     pub const DIVISION_BY_ZERO: &str = "22012";
     pub const NUMERIC_VALUE_OUT_OF_RANGE: &str = "22003";
     pub const INVALID_ARGUMENT_FOR_POWER: &str = "2201F";
+    pub const INVALID_ARGUMENT_FOR_LOG: &str = "2201E";
     pub const SUBSTRING_ERROR: &str = "22011";
     pub const INVALID_DATETIME_FORMAT: &str = "22007";
     pub const DATETIME_FIELD_OVERFLOW: &str = "22008";
@@ -419,6 +420,7 @@ fn raised(msg: &str) -> Option<PgError> {
         codes::NUMERIC_VALUE_OUT_OF_RANGE,
         codes::INVALID_PARAMETER_VALUE,
         codes::INVALID_ARGUMENT_FOR_POWER,
+        codes::INVALID_ARGUMENT_FOR_LOG,
         codes::SUBSTRING_ERROR,
         codes::INVALID_DATETIME_FORMAT,
         codes::DATETIME_FIELD_OVERFLOW,

@@ -5,7 +5,10 @@
 //! * CREATE SEQUENCE options in any order (PostgreSQL and pg_dump write `START WITH 1
 //!   INCREMENT BY 1 …`; sqlparser accepts them only as INCREMENT, MINVALUE, MAXVALUE,
 //!   START, CACHE, CYCLE, OWNED BY);
-//! * `DROP INDEX CONCURRENTLY` (which SQLite has no use for: the keyword is dropped).
+//! * `DROP INDEX CONCURRENTLY` (which SQLite has no use for: the keyword is dropped);
+//! * `INSERT INTO t … OVERRIDING SYSTEM VALUE`: the clause becomes the table alias
+//!   [`OVERRIDING_SYSTEM_VALUE`], which the identity check reads as permission to give a
+//!   GENERATED ALWAYS column a value (SQLite accepts the alias and ignores it).
 
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::keywords::Keyword;
@@ -24,7 +27,9 @@ pub(crate) fn normalize(sql: &str) -> Option<String> {
             .iter()
             .filter(|t| !matches!(t, Token::Whitespace(_)))
             .collect();
-        let rewritten = drop_index_concurrently(&words).or_else(|| sequence_options(&words));
+        let rewritten = drop_index_concurrently(&words)
+            .or_else(|| sequence_options(&words))
+            .or_else(|| overriding_system_value(&words));
         match rewritten {
             Some(text) => {
                 changed = true;
@@ -58,6 +63,31 @@ pub(crate) fn unparsed_construct(sql: &str) -> Option<&'static str> {
             ("OVERRIDING", "SYSTEM" | "USER") => Some("INSERT … OVERRIDING SYSTEM/USER VALUE"),
             _ => None,
         })
+}
+
+/// The INSERT alias standing for `OVERRIDING SYSTEM VALUE` (see the module doc).
+pub(crate) const OVERRIDING_SYSTEM_VALUE: &str = "pgrq_overriding_system_value";
+
+fn overriding_system_value(words: &[&Token]) -> Option<String> {
+    let is_word = |t: &Token, w: &str| matches!(t, Token::Word(x) if x.quote_style.is_none() && x.value.eq_ignore_ascii_case(w));
+    if !(words.len() > 5 && is_word(words[0], "INSERT") && is_word(words[1], "INTO")) {
+        return None;
+    }
+    let at = (2..words.len() - 2).find(|&i| {
+        is_word(words[i], "OVERRIDING")
+            && is_word(words[i + 1], "SYSTEM")
+            && is_word(words[i + 2], "VALUE")
+    })?;
+    let name_end = (2..at).find(|&i| *words[i] == Token::LParen).unwrap_or(at);
+    if words[2..name_end].iter().any(|t| is_word(t, "AS")) {
+        return None;
+    }
+    Some(format!(
+        "{} AS {OVERRIDING_SYSTEM_VALUE} {} {}",
+        join(&words[..name_end]),
+        join(&words[name_end..at]),
+        join(&words[at + 3..])
+    ))
 }
 
 fn keyword(t: &Token) -> Option<Keyword> {
@@ -174,10 +204,22 @@ mod tests {
             Some("ALTER SEQUENCE")
         );
         assert_eq!(
-            unparsed_construct("INSERT INTO t (id) OVERRIDING SYSTEM VALUE VALUES (1)"),
+            unparsed_construct("INSERT INTO t (id) OVERRIDING USER VALUE VALUES (1)"),
             Some("INSERT … OVERRIDING SYSTEM/USER VALUE")
         );
         assert_eq!(unparsed_construct("SELECT 1"), None);
+    }
+
+    #[test]
+    fn overriding_system_value_becomes_the_marker_alias() {
+        assert_eq!(
+            normalize("INSERT INTO t (id, v) OVERRIDING SYSTEM VALUE VALUES (10, 'x')").as_deref(),
+            Some("INSERT INTO t AS pgrq_overriding_system_value ( id , v ) VALUES ( 10 , 'x' )")
+        );
+        assert_eq!(
+            normalize("INSERT INTO t AS a OVERRIDING SYSTEM VALUE VALUES (1)"),
+            None
+        );
     }
 
     #[test]

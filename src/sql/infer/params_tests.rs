@@ -319,7 +319,7 @@ fn concatenation_is_text() {
         params("SELECT 1 FROM t WHERE name LIKE '%' || $1 || '%'"),
         vec![Some(Text)]
     );
-    assert_eq!(params("SELECT j || $1 FROM t"), vec![Some(Jsonb)]);
+    // `jsonb || $1` is refused (see `rewrite::jsonb_ops`): the merge needs the value.
 }
 
 #[test]

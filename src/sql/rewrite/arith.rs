@@ -7,7 +7,7 @@
 
 use sqlparser::ast::{BinaryOperator as B, Expr};
 
-use super::build::{bin, case, eq, int, literal_int, null, raise, to_integer};
+use super::build::{self, bin, case, eq, int, literal_int, null, raise, to_integer};
 use super::{call, number};
 use crate::sql::SqlError;
 
@@ -61,6 +61,9 @@ pub(super) fn modulo(a: Expr, b: Expr) -> Expr {
 /// A math function call, if `name` is one pgrq handles here: `Ok(None)`
 /// when it is not a math function.
 pub(super) fn function(name: &str, args: &mut Vec<Expr>) -> Result<Option<Expr>, SqlError> {
+    if let Some(folded) = super::math_fold::fold(name, args) {
+        return Ok(Some(folded));
+    }
     if MISSING_MATH.contains(&name) {
         return Err(SqlError::unsupported(format!(
             "function {name}() (the engine's SQLite is built without math functions)"
@@ -95,6 +98,24 @@ pub(super) fn function(name: &str, args: &mut Vec<Expr>) -> Result<Option<Expr>,
                 .ok_or_else(|| SqlError::unsupported("trunc(x, n) with a non-constant n"))?;
             let x = args.remove(0);
             shifted(x, scale, to_integer)
+        }
+        // round(float8) rounds half to even (rint); SQLite's half away from zero.
+        "round"
+            if args.len() == 1
+                && matches!(
+                    args[0],
+                    Expr::Cast {
+                        data_type: sqlparser::ast::DataType::Real,
+                        ..
+                    }
+                ) =>
+        {
+            super::template::fill(
+                "CASE WHEN abs(pgrq_arg1 - CAST(pgrq_arg1 AS INTEGER)) = 0.5 \
+                 THEN (CAST(pgrq_arg1 AS INTEGER) + CAST(pgrq_arg1 AS INTEGER) % 2) * 1.0 \
+                 ELSE round(pgrq_arg1) END",
+                &args[..1],
+            )?
         }
         "round" if args.len() == 2 => {
             let Some(scale) = literal_int(&args[1]) else {
@@ -140,9 +161,55 @@ pub(super) fn function(name: &str, args: &mut Vec<Expr>) -> Result<Option<Expr>,
             bin(args.remove(0), B::Multiply, number(RADIANS_PER_DEGREE))
         }
         "greatest" | "least" => extreme(name, std::mem::take(args))?,
+        // div(a, b): the integer quotient, truncated toward zero.
+        "div" => {
+            arity(2)?;
+            let b = args.remove(1);
+            to_integer(divide(build::to_real(args.remove(0)), b))
+        }
+        "factorial" | "gcd" | "lcm" => integer_function(name, args)?,
         _ => return Ok(None),
     };
     Ok(Some(out))
+}
+
+/// factorial/gcd/lcm of integer constants, computed here (22003 beyond 64 bits).
+fn integer_function(name: &str, args: &[Expr]) -> Result<Expr, SqlError> {
+    let values: Option<Vec<i64>> = args.iter().map(literal_int).collect();
+    let Some(values) = values else {
+        return Err(SqlError::unsupported(format!(
+            "function {name}() of values that are not integer constants"
+        )));
+    };
+    fn gcd(a: i128, b: i128) -> i128 {
+        if b == 0 { a.abs() } else { gcd(b, a % b) }
+    }
+    let out: Option<i128> = match (name, values.as_slice()) {
+        ("factorial", [n]) if *n < 0 => {
+            return Ok(raise(
+                "22003",
+                "factorial of a negative number is undefined",
+            ));
+        }
+        ("factorial", [n]) => (1..=i128::from(*n)).try_fold(1i128, |acc, k| {
+            acc.checked_mul(k).filter(|v| i64::try_from(*v).is_ok())
+        }),
+        ("gcd", [a, b]) => Some(gcd(i128::from(*a), i128::from(*b))),
+        ("lcm", [a, b]) if *a == 0 || *b == 0 => Some(0),
+        ("lcm", [a, b]) => {
+            let (a, b) = (i128::from(*a), i128::from(*b));
+            Some((a / gcd(a, b) * b).abs())
+        }
+        _ => {
+            return Err(SqlError::UndefinedFunction {
+                name: format!("{name} with {} argument(s)", args.len()),
+            });
+        }
+    };
+    Ok(match out.filter(|v| i64::try_from(*v).is_ok()) {
+        Some(v) => number(&v.to_string()),
+        None => raise("22003", "value out of range"),
+    })
 }
 
 /// `f(x · 10^scale) / 10^scale` for a constant scale (negative scales too).
@@ -264,12 +331,35 @@ mod tests {
     #[test]
     fn power_with_integer_exponents() {
         assert_eq!(
-            sqlite("SELECT power(2, 3), 2 ^ 2"),
-            "SELECT (((2 * 1.0) * 2) * 2) AS \"power\", ((2 * 1.0) * 2) AS \"?column?\""
+            sqlite("SELECT power(x, 3), 2 ^ 2 FROM t"),
+            "SELECT (((x * 1.0) * x) * x) AS \"power\", ((2 * 1.0) * 2) AS \"?column?\" FROM t"
         );
         assert_unsupported("SELECT power(2, 0.5)", "power()");
-        assert_unsupported("SELECT sqrt(2)", "function sqrt()");
-        assert_unsupported("SELECT ln(2)", "without math functions");
+        assert_unsupported("SELECT sqrt(x) FROM t", "function sqrt()");
+        assert_unsupported("SELECT ln(x) FROM t", "without math functions");
+    }
+
+    #[test]
+    fn float_round_is_half_to_even() {
+        let out = sqlite("SELECT round(2.5::float8), round(x) FROM t");
+        assert!(
+            out.contains("% 2) * 1.0 ELSE round(CAST(2.5 AS REAL)) END"),
+            "{out}"
+        );
+        assert!(out.contains("round(x) AS"), "{out}");
+    }
+
+    #[test]
+    fn integer_functions() {
+        assert_eq!(
+            sqlite("SELECT factorial(5), gcd(12, 18), lcm(4, 6)"),
+            "SELECT 120 AS \"factorial\", 6 AS \"gcd\", 12 AS \"lcm\""
+        );
+        assert_eq!(
+            sqlite("SELECT div(a, 2) FROM t"),
+            "SELECT CAST((CAST(a AS REAL) / 2) AS INTEGER) AS \"div\" FROM t"
+        );
+        assert_unsupported("SELECT gcd(a, 2) FROM t", "gcd()");
     }
 
     #[test]

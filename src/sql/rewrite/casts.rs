@@ -42,6 +42,14 @@ fn cast(rw: &mut Rewriter<'_>, inner: Expr, data_type: &DataType) -> Result<Expr
     {
         return Ok(folded);
     }
+    // float8 → integer rounds half to even (rint); numeric rounds half away
+    // from zero, which the checked cast does.
+    let inner = if matches!(pg, PgType::Int2 | PgType::Int4 | PgType::Int8) && is_float(rw, &inner)
+    {
+        super::template::fill(HALF_EVEN, &[inner])?
+    } else {
+        inner
+    };
     if let Some(checked) = checked_casts::checked(&inner, pg)? {
         return Ok(checked);
     }
@@ -49,6 +57,9 @@ fn cast(rw: &mut Rewriter<'_>, inner: Expr, data_type: &DataType) -> Result<Expr
         && let Some(reshaped) = time_literals::reshape(&inner, pg)
     {
         return Ok(reshaped);
+    }
+    if pg == PgType::Text && is_float(rw, &inner) {
+        return super::template::fill(FLOAT_TEXT, &[inner]);
     }
     if let Some(n) = declared_length(data_type) {
         let text = Expr::Cast {
@@ -74,6 +85,32 @@ fn cast(rw: &mut Rewriter<'_>, inner: Expr, data_type: &DataType) -> Result<Expr
         data_type: sqlite_type,
         format: None,
     })
+}
+
+/// A float's halves rounded to the even integer; other values unchanged.
+const HALF_EVEN: &str = "CASE WHEN abs(pgrq_arg1 - CAST(pgrq_arg1 AS INTEGER)) = 0.5 \
+     THEN CAST(pgrq_arg1 AS INTEGER) + CAST(pgrq_arg1 AS INTEGER) % 2 ELSE pgrq_arg1 END";
+
+/// float8 → text as PostgreSQL prints it: SQLite writes `100.0` and
+/// `1.0e+20` where PostgreSQL writes `100` and `1e+20` (both switch to the
+/// exponent form at the same magnitudes).
+const FLOAT_TEXT: &str = "rtrim(replace(replace(CAST(pgrq_arg1 AS TEXT) || '~', '.0~', ''), \
+     '.0e', 'e'), '~')";
+
+/// Whether `e` (rewritten) is a float8/float4 value: a cast to REAL or a
+/// float column.
+fn is_float(rw: &Rewriter<'_>, e: &Expr) -> bool {
+    match e {
+        Expr::Nested(inner) => is_float(rw, inner),
+        Expr::Cast {
+            data_type: DataType::Real,
+            ..
+        } => true,
+        other => matches!(
+            rw.column_types.of(other),
+            Some(PgType::Float4 | PgType::Float8)
+        ),
+    }
 }
 
 /// The `n` of `varchar(n)` / `char(n)`.
@@ -139,6 +176,27 @@ mod tests {
             sqlite("SELECT CAST(a AS varchar(10)), b::uuid, c::varchar, e::bytea"),
             "SELECT SUBSTR(CAST(a AS TEXT), 1, 10) AS \"a\", lower(b) AS \"b\", \
              CAST(c AS TEXT) AS \"c\", CAST(e AS BLOB) AS \"e\""
+        );
+    }
+
+    #[test]
+    fn floats_round_half_to_even_into_integers() {
+        let out = sqlite("SELECT 2.5::float8::int");
+        assert!(
+            out.contains(
+                "CASE WHEN abs(CAST(2.5 AS REAL) - CAST(CAST(2.5 AS REAL) AS INTEGER)) = 0.5"
+            ),
+            "{out}"
+        );
+        assert!(!sqlite("SELECT 2.5::numeric::int").contains("= 0.5"));
+    }
+
+    #[test]
+    fn floats_print_as_text_like_postgres() {
+        assert_eq!(
+            sqlite("SELECT 1e20::float8::text"),
+            "SELECT rtrim(replace(replace(CAST(CAST(1e20 AS REAL) AS TEXT) || '~', '.0~', ''), \
+             '.0e', 'e'), '~') AS \"text\""
         );
     }
 

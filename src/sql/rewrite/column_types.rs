@@ -11,11 +11,18 @@ use std::ops::ControlFlow;
 use sqlparser::ast::{Expr, Statement};
 
 use crate::sql::PgType;
+use crate::sql::markers::{BPCHAR_CHECK, ENUM_CHECK};
 use crate::sql::names::fold;
 use crate::sql::schema::Schema;
 
 #[derive(Debug, Default)]
-pub(super) struct ColumnTypes(HashMap<String, Option<PgType>>);
+pub(super) struct ColumnTypes(
+    HashMap<String, Option<PgType>>,
+    /// The labels, in declaration order, of the enum-typed columns.
+    HashMap<String, Option<Vec<String>>>,
+    /// The `n` of the char(n) columns.
+    HashMap<String, Option<u64>>,
+);
 
 impl ColumnTypes {
     pub(super) fn of_statement(stmt: &Statement, schema: &dyn Schema) -> Self {
@@ -29,7 +36,29 @@ impl ColumnTypes {
         tables.sort();
         tables.dedup();
         let mut map: HashMap<String, Option<PgType>> = HashMap::new();
+        let mut enums: HashMap<String, Option<Vec<String>>> = HashMap::new();
+        let mut bpchars: HashMap<String, Option<u64>> = HashMap::new();
         for table in tables {
+            for (column, n) in bpchar_columns(schema, &table) {
+                bpchars
+                    .entry(column)
+                    .and_modify(|seen| {
+                        if *seen != Some(n) {
+                            *seen = None;
+                        }
+                    })
+                    .or_insert(Some(n));
+            }
+            for (column, labels) in enum_columns(schema, &table) {
+                enums
+                    .entry(column)
+                    .and_modify(|seen| {
+                        if *seen != Some(labels.clone()) {
+                            *seen = None;
+                        }
+                    })
+                    .or_insert(Some(labels));
+            }
             for col in schema.columns(&table).unwrap_or_default() {
                 let t = PgType::from_decl(&col.decl_type);
                 map.entry(col.name.to_lowercase())
@@ -41,7 +70,29 @@ impl ColumnTypes {
                     .or_insert(Some(t));
             }
         }
-        ColumnTypes(map)
+        ColumnTypes(map, enums, bpchars)
+    }
+
+    /// The `n` of a plain column reference of type char(n).
+    pub(super) fn bpchar_length(&self, e: &Expr) -> Option<u64> {
+        let ident = match e {
+            Expr::Identifier(i) => i,
+            Expr::CompoundIdentifier(parts) => parts.last()?,
+            Expr::Nested(inner) => return self.bpchar_length(inner),
+            _ => return None,
+        };
+        self.2.get(&fold(ident)).copied().flatten()
+    }
+
+    /// The enum labels of a plain column reference whose type is an enum.
+    pub(super) fn enum_labels(&self, e: &Expr) -> Option<&[String]> {
+        let ident = match e {
+            Expr::Identifier(i) => i,
+            Expr::CompoundIdentifier(parts) => parts.last()?,
+            Expr::Nested(inner) => return self.enum_labels(inner),
+            _ => return None,
+        };
+        self.1.get(&fold(ident))?.as_deref()
     }
 
     /// The type of a plain column reference (`c`, `t.c`).
@@ -54,6 +105,58 @@ impl ColumnTypes {
         };
         self.0.get(&fold(ident)).copied().flatten()
     }
+}
+
+/// The char(n) columns of `table` (see `type_checks`: their CHECK is named
+/// `pgrq_bpchar_<n>`).
+fn bpchar_columns(schema: &dyn Schema, table: &str) -> Vec<(String, u64)> {
+    let Some(sql) = schema.table_sql(table) else {
+        return Vec::new();
+    };
+    if !sql.contains(BPCHAR_CHECK) {
+        return Vec::new();
+    }
+    let Ok(ct) = super::rebuild::parse_create_table(&sql) else {
+        return Vec::new();
+    };
+    ct.columns
+        .iter()
+        .filter_map(|col| {
+            let n = col.options.iter().find_map(|o| {
+                o.name
+                    .as_ref()
+                    .and_then(|n| n.value.strip_prefix(BPCHAR_CHECK))
+                    .and_then(|n| n.parse().ok())
+            })?;
+            Some((col.name.value.to_lowercase(), n))
+        })
+        .collect()
+}
+
+/// The enum columns of `table` (see `enums`: their CHECK is named after the type).
+fn enum_columns(schema: &dyn Schema, table: &str) -> Vec<(String, Vec<String>)> {
+    let Some(sql) = schema.table_sql(table) else {
+        return Vec::new();
+    };
+    if !sql.contains(ENUM_CHECK) {
+        return Vec::new();
+    }
+    let Ok(ct) = super::rebuild::parse_create_table(&sql) else {
+        return Vec::new();
+    };
+    ct.columns
+        .iter()
+        .filter_map(|col| {
+            let type_name = col.options.iter().find_map(|o| {
+                o.name
+                    .as_ref()
+                    .and_then(|n| n.value.strip_prefix(ENUM_CHECK))
+                    .map(str::to_string)
+            })?;
+            let labels = super::enums::labels(schema, &type_name)?;
+            Some((col.name.value.to_lowercase(), labels))
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -93,6 +93,47 @@ pub(super) fn drop(ct: &mut CreateTable, name: &str, if_exists: bool) -> Result<
     Ok(())
 }
 
+/// The columns of the PRIMARY KEY or UNIQUE constraint `name` of `ct` (for
+/// `ON CONFLICT ON CONSTRAINT name`), if it has one by that name.
+pub(super) fn key_columns(ct: &CreateTable, name: &str) -> Option<Vec<String>> {
+    let table = ct
+        .name
+        .0
+        .last()
+        .and_then(|p| p.as_ident())
+        .map(|i| i.value.clone())
+        .unwrap_or_default();
+    for c in &ct.constraints {
+        if !table_constraint_name(&table, c).eq_ignore_ascii_case(name) {
+            continue;
+        }
+        match c {
+            TableConstraint::PrimaryKey(pk) => {
+                return Some(super::columns::index_column_names(&pk.columns));
+            }
+            TableConstraint::Unique(u) => {
+                return Some(super::columns::index_column_names(&u.columns));
+            }
+            _ => {}
+        }
+    }
+    ct.columns.iter().find_map(|col| {
+        let column = col.name.value.clone();
+        col.options.iter().find_map(|o| {
+            let default = match &o.option {
+                ColumnOption::PrimaryKey(_) => format!("{table}_pkey"),
+                ColumnOption::Unique(_) => format!("{table}_{column}_key"),
+                _ => return None,
+            };
+            let own = match &o.name {
+                Some(n) if !n.value.starts_with(PREFIX) => n.value.clone(),
+                _ => default,
+            };
+            own.eq_ignore_ascii_case(name).then(|| vec![column.clone()])
+        })
+    })
+}
+
 fn count(ct: &CreateTable) -> usize {
     ct.constraints.len() + ct.columns.iter().map(|c| c.options.len()).sum::<usize>()
 }

@@ -11,6 +11,7 @@ use sqlparser::ast::{BinaryOperator as B, DataType, DateTimeField, Expr};
 use super::build::{literal_str, take};
 use super::column_types::ColumnTypes;
 use super::interval::Interval;
+use super::interval_fields;
 use super::string;
 use super::template::fill;
 use crate::sql::{PgType, SqlError};
@@ -36,6 +37,47 @@ pub(super) const FRAC6: &str = "substr(CASE WHEN substr(pgrq_arg1, 20, 1) <> '.'
      ELSE substr(pgrq_arg1, 21, 6) END || '000000', 1, 6)";
 
 /// A constant interval operand: `INTERVAL '…'` or `'…'::interval`.
+/// EXTRACT / date_part of an interval (see `interval_fields`).
+fn interval_field(expr: &Expr, columns: &ColumnTypes) -> Result<Option<Expr>, SqlError> {
+    let (unit, x, numeric) = match expr {
+        Expr::Extract { field, expr: x, .. } => {
+            let unit = match field {
+                DateTimeField::Custom(ident) => ident.value.to_ascii_lowercase(),
+                other => other.to_string().to_ascii_lowercase(),
+            };
+            (unit, x.as_ref(), true)
+        }
+        Expr::Function(f) if f.name.to_string().eq_ignore_ascii_case("date_part") => {
+            let Some(args) = super::build::plain_args(f) else {
+                return Ok(None);
+            };
+            let [unit, x] = args.as_slice() else {
+                return Ok(None);
+            };
+            let Some(unit) = literal_str(unit) else {
+                return Ok(None);
+            };
+            return match interval_constant(x) {
+                Some(iv) => {
+                    interval_fields::field(&unit.trim().to_ascii_lowercase(), iv?, false).map(Some)
+                }
+                None if columns.of(x) == Some(crate::sql::PgType::Interval) => Err(
+                    SqlError::unsupported("date_part() of an interval that is not a constant"),
+                ),
+                None => Ok(None),
+            };
+        }
+        _ => return Ok(None),
+    };
+    match interval_constant(x) {
+        Some(iv) => interval_fields::field(&unit, iv?, numeric).map(Some),
+        None if columns.of(x) == Some(crate::sql::PgType::Interval) => Err(SqlError::unsupported(
+            "EXTRACT of an interval that is not a constant",
+        )),
+        None => Ok(None),
+    }
+}
+
 fn interval_constant(e: &Expr) -> Option<Result<Interval, SqlError>> {
     match e {
         Expr::Nested(inner) => interval_constant(inner),
@@ -68,6 +110,10 @@ fn interval_constant(e: &Expr) -> Option<Result<Interval, SqlError>> {
 
 /// Before the children are visited: `x ± interval` and interval constants.
 pub(super) fn pre_expr(expr: &mut Expr, columns: &ColumnTypes) -> Result<(), SqlError> {
+    if let Some(out) = interval_field(expr, columns)? {
+        *expr = out;
+        return Ok(());
+    }
     match expr {
         Expr::BinaryOp { left, op, right } => {
             let (l, r) = (interval_constant(left), interval_constant(right));

@@ -73,6 +73,7 @@ pub(crate) fn plan_ddl(
         Statement::Truncate(t) => truncate::plan(t, schema).map(Some),
         Statement::Insert(_) | Statement::Update(_) => {
             identity::check(stmt, schema)?;
+            resolve_conflict_constraint(stmt, schema)?;
             Ok(None)
         }
         Statement::CreateTable(_) => {
@@ -81,6 +82,50 @@ pub(crate) fn plan_ddl(
         }
         _ => Ok(None),
     }
+}
+
+/// `ON CONFLICT ON CONSTRAINT name` names the constraint's columns instead, as
+/// SQLite only takes a column list; the columns come from the table's schema.
+fn resolve_conflict_constraint(stmt: &mut Statement, schema: &dyn Schema) -> Result<(), SqlError> {
+    use sqlparser::ast::{ConflictTarget, Ident, OnInsert, TableObject};
+    let Statement::Insert(insert) = stmt else {
+        return Ok(());
+    };
+    let Some(OnInsert::OnConflict(on_conflict)) = &mut insert.on else {
+        return Ok(());
+    };
+    let Some(ConflictTarget::OnConstraint(constraint)) = &on_conflict.conflict_target else {
+        return Ok(());
+    };
+    let TableObject::TableName(table) = &insert.table else {
+        return Ok(());
+    };
+    let table = table
+        .0
+        .last()
+        .and_then(|p| p.as_ident())
+        .map(crate::sql::names::fold)
+        .unwrap_or_default();
+    let name = constraint
+        .0
+        .last()
+        .and_then(|p| p.as_ident())
+        .map(crate::sql::names::fold)
+        .unwrap_or_default();
+    let columns = schema
+        .table_sql(&table)
+        .and_then(|sql| super::rebuild::parse_create_table(&sql).ok())
+        .and_then(|ct| super::constraint_names::key_columns(&ct, &name))
+        .ok_or_else(|| SqlError::UndefinedObject {
+            message: format!("constraint \"{name}\" for table \"{table}\" does not exist"),
+        })?;
+    on_conflict.conflict_target = Some(ConflictTarget::Columns(
+        columns
+            .iter()
+            .map(|c| Ident::with_quote('"', c.as_str()))
+            .collect(),
+    ));
+    Ok(())
 }
 
 /// A DDL statement whose SQLite text is `statements`, run together in one transaction.

@@ -6,8 +6,8 @@
 //! `ALTER TYPE e ADD VALUE` rewrites the view and rebuilds the tables that use `e`;
 //! `DROP TYPE` refuses (2BP01) while a column uses it.
 //!
-//! Not emulated: ordering and comparing by label position (values sort as text), and the
-//! enum's own type OID (columns are described as text).
+//! Ordering and comparing by label position: see `enum_order`. Not emulated: the enum's
+//! own type OID (columns are described as text).
 
 use sqlparser::ast::{
     AlterType, AlterTypeAddValuePosition, AlterTypeOperation, CheckConstraint, ColumnDef,

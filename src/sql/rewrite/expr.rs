@@ -26,6 +26,7 @@ pub(super) fn rewrite_expr(rw: &mut Rewriter<'_>, expr: &mut Expr) -> Result<(),
         | Expr::Ceil { .. }
         | Expr::Floor { .. } => functions::rewrite_special_form(expr)?,
         Expr::Extract { .. } => datetime::extract(expr)?,
+        Expr::Subquery(_) => super::scalar_subquery::check(expr)?,
         Expr::Overlay { .. } => {
             if let Expr::Overlay {
                 expr: s,
@@ -60,7 +61,6 @@ pub(super) fn rewrite_expr(rw: &mut Rewriter<'_>, expr: &mut Expr) -> Result<(),
         | Expr::Value(_)
         | Expr::Case { .. }
         | Expr::Exists { .. }
-        | Expr::Subquery(_)
         | Expr::Tuple(_)
         | Expr::Wildcard(_) => {}
         other => return Err(SqlError::unsupported(unsupported_name(other))),

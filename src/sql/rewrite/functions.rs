@@ -126,6 +126,20 @@ fn family_function(name: &str, args: &mut Vec<Expr>) -> Result<Option<Expr>, Sql
     if let Some(out) = strings::function(name, args)? {
         return Ok(Some(out));
     }
+    if let Some(out) = super::case_fold::function(name, args)? {
+        return Ok(Some(out));
+    }
+    if let Some(out) = super::make_time::function(name, args)? {
+        return Ok(Some(out));
+    }
+    if let Some(out) = super::format::function(name, args)? {
+        return Ok(Some(out));
+    }
+    if name == "md5"
+        && let Some(out) = super::md5::fold(args)
+    {
+        return Ok(Some(out));
+    }
     if let Some(out) = datetime::function(name, args)? {
         return Ok(Some(out));
     }
@@ -440,8 +454,8 @@ mod tests {
     #[test]
     fn pg_catalog_prefix_is_stripped() {
         assert_eq!(
-            sqlite("SELECT pg_catalog.lower(name) FROM t"),
-            "SELECT lower(name) AS \"lower\" FROM t"
+            sqlite("SELECT pg_catalog.length(name) FROM t"),
+            "SELECT length(name) AS \"length\" FROM t"
         );
     }
 
@@ -508,7 +522,10 @@ mod tests {
     #[test]
     fn postgres_functions_without_translation_are_unsupported() {
         assert_unsupported("SELECT nextval('s') + 1", "function nextval()");
-        assert_unsupported("SELECT format('%s', 1)", "function format()");
+        assert_unsupported(
+            "SELECT regexp_replace('a', 'b', 'c')",
+            "function regexp_replace()",
+        );
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Identity columns. GENERATED ALWAYS: PostgreSQL refuses an explicit value for such a
-//! column in INSERT (428C9, unless OVERRIDING SYSTEM VALUE, which pgrq does not parse) and
+//! column in INSERT (428C9, unless OVERRIDING SYSTEM VALUE, see `pg_syntax`) and
 //! any value but DEFAULT in UPDATE. The column carries the `pgrq_identity_always` marker
 //! (see `columns`); INSERT and UPDATE naming it are refused here, before they run.
 //!
@@ -25,8 +25,12 @@ pub(super) fn check(stmt: &Statement, schema: &dyn Schema) -> Result<(), SqlErro
             let TableObject::TableName(name) = &insert.table else {
                 return Ok(());
             };
+            let overriding = insert
+                .table_alias
+                .as_ref()
+                .is_some_and(|a| a.alias.value == crate::sql::pg_syntax::OVERRIDING_SYSTEM_VALUE);
             let always = always_columns(schema, name)?;
-            if always.is_empty() {
+            if always.is_empty() || overriding {
                 return Ok(());
             }
             let listed: Vec<String> = insert
@@ -276,6 +280,13 @@ mod tests {
         assert_eq!(
             sqlite_with("INSERT INTO a (n) VALUES (1)", &m),
             "INSERT INTO a (n) VALUES (1)"
+        );
+        assert_eq!(
+            sqlite_with(
+                "INSERT INTO a (id, n) OVERRIDING SYSTEM VALUE VALUES (5, 1)",
+                &m
+            ),
+            "INSERT INTO a (id, n) VALUES (5, 1)"
         );
         assert_eq!(
             sqlite_with("INSERT INTO a (id, n) VALUES (DEFAULT, 1)", &m),

@@ -9,7 +9,10 @@
 mod alter_table;
 mod arith;
 mod arrays;
+mod bool_text;
+mod bpchar_output;
 mod build;
+mod case_fold;
 mod casts;
 mod checked_casts;
 mod clock;
@@ -25,21 +28,30 @@ mod defaults;
 mod distinct_on;
 mod dml;
 mod drops;
+mod enum_order;
 mod enums;
 mod expr;
+mod format;
 mod function_names;
 mod functions;
 mod identity;
+mod int_overflow;
 mod interval;
+mod interval_fields;
 mod json;
+mod jsonb_ops;
 mod like;
 mod literals;
+mod make_time;
+mod math_fold;
+mod md5;
 mod operators;
 mod params;
 mod query;
 mod rebuild;
 mod regex;
 mod relations;
+mod scalar_subquery;
 mod sequences;
 mod series;
 mod sqlite_keywords;
@@ -91,6 +103,7 @@ pub(crate) fn rewrite_statement(
     let mut rw = Rewriter::new(ctx);
     rw.column_types = column_types::ColumnTypes::of_statement(stmt, schema);
     rw.live_clock = is_stored_definition(stmt);
+    bpchar_output::pad_outputs(stmt, &rw.column_types)?;
     if let ControlFlow::Break(e) = stmt.visit(&mut rw) {
         return Err(e);
     }
@@ -188,10 +201,14 @@ impl VisitorMut for Rewriter<'_> {
     }
 
     fn pre_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<SqlError> {
+        operators::pre_expr(e);
+        int_overflow::pre_expr(e);
+        bool_text::pre_expr(e, &self.column_types);
         flow(
             arrays::pre_expr(e)
                 .and_then(|()| datetime::pre_expr(e, &self.column_types))
-                .and_then(|()| json::pre_expr(e)),
+                .and_then(|()| json::pre_expr(e))
+                .and_then(|()| jsonb_ops::pre_expr(e, &self.column_types)),
         )
     }
 
@@ -200,7 +217,10 @@ impl VisitorMut for Rewriter<'_> {
     }
 
     fn post_visit_order_by_expr(&mut self, o: &mut OrderByExpr) -> ControlFlow<SqlError> {
-        flow(query::default_nulls_order(o))
+        flow(
+            enum_order::order_key(&self.column_types, &mut o.expr)
+                .and_then(|()| query::default_nulls_order(o)),
+        )
     }
 }
 

@@ -48,14 +48,13 @@ pub(super) fn rewrite_binary(rw: &Rewriter<'_>, expr: &mut Expr) -> Result<(), S
             };
             return Ok(());
         }
+        B::Gt | B::Lt | B::GtEq | B::LtEq => {
+            return super::enum_order::comparison(&rw.column_types, expr);
+        }
         B::Plus
         | B::Minus
         | B::Multiply
         | B::StringConcat
-        | B::Gt
-        | B::Lt
-        | B::GtEq
-        | B::LtEq
         | B::Eq
         | B::NotEq
         | B::And
@@ -103,6 +102,46 @@ pub(super) fn rewrite_binary(rw: &Rewriter<'_>, expr: &mut Expr) -> Result<(), S
         }
     };
     rewrite_like(expr)
+}
+
+/// PostgreSQL binds a prefix minus tighter than `^` (`-2 ^ 2` is
+/// `(-2) ^ 2` = 4); sqlparser binds `^` first. Called before the children
+/// are rewritten: the minus moves onto the leftmost operand of the `^`
+/// chain; a parenthesised `-(2 ^ 2)` stays as written.
+pub(super) fn pre_expr(e: &mut Expr) {
+    if let Expr::UnaryOp {
+        op: UnaryOperator::Minus,
+        expr: inner,
+    } = e
+        && matches!(
+            inner.as_ref(),
+            Expr::BinaryOp {
+                op: BinaryOperator::PGExp,
+                ..
+            }
+        )
+    {
+        let mut power = take(inner.as_mut());
+        negate_leftmost(&mut power);
+        *e = power;
+    }
+}
+
+fn negate_leftmost(e: &mut Expr) {
+    match e {
+        Expr::BinaryOp {
+            left,
+            op: BinaryOperator::PGExp,
+            ..
+        } => negate_leftmost(left),
+        other => {
+            let operand = take(other);
+            *other = Expr::Nested(Box::new(Expr::UnaryOp {
+                op: UnaryOperator::Minus,
+                expr: Box::new(operand),
+            }));
+        }
+    }
 }
 
 /// Check a unary operator.
@@ -256,6 +295,15 @@ mod tests {
         assert_eq!(
             out[0].sqlite.as_deref(),
             Some("SELECT c << 1 AS \"?column?\", c >> 2 AS \"?column?\" FROM t")
+        );
+    }
+
+    #[test]
+    fn prefix_minus_binds_tighter_than_power() {
+        assert_eq!(
+            sqlite("SELECT -2 ^ 2, -(2 ^ 2)"),
+            "SELECT (((-2) * 1.0) * (-2)) AS \"?column?\", \
+             -(((2 * 1.0) * 2)) AS \"?column?\""
         );
     }
 }

@@ -57,6 +57,14 @@ fn prepare_insert(insert: &mut Insert) -> Result<(), SqlError> {
     if let TableObject::TableFunction(_) = insert.table {
         return Err(SqlError::unsupported("INSERT INTO a table function"));
     }
+    // The identity check has read it (see `pg_syntax`).
+    if insert
+        .table_alias
+        .as_ref()
+        .is_some_and(|a| a.alias.value == crate::sql::pg_syntax::OVERRIDING_SYSTEM_VALUE)
+    {
+        insert.table_alias = None;
+    }
     let Some(OnInsert::OnConflict(on_conflict)) = &insert.on else {
         return Ok(());
     };
@@ -103,10 +111,34 @@ mod tests {
             sqlite("INSERT INTO t (k) SELECT k FROM u ON CONFLICT DO NOTHING"),
             "INSERT INTO t (k) SELECT k FROM u WHERE 1 ON CONFLICT DO NOTHING"
         );
-        assert_unsupported(
-            "INSERT INTO t (k) VALUES (1) ON CONFLICT ON CONSTRAINT t_pkey DO NOTHING",
-            "ON CONFLICT ON CONSTRAINT",
+    }
+
+    #[test]
+    fn on_conflict_on_constraint_names_its_columns() {
+        let m = mirror_from(&[
+            "CREATE TABLE t (k int PRIMARY KEY, a int, b int, CONSTRAINT ab UNIQUE (a, b))",
+        ]);
+        assert_eq!(
+            sqlite_with(
+                "INSERT INTO t (k) VALUES (1) ON CONFLICT ON CONSTRAINT t_pkey DO NOTHING",
+                &m
+            ),
+            "INSERT INTO t (k) VALUES (1) ON CONFLICT(\"k\") DO NOTHING"
         );
+        assert_eq!(
+            sqlite_with(
+                "INSERT INTO t (k) VALUES (1) ON CONFLICT ON CONSTRAINT ab DO NOTHING",
+                &m
+            ),
+            "INSERT INTO t (k) VALUES (1) ON CONFLICT(\"a\", \"b\") DO NOTHING"
+        );
+        assert!(matches!(
+            err_with(
+                "INSERT INTO t (k) VALUES (1) ON CONFLICT ON CONSTRAINT nope DO NOTHING",
+                &m
+            ),
+            crate::sql::SqlError::UndefinedObject { .. }
+        ));
     }
 
     #[test]

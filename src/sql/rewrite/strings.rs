@@ -73,7 +73,7 @@ const TRANSLATE: &str = "(WITH RECURSIVE r(i, o) AS (\
 
 /// PostgreSQL quotes an identifier unless it is lower case letters, digits
 /// and underscores not starting with a digit (keywords aside).
-const QUOTE_IDENT: &str = "CASE WHEN glob('[a-z_]*', pgrq_arg1) \
+pub(super) const QUOTE_IDENT: &str = "CASE WHEN glob('[a-z_]*', pgrq_arg1) \
      AND NOT glob('*[^a-z0-9_]*', pgrq_arg1) THEN pgrq_arg1 \
      ELSE '\"' || replace(pgrq_arg1, '\"', '\"\"') || '\"' END";
 

@@ -22,10 +22,10 @@ pub(super) fn fold(text: &str, pg: PgType) -> Option<Expr> {
         PgType::Timestamptz => "timestamp with time zone",
         _ => return None,
     };
-    let t = text.trim();
+    let t = epoch_as_text(text.trim());
     if matches!(
         t.to_ascii_lowercase().as_str(),
-        "infinity" | "-infinity" | "epoch" | "now" | "today" | "tomorrow" | "yesterday"
+        "infinity" | "-infinity" | "now" | "today" | "tomorrow" | "yesterday"
     ) {
         return None;
     }
@@ -48,7 +48,17 @@ pub(crate) fn normalize(text: &str, pg: PgType) -> Option<String> {
     if !matches!(pg, PgType::Date | PgType::Timestamp | PgType::Timestamptz) {
         return None;
     }
-    parse(text.trim()).ok().map(|p| p.render(pg))
+    parse(epoch_as_text(text.trim())).ok().map(|p| p.render(pg))
+}
+
+/// PostgreSQL's special input `epoch` is 1970-01-01 00:00:00 (UTC for
+/// timestamptz, where the session time zone is UTC).
+fn epoch_as_text(t: &str) -> &str {
+    if t.eq_ignore_ascii_case("epoch") {
+        "1970-01-01 00:00:00+00"
+    } else {
+        t
+    }
 }
 
 enum Bad {
@@ -202,6 +212,15 @@ mod tests {
         );
         assert!(sqlite("SELECT '2024-02-30'::date").contains("pgrq:22008"));
         assert!(sqlite("SELECT 'not a date'::date").contains("pgrq:22007"));
+    }
+
+    #[test]
+    fn epoch_is_the_unix_epoch() {
+        assert_eq!(
+            sqlite("SELECT date 'epoch', timestamp 'EPOCH', 'epoch'::timestamptz"),
+            "SELECT '1970-01-01' AS \"date\", '1970-01-01 00:00:00' AS \"timestamp\", \
+             '1970-01-01 00:00:00+00' AS \"timestamptz\""
+        );
     }
 
     #[test]
