@@ -100,23 +100,12 @@ pub(super) fn function(name: &str, args: &mut Vec<Expr>) -> Result<Option<Expr>,
             shifted(x, scale, to_integer)
         }
         // round(float8) rounds half to even (rint); SQLite's half away from zero.
-        "round"
-            if args.len() == 1
-                && matches!(
-                    args[0],
-                    Expr::Cast {
-                        data_type: sqlparser::ast::DataType::Real,
-                        ..
-                    }
-                ) =>
-        {
-            super::template::fill(
-                "CASE WHEN abs(pgrq_arg1 - CAST(pgrq_arg1 AS INTEGER)) = 0.5 \
+        "round" if args.len() == 1 && is_real_cast(&args[0]) => super::template::fill(
+            "CASE WHEN abs(pgrq_arg1 - CAST(pgrq_arg1 AS INTEGER)) = 0.5 \
                  THEN (CAST(pgrq_arg1 AS INTEGER) + CAST(pgrq_arg1 AS INTEGER) % 2) * 1.0 \
                  ELSE round(pgrq_arg1) END",
-                &args[..1],
-            )?
-        }
+            &args[..1],
+        )?,
         "round" if args.len() == 2 => {
             let Some(scale) = literal_int(&args[1]) else {
                 let n = args.remove(1);
@@ -171,6 +160,22 @@ pub(super) fn function(name: &str, args: &mut Vec<Expr>) -> Result<Option<Expr>,
         _ => return Ok(None),
     };
     Ok(Some(out))
+}
+
+/// A cast to REAL (float8/float4), possibly negated or parenthesised.
+fn is_real_cast(e: &Expr) -> bool {
+    match e {
+        Expr::Cast {
+            data_type: sqlparser::ast::DataType::Real,
+            ..
+        } => true,
+        Expr::Nested(inner)
+        | Expr::UnaryOp {
+            op: sqlparser::ast::UnaryOperator::Minus,
+            expr: inner,
+        } => is_real_cast(inner),
+        _ => false,
+    }
 }
 
 /// factorial/gcd/lcm of integer constants, computed here (22003 beyond 64 bits).
@@ -341,6 +346,7 @@ mod tests {
 
     #[test]
     fn float_round_is_half_to_even() {
+        assert!(sqlite("SELECT round(-0.5::float8)").contains("= 0.5"));
         let out = sqlite("SELECT round(2.5::float8), round(x) FROM t");
         assert!(
             out.contains("% 2) * 1.0 ELSE round(CAST(2.5 AS REAL)) END"),

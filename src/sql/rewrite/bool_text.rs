@@ -2,7 +2,9 @@
 //! the integers 1 and 0, so `true::text` and `concat(true)` would print
 //! `1`. A cast to text (and `||`, which casts its non-text operand) gives
 //! `true`/`false`; concat()/concat_ws() use the type's output form `t`/`f`.
-//! Likewise a char(n) operand of `||` loses its trailing blanks.
+//! Likewise a char(n) operand of `||` loses its trailing blanks, and a
+//! boolean given to a JSON builder (to_json, json_build_object, …) is JSON
+//! `true`/`false`, not 1/0.
 //! Runs before the children are rewritten, on PostgreSQL's tree.
 
 use sqlparser::ast::{
@@ -37,10 +39,21 @@ pub(super) fn pre_expr(e: &mut Expr, columns: &ColumnTypes) {
         }
         Expr::Function(f) => {
             let name = f.name.to_string().to_ascii_lowercase();
-            if !matches!(
+            let json = matches!(
                 name.as_str(),
-                "concat" | "concat_ws" | "format" | "pg_catalog.concat"
-            ) {
+                "json_build_object"
+                    | "jsonb_build_object"
+                    | "json_build_array"
+                    | "jsonb_build_array"
+                    | "to_json"
+                    | "to_jsonb"
+            );
+            if !json
+                && !matches!(
+                    name.as_str(),
+                    "concat" | "concat_ws" | "format" | "pg_catalog.concat"
+                )
+            {
                 return;
             }
             let FunctionArguments::List(list) = &mut f.args else {
@@ -50,7 +63,14 @@ pub(super) fn pre_expr(e: &mut Expr, columns: &ColumnTypes) {
                 if let FunctionArg::Unnamed(FunctionArgExpr::Expr(x)) = arg
                     && is_boolean(x, columns)
                 {
-                    spell(x, "t", "f");
+                    if json {
+                        // JSON true/false (json() marks the text as JSON).
+                        spell(x, "true", "false");
+                        let text = take(x);
+                        *x = super::call("json", vec![text]);
+                    } else {
+                        spell(x, "t", "f");
+                    }
                 }
             }
         }
@@ -149,6 +169,19 @@ mod tests {
         assert_eq!(
             sqlite("SELECT 'x'::char(3) || '|'"),
             "SELECT rtrim(SUBSTR(CAST('x' AS TEXT), 1, 3), ' ') || '|' AS \"?column?\""
+        );
+    }
+
+    #[test]
+    fn json_builders_get_json_booleans() {
+        let out = sqlite("SELECT jsonb_build_object('d', true), to_jsonb(false)");
+        assert!(
+            out.contains("json((CASE WHEN 1 THEN 'true' WHEN NOT (1) THEN 'false' END))"),
+            "{out}"
+        );
+        assert!(
+            out.contains("json((CASE WHEN 0 THEN 'true' WHEN NOT (0) THEN 'false' END))"),
+            "{out}"
         );
     }
 
