@@ -34,8 +34,16 @@ fn rqlited() -> String {
     }
 }
 
-/// One node's configuration: its own slice of the test's port block for replicas.
-fn config(data_dir: &Path, gossip: u16, peers: &[u16], ports: u16) -> String {
+/// One node's configuration: its own slice (`width` ports from `ports`: HTTP in the first
+/// half, Raft in the second) of the test's 100-port block for replicas.
+fn config(
+    data_dir: &Path,
+    gossip: u16,
+    peers: &[u16],
+    ports: u16,
+    width: u16,
+    expect: usize,
+) -> String {
     let peers: Vec<String> = peers
         .iter()
         .map(|p| format!("\"/ip4/127.0.0.1/tcp/{p}\""))
@@ -58,7 +66,7 @@ port_range_raft_start = {}
 port_range_raft_end = {}
 [discovery]
 mdns = false
-bootstrap_expect = 3
+bootstrap_expect = {expect}
 bootstrap_peers = [{}]
 health_check_interval = "200ms"
 discovery_interval = "1s"
@@ -71,9 +79,9 @@ password = "demo"
 "#,
         data_dir.display(),
         ports,
-        ports + 14,
-        ports + 50,
-        ports + 64,
+        ports + width / 2 - 1,
+        ports + width / 2,
+        ports + width - 1,
         peers.join(", "),
         rqlited(),
     )
@@ -189,20 +197,22 @@ impl Drop for Cluster {
     }
 }
 
-fn cluster() -> Cluster {
+/// `n` nodes forming the system catalog together (`bootstrap_expect = n`).
+fn cluster(n: usize) -> Cluster {
     let dir = tempfile::tempdir().expect("tempdir");
-    let gossip: Vec<u16> = (0..3)
+    let width = 100 / n as u16;
+    let gossip: Vec<u16> = (0..n)
         .map(|_| TcpListener::bind("127.0.0.1:0").expect("bind"))
         .collect::<Vec<_>>()
         .iter()
         .map(|l| l.local_addr().expect("addr").port())
         .collect();
     let base = common::port_base();
-    let nodes = (0..3)
+    let nodes = (0..n)
         .map(|i| {
-            let peers: Vec<u16> = (0..3).filter(|j| *j != i).map(|j| gossip[j]).collect();
+            let peers: Vec<u16> = (0..n).filter(|j| *j != i).map(|j| gossip[j]).collect();
             let data = dir.path().join(format!("node{}", i + 1));
-            let text = config(&data, gossip[i], &peers, base + 15 * i as u16);
+            let text = config(&data, gossip[i], &peers, base + width * i as u16, width, n);
             Node::start(data, &text)
         })
         .collect();
@@ -234,7 +244,7 @@ fn holders(c: &Cluster, db: &str) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_nodes_create_race_restart_and_fail_over() {
-    let mut c = cluster();
+    let mut c = cluster(3);
 
     // Creation through each node; every database answers from every node.
     for (i, node) in c.nodes.iter().enumerate() {
@@ -323,4 +333,280 @@ async fn three_nodes_create_race_restart_and_fail_over() {
         .await
         .expect("write with node 1 down");
     assert_eq!(count(&tp, "t").await, 2);
+}
+
+const RQLITE_AUTH: (&str, &str) = ("pgrq", "node-tests-secret");
+
+/// Rows of `sql` read from the rqlited at `addr` (`level=none`: that replica's own data).
+async fn rqlite_rows(
+    addr: &str,
+    sql: &str,
+    level: &str,
+) -> Result<Vec<Vec<serde_json::Value>>, String> {
+    let resp = reqwest::Client::new()
+        .post(format!("http://{addr}/db/query?level={level}"))
+        .basic_auth(RQLITE_AUTH.0, Some(RQLITE_AUTH.1))
+        .json(&[sql])
+        .timeout(Duration::from_secs(5))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    let body: serde_json::Value = resp.json().await.map_err(|e| e.to_string())?;
+    let first = &body["results"][0];
+    if let Some(e) = first.get("error") {
+        return Err(e.to_string());
+    }
+    Ok(first["values"]
+        .as_array()
+        .map(|rows| rows.iter().filter_map(|r| r.as_array().cloned()).collect())
+        .unwrap_or_default())
+}
+
+/// The system catalog's HTTP addresses, from a node's `system.json`.
+fn system_members(node: &Node) -> Vec<String> {
+    let text = std::fs::read_to_string(node.data_dir.join("system.json")).expect("system.json");
+    let v: serde_json::Value = serde_json::from_str(&text).expect("system.json is JSON");
+    v["members"]
+        .as_array()
+        .expect("members")
+        .iter()
+        .map(|m| m["http_addr"].as_str().expect("http_addr").to_string())
+        .collect()
+}
+
+/// `sql` on the system catalog, through whichever member answers.
+async fn catalog_rows(members: &[String], sql: &str) -> Vec<Vec<serde_json::Value>> {
+    let mut errors = Vec::new();
+    for m in members {
+        match rqlite_rows(m, sql, "strong").await {
+            Ok(rows) => return rows,
+            Err(e) => errors.push(format!("{m}: {e}")),
+        }
+    }
+    panic!("no system catalog member answered: {errors:?}")
+}
+
+/// PIDs of processes whose command line mentions `dir` (a node's rqlited children).
+fn processes_under(dir: &Path) -> Vec<u32> {
+    let needle = dir.display().to_string();
+    std::fs::read_dir("/proc")
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+                .filter(|pid| {
+                    std::fs::read(format!("/proc/{pid}/cmdline"))
+                        .is_ok_and(|c| String::from_utf8_lossy(&c).contains(&needle))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Polls `check` every 100 ms until it yields a value, failing after `secs`.
+async fn until<T, F, Fut>(what: &str, secs: u64, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_node_s_replica_is_replaced_while_clients_write() {
+    let mut c = cluster(4);
+    let db = "demo_replace";
+    let first = client(&c.nodes[0].conn_str(db)).await;
+    first
+        .batch_execute("CREATE TABLE t (id serial PRIMARY KEY, v int)")
+        .await
+        .expect("create");
+    for i in 0..20 {
+        first
+            .execute("INSERT INTO t (v) VALUES ($1)", &[&i])
+            .await
+            .expect("insert");
+    }
+    drop(first);
+    let members = system_members(&c.nodes[0]);
+    let node_ids: Vec<String> = {
+        let rows = catalog_rows(&members, "SELECT id, proxy_addr FROM nodes").await;
+        c.nodes
+            .iter()
+            .map(|n| {
+                let addr = format!("127.0.0.1:{}", n.port);
+                rows.iter()
+                    .find(|r| r[1] == addr.as_str())
+                    .and_then(|r| r[0].as_str())
+                    .unwrap_or_else(|| panic!("node {addr} not registered: {rows:?}"))
+                    .to_string()
+            })
+            .collect()
+    };
+    let placed_sql = format!(
+        "SELECT node_id, replica_id, http_port FROM replicas WHERE database = '{db}' ORDER BY replica_id"
+    );
+    let before = catalog_rows(&members, &placed_sql).await;
+    assert_eq!(before.len(), 3, "{before:?}");
+    // The victim holds a replica and, preferably, a system catalog replica too (the
+    // catalog then runs on 2 of 3 during the replacement).
+    let holds = |i: usize| before.iter().any(|r| r[0] == node_ids[i].as_str());
+    let is_member = |i: usize| {
+        let sys: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(c.nodes[i].data_dir.join("system.json")).expect("system.json"),
+        )
+        .expect("json");
+        members.contains(&format!("127.0.0.1:{}", sys["ports"][0]))
+    };
+    let victim = (0..4)
+        .rev()
+        .find(|&i| holds(i) && is_member(i))
+        .or_else(|| (0..4).find(|&i| holds(i)))
+        .expect("a holder");
+    let writer_node = (0..4).find(|&i| i != victim).expect("a writer node");
+    let old_replica = before
+        .iter()
+        .find(|r| r[0] == node_ids[victim].as_str())
+        .and_then(|r| r[1].as_str())
+        .expect("victim's replica")
+        .to_string();
+
+    // Writes keep flowing through another node during the whole replacement.
+    let writer = client(&c.nodes[writer_node].conn_str(db)).await;
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writes = {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            let (mut ok, mut failed) = (0u32, Vec::new());
+            let mut i = 1000;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                i += 1;
+                match writer.execute("INSERT INTO t (v) VALUES ($1)", &[&i]).await {
+                    Ok(_) => ok += 1,
+                    Err(e) => failed.push(e.to_string()),
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            (ok, failed, writer)
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    // kill -9 of the whole node: its rqlited children die with it (parent-death signal).
+    let victim_dir = c.nodes[victim].data_dir.clone();
+    assert!(
+        !processes_under(&victim_dir).is_empty(),
+        "victim runs rqlited"
+    );
+    c.nodes[victim].child.kill().expect("kill -9");
+    let _ = c.nodes[victim].child.wait();
+    let killed = std::time::Instant::now();
+    until("the victim's rqlited children exit", 30, || async {
+        processes_under(&victim_dir).is_empty().then_some(())
+    })
+    .await;
+
+    // The catalog places a new replica (fresh id) on the node that had none, with ports.
+    let (new_node, new_id, new_port) = until("a replacement in the catalog", 120, || async {
+        let rows = catalog_rows(&members, &placed_sql).await;
+        let on_victim = rows.iter().any(|r| r[0] == node_ids[victim].as_str());
+        let fresh = rows.iter().find(|r| !before.iter().any(|b| b[0] == r[0]))?;
+        (!on_victim && rows.len() == 3).then_some(())?;
+        Some((
+            fresh[0].as_str()?.to_string(),
+            fresh[1].as_str()?.to_string(),
+            fresh[2].as_u64()?,
+        ))
+    })
+    .await;
+    let decided = killed.elapsed();
+    assert!(
+        !before.iter().any(|r| r[1] == new_id.as_str()),
+        "fresh replica id"
+    );
+    assert_ne!(new_node, node_ids[victim]);
+    let new_addr = format!("127.0.0.1:{new_port}");
+    let count_sql = "SELECT count(*) FROM t";
+    until("the new replica receives rows", 120, || async {
+        let rows = rqlite_rows(&new_addr, count_sql, "none").await.ok()?;
+        (rows.first()?.first()?.as_i64()? > 0).then_some(())
+    })
+    .await;
+
+    // Writes stop; the new replica must hold every row the cluster has.
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (ok, failed, writer) = writes.await.expect("writer task");
+    let total = count(&writer, "t").await;
+    assert!(
+        total >= 20 + i64::from(ok),
+        "{total} rows, {ok} acknowledged writes"
+    );
+    assert!(ok > 0, "writes went through during the replacement");
+    let caught_up = until("the new replica holds every row", 120, || async {
+        let rows = rqlite_rows(&new_addr, count_sql, "none").await.ok()?;
+        (rows.first()?.first()?.as_i64()? == total).then_some(killed.elapsed())
+    })
+    .await;
+    println!(
+        "replacement: kill -9 → new replica decided in {} ms, holding all {total} rows in {} ms \
+         ({ok} writes acknowledged during it, {} failed: {failed:?})",
+        decided.as_millis(),
+        caught_up.as_millis(),
+        failed.len()
+    );
+    // The dead replica left the Raft cluster: three members, the new one among them.
+    let resp: serde_json::Value = reqwest::Client::new()
+        .get(format!(
+            "http://{new_addr}/nodes?nonvoters&ver=2&timeout=1s"
+        ))
+        .basic_auth(RQLITE_AUTH.0, Some(RQLITE_AUTH.1))
+        .send()
+        .await
+        .expect("/nodes")
+        .json()
+        .await
+        .expect("/nodes JSON");
+    let ids: Vec<&str> = resp["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .filter_map(|n| n["id"].as_str())
+        .collect();
+    assert_eq!(ids.len(), 3, "{resp}");
+    assert!(
+        ids.contains(&new_id.as_str()) && !ids.contains(&old_replica.as_str()),
+        "{resp}"
+    );
+
+    // The dead node comes back: it does not restart the replica and removes its data.
+    let stale = victim_dir.join(db);
+    assert!(
+        stale.join("rqlite").is_dir(),
+        "stale data present before restart"
+    );
+    c.nodes[victim].restart();
+    until("the stale replica data is removed", 60, || async {
+        (!stale.exists()).then_some(())
+    })
+    .await;
+    let via_victim = client(&c.nodes[victim].conn_str(db)).await;
+    via_victim
+        .execute("INSERT INTO t (v) VALUES (-1)", &[])
+        .await
+        .expect("write through the returned node");
+    assert_eq!(count(&via_victim, "t").await, total + 1);
+    assert!(
+        !stale.exists(),
+        "the replica was not restarted on the returned node"
+    );
 }
