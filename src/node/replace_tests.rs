@@ -81,11 +81,12 @@ fn set(ids: &[&str]) -> BTreeSet<String> {
 
 #[test]
 fn unhealthy_nodes_are_dead_and_absent_ones_only_after_the_grace() {
-    let snap = four_nodes();
-    let peers = [peer("b", true), peer("c", false)];
+    let mut snap = four_nodes();
+    snap.nodes.push(node("e"));
+    let peers = [peer("b", true), peer("c", false), peer("d", true)];
     assert_eq!(dead_nodes(&snap, &peers, "a", false), Some(set(&["c"])));
-    assert_eq!(dead_nodes(&snap, &peers, "a", true), Some(set(&["c", "d"])));
-    // Seeing only itself and one more of four: no majority, no verdict.
+    assert_eq!(dead_nodes(&snap, &peers, "a", true), Some(set(&["c", "e"])));
+    // Seeing only itself and one more of five healthy: no majority, no verdict.
     let cut_off = [peer("b", true), peer("c", false), peer("d", false)];
     assert_eq!(dead_nodes(&snap, &cut_off, "a", false), None);
 }
