@@ -190,6 +190,7 @@ impl Drop for Cluster {
         for (i, n) in self.nodes.iter_mut().enumerate() {
             if std::thread::panicking() {
                 eprintln!("---- node {} output ----\n{}", i + 1, n.output());
+                print_replica_logs(&n.data_dir);
             }
             let _ = n.child.kill();
             let _ = n.child.wait();
@@ -198,6 +199,23 @@ impl Drop for Cluster {
 }
 
 /// `n` nodes forming the system catalog together (`bootstrap_expect = n`).
+/// The last lines of each database replica's rqlited log on a node (system ones skipped).
+fn print_replica_logs(data_dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(data_dir.join("logs")) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        if name.starts_with("system-") {
+            continue;
+        }
+        let text = std::fs::read_to_string(e.path()).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        let tail = lines[lines.len().saturating_sub(25)..].join("\n");
+        eprintln!("---- {} ----\n{tail}", e.path().display());
+    }
+}
+
 fn cluster(n: usize) -> Cluster {
     let dir = tempfile::tempdir().expect("tempdir");
     let width = 100 / n as u16;
@@ -230,7 +248,7 @@ async fn client(conn_str: &str) -> tokio_postgres::Client {
 async fn count(c: &tokio_postgres::Client, table: &str) -> i64 {
     c.query_one(&format!("SELECT count(*) FROM {table}"), &[])
         .await
-        .unwrap_or_else(|e| panic!("count {table}: {e}"))
+        .unwrap_or_else(|e| panic!("count {table}: {e:?}"))
         .get(0)
 }
 
