@@ -457,7 +457,8 @@ async fn a_dead_node_s_replica_is_replaced_while_clients_write() {
     }
     drop(first);
     let members = system_members(&c.nodes[0]);
-    let node_ids: Vec<String> = {
+    // Every node registers itself once the catalog answers it (the last one may lag).
+    let node_ids: Vec<String> = until("every node registered", 60, || async {
         let rows = catalog_rows(&members, "SELECT id, proxy_addr FROM nodes").await;
         c.nodes
             .iter()
@@ -466,11 +467,11 @@ async fn a_dead_node_s_replica_is_replaced_while_clients_write() {
                 rows.iter()
                     .find(|r| r[1] == addr.as_str())
                     .and_then(|r| r[0].as_str())
-                    .unwrap_or_else(|| panic!("node {addr} not registered: {rows:?}"))
-                    .to_string()
+                    .map(str::to_string)
             })
-            .collect()
-    };
+            .collect::<Option<Vec<String>>>()
+    })
+    .await;
     let placed_sql = format!(
         "SELECT node_id, replica_id, http_port FROM replicas WHERE database = '{db}' ORDER BY replica_id"
     );
