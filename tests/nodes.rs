@@ -19,6 +19,10 @@ use std::time::Duration;
 use pgrq::node::locate::{RQLITE_VERSION, default_cache_root, locate_rqlited};
 use tokio_postgres::NoTls;
 
+/// The node tests run one at a time: two clusters at once on a small CI host starve
+/// gossip heartbeats (200 ms here) and flap health.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 struct Node {
     child: Child,
     port: u16,
@@ -262,6 +266,7 @@ fn holders(c: &Cluster, db: &str) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_nodes_create_race_restart_and_fail_over() {
+    let _serial = SERIAL.lock().await;
     let mut c = cluster(3);
 
     // Creation through each node; every database answers from every node.
@@ -442,6 +447,7 @@ where
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dead_node_s_replica_is_replaced_while_clients_write() {
+    let _serial = SERIAL.lock().await;
     let mut c = cluster(4);
     let db = "demo_replace";
     let first = client(&c.nodes[0].conn_str(db)).await;

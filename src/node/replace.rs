@@ -200,7 +200,12 @@ pub async fn run(core: Arc<NodeCore>, stop: CancellationToken) {
                 .get(id)
                 .is_some_and(|t| now.duration_since(*t) >= period * MISSED_BEATS)
         };
-        if !dead_since.keys().any(|id| confirmed(id)) {
+        // Nothing to do (and no catalog read) unless a confirmed dead node holds a replica.
+        let holds_replica = |id: &str| published.replicas.iter().any(|r| r.node_id == id);
+        if !dead_since
+            .keys()
+            .any(|id| confirmed(id) && holds_replica(id))
+        {
             continue;
         }
         // Decide on the catalog as it is now, not as last published.
