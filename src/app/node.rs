@@ -1,6 +1,6 @@
 //! `pgrq node`: the proxy plus the node layer. Order: listener (its address is announced)
 //! → node identity → engine → system cluster state → gossip → control plane tasks (system
-//! catalog, reconciler, nudge forwarding) → `NodeBackend` → front end. Shutdown: stop
+//! catalog, reconciler, failure detector, nudge forwarding) → `NodeBackend` → front end. Shutdown: stop
 //! accepting, let sessions end, stop the control tasks, stop every rqlited child, stop
 //! gossiping, remove the status file.
 
@@ -15,9 +15,9 @@ use crate::config::Config;
 use crate::gossip::{Gossip, GossipSettings};
 use crate::node::core::{NodeCore, forward_nudges, run_system};
 use crate::node::engine::Engine;
-use crate::node::reconcile;
 use crate::node::status::{Reporter, keep_status_file, status_path};
 use crate::node::system::SystemCluster;
+use crate::node::{reconcile, replace};
 use crate::wire::{self, Frontend};
 
 pub(super) async fn run_node(cfg: Config) -> Result<(), AppError> {
@@ -80,6 +80,7 @@ pub(super) async fn run_node(cfg: Config) -> Result<(), AppError> {
         tokio::spawn(forward_nudges(core.clone(), gossip.nudges())),
         tokio::spawn(run_system(core.clone(), control_stop.clone())),
         tokio::spawn(reconcile::run(core.clone(), control_stop.clone())),
+        tokio::spawn(replace::run(core.clone(), control_stop.clone())),
     ];
     let backend = Arc::new(NodeBackend::new(core));
     let mirrors = Arc::new(crate::mirror::Mirrors::default());

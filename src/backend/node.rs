@@ -14,31 +14,34 @@ use async_trait::async_trait;
 use tokio::sync::Mutex;
 
 use super::exec::{self, unavailable};
-use crate::gossip::PeerView;
 use crate::node::catalog::{Catalog, Snapshot};
 use crate::node::core::NodeCore;
-use crate::node::placement::{NodeInventory, place};
+use crate::node::inventory;
+use crate::node::placement::place;
 use crate::node::view::cluster_view;
 use crate::rqlite::ClusterClient;
 use crate::session::{
     Backend, BackendError, Batch, ClusterInfo, ClusterRows, DbName, StmtResult, Value,
 };
-use crate::syscatalog::{DatabaseRecord, DbState, NodeState, ReplicaRecord};
+use crate::syscatalog::{DatabaseRecord, DbState, ReplicaRecord};
 
 /// How often a waiting client re-reads the catalog when no nudge arrives.
 const WAIT_POLL: Duration = Duration::from_millis(100);
 
+type Clients = Arc<Mutex<HashMap<DbName, ClusterClient>>>;
+
 pub struct NodeBackend {
     core: Arc<NodeCore>,
-    clients: Mutex<HashMap<DbName, ClusterClient>>,
+    clients: Clients,
 }
 
 impl NodeBackend {
+    /// Must be called inside the tokio runtime: it starts the task that keeps each open
+    /// database's replica addresses in step with the catalog.
     pub fn new(core: Arc<NodeCore>) -> NodeBackend {
-        NodeBackend {
-            core,
-            clients: Mutex::new(HashMap::new()),
-        }
+        let clients: Clients = Arc::default();
+        tokio::spawn(follow_replicas(core.clone(), clients.clone()));
+        NodeBackend { core, clients }
     }
 
     pub fn core(&self) -> &Arc<NodeCore> {
@@ -67,7 +70,7 @@ impl NodeBackend {
             .await
             .map_err(|e| unavailable(db, &e.to_string()))?;
         let rf = self.core.config.database.replication_factor as usize;
-        let inventory = inventory(snap, &self.core.peers.borrow());
+        let inventory = inventory::from_catalog(snap, &self.core.peers.borrow());
         let chosen = place(&inventory, rf, db.as_str()).map_err(|e| BackendError::Capacity {
             reason: e.to_string(),
         })?;
@@ -109,7 +112,7 @@ impl NodeBackend {
     /// that missed heartbeats (a loaded machine) for a few heartbeat periods.
     fn shortage_may_pass(&self, snap: &Snapshot, rf: usize, waited: Duration) -> bool {
         let peers = self.core.peers.borrow().clone();
-        let inv = inventory(snap, &peers);
+        let inv = inventory::from_catalog(snap, &peers);
         let eligible = inv.iter().filter(|n| n.free_slots() > 0).count();
         let registering = peers
             .iter()
@@ -128,33 +131,31 @@ impl NodeBackend {
     }
 }
 
-/// Placement's input: nodes registered in the catalog (capacity, replicas placed) with
-/// health and free ports from gossip; a node gossip does not see is not eligible.
-fn inventory(snap: &Snapshot, peers: &[PeerView]) -> Vec<NodeInventory> {
-    snap.nodes
-        .iter()
-        .filter(|n| n.state == NodeState::Active)
-        .map(|n| {
-            let peer = peers.iter().find(|p| p.heartbeat.node_id == n.id);
-            let placed = snap
-                .replicas
-                .iter()
-                .filter(|r| {
-                    r.node_id == n.id
-                        && snap
-                            .database(&r.database)
-                            .is_some_and(|d| d.state != DbState::Dropped)
-                })
-                .count() as u32;
-            NodeInventory {
-                id: n.id.clone(),
-                healthy: peer.is_some_and(|p| p.healthy),
-                max_databases: n.max_databases,
-                current_databases: placed,
-                free_ports: peer.map_or(0, |p| p.heartbeat.free_ports),
+/// Whenever the reconciler reads the catalog, rebuilds the client of every open database
+/// whose replicas moved (a replica replaced): the dead replica's address is dropped and
+/// the new one added. Ends when the node core is gone.
+async fn follow_replicas(core: Arc<NodeCore>, clients: Clients) {
+    let mut snaps = core.snapshots();
+    let me = core.node_id.clone();
+    let engine = core.engine.clone();
+    drop(core);
+    while snaps.changed().await.is_ok() {
+        let Some(snap) = snaps.borrow_and_update().clone() else {
+            continue;
+        };
+        let mut map = clients.lock().await;
+        for (db, client) in map.iter_mut() {
+            let addrs = snap.http_addrs(db.as_str(), &me);
+            let mut old: Vec<&String> = client.nodes().iter().collect();
+            let mut new: Vec<&String> = addrs.iter().collect();
+            old.sort();
+            new.sort();
+            if !addrs.is_empty() && old != new {
+                tracing::info!(%db, replicas = %addrs.join(","), "replica addresses changed");
+                *client = engine.client(addrs);
             }
-        })
-        .collect()
+        }
+    }
 }
 
 #[async_trait]

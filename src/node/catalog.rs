@@ -167,6 +167,28 @@ impl Catalog {
             .await?;
         Ok(out.first().is_some_and(|o| o.rows_affected == 1))
     }
+
+    /// Replaces the replica of `db` on `dead_node` by `new` if `db` is still at its
+    /// version, as one atomic request (true: this decision won; the version is bumped).
+    pub async fn replace_replica(
+        &self,
+        db: &DatabaseRecord,
+        dead_node: &str,
+        new: &ReplicaRecord,
+        claim: &str,
+    ) -> Result<bool, CatalogError> {
+        let out = self
+            .write(syscatalog::replace_replica(
+                &db.name,
+                db.version,
+                dead_node,
+                new,
+                claim,
+                now_ms(),
+            ))
+            .await?;
+        Ok(out.first().is_some_and(|o| o.rows_affected == 1))
+    }
 }
 
 /// Nodes, databases and replicas from the three result sets of a snapshot read.

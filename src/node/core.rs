@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::gossip::{Nudge, PeerView};
-use crate::node::catalog::Catalog;
+use crate::node::catalog::{Catalog, Snapshot};
 use crate::node::engine::Engine;
 use crate::node::system::SystemCluster;
 use crate::syscatalog::{NodeRecord, NodeState};
@@ -32,6 +32,9 @@ pub struct NodeCore {
     pub wake: Notify,
     /// Names of databases whose catalog rows changed (from any node), for waiting clients.
     changed: broadcast::Sender<String>,
+    /// The catalog as the reconciler last read it (for the failure detector and the
+    /// proxy's replica addresses).
+    snapshot: watch::Sender<Option<Arc<Snapshot>>>,
 }
 
 impl NodeCore {
@@ -48,6 +51,7 @@ impl NodeCore {
     ) -> Arc<NodeCore> {
         let (catalog, _) = watch::channel(None);
         let (changed, _) = broadcast::channel(1024);
+        let (snapshot, _) = watch::channel(None);
         Arc::new(NodeCore {
             config,
             node_id,
@@ -60,6 +64,7 @@ impl NodeCore {
             nudger,
             wake: Notify::new(),
             changed,
+            snapshot,
         })
     }
 
@@ -96,6 +101,16 @@ impl NodeCore {
 
     pub fn changes(&self) -> broadcast::Receiver<String> {
         self.changed.subscribe()
+    }
+
+    /// Shares the catalog as just read.
+    pub fn publish(&self, snap: Arc<Snapshot>) {
+        self.snapshot.send_replace(Some(snap));
+    }
+
+    /// The catalog as last read by this node's reconciler, updated on every pass.
+    pub fn snapshots(&self) -> watch::Receiver<Option<Arc<Snapshot>>> {
+        self.snapshot.subscribe()
     }
 
     /// What the system catalog should hold about this node.

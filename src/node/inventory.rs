@@ -1,9 +1,41 @@
-//! The placement inventory as gossip shows it: each known node's health, capacity and free
-//! ports, from the peer table. Until the system catalog holds the replica counts, the
-//! counts are what the nodes announce.
+//! The placement inventory: each node's health, capacity and free ports. `from_catalog`
+//! (what `pgrq node` places with) counts the replicas the system catalog places on each
+//! registered node and takes health and free ports from gossip; `from_peers` uses only
+//! what the nodes announce.
 
 use crate::gossip::PeerView;
+use crate::node::catalog::Snapshot;
 use crate::node::placement::NodeInventory;
+use crate::syscatalog::{DbState, NodeState};
+
+/// Nodes registered (and active) in the catalog, with the replicas placed on them; health
+/// and free ports from gossip: a node gossip does not see is not eligible.
+pub fn from_catalog(snap: &Snapshot, peers: &[PeerView]) -> Vec<NodeInventory> {
+    snap.nodes
+        .iter()
+        .filter(|n| n.state == NodeState::Active)
+        .map(|n| {
+            let peer = peers.iter().find(|p| p.heartbeat.node_id == n.id);
+            let placed = snap
+                .replicas
+                .iter()
+                .filter(|r| {
+                    r.node_id == n.id
+                        && snap
+                            .database(&r.database)
+                            .is_some_and(|d| d.state != DbState::Dropped)
+                })
+                .count() as u32;
+            NodeInventory {
+                id: n.id.clone(),
+                healthy: peer.is_some_and(|p| p.healthy),
+                max_databases: n.max_databases,
+                current_databases: placed,
+                free_ports: peer.map_or(0, |p| p.heartbeat.free_ports),
+            }
+        })
+        .collect()
+}
 
 pub fn from_peers(peers: &[PeerView]) -> Vec<NodeInventory> {
     peers

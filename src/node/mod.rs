@@ -17,6 +17,7 @@ pub mod locate;
 pub mod placement;
 pub mod ports;
 pub mod reconcile;
+pub mod replace;
 pub mod status;
 pub mod supervisor;
 pub mod system;

@@ -3,9 +3,13 @@
 //! replica: allocate its ports once (bind-probed, written to the catalog: sticky), start it
 //! once every replica of its database has ports (`-bootstrap-expect RF -join …` while it has
 //! no Raft state; no `-join` on restart), and mark a `creating` database `active` once its
-//! cluster answers (conditional write: one winner). Replicas the catalog no longer places
-//! here are stopped, and at start-up their data dirs are removed (orphan cleanup). Runs
-//! every `discovery_interval` and whenever nudged.
+//! cluster answers (conditional write: one winner). A replica placed here for an `active`
+//! database (a replacement, see `replace`) first has the members the catalog no longer
+//! lists removed from the Raft cluster, then joins the live replicas. A data dir left by
+//! another replica id (`<db>/replica_id`) is wiped before a new replica uses it. Replicas
+//! the catalog no longer places here are stopped and their data removed; at start-up the
+//! data dirs of every database not placed here are removed (orphan cleanup, e.g. replicas
+//! replaced while this node was down). Runs every `discovery_interval` and whenever nudged.
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -15,9 +19,10 @@ use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
-use crate::node::catalog::{Catalog, Snapshot};
+use crate::node::catalog::{Catalog, Snapshot, host_port};
 use crate::node::core::NodeCore;
 use crate::node::ports::allocate_pair;
+use crate::node::replace::evict_removed_members;
 use crate::node::supervisor::ReplicaSpec;
 use crate::syscatalog::{DbState, ReplicaRecord};
 
@@ -39,6 +44,8 @@ pub async fn run(core: Arc<NodeCore>, stop: CancellationToken) {
     loop {
         let again = match catalog.snapshot().await {
             Ok(snap) => {
+                let snap = Arc::new(snap);
+                core.publish(snap.clone());
                 if !cleaned {
                     remove_orphans(&core, &snap);
                     cleaned = true;
@@ -88,12 +95,19 @@ async fn step(
         .collect();
     let supervisor = core.engine.supervisor().map_err(|e| e.to_string())?;
     let running: HashSet<String> = supervisor.running().into_iter().collect();
-    // Replicas the catalog no longer places here stop (their data goes at next start).
+    // Replicas the catalog no longer places here (replaced while this node was cut off)
+    // stop, and their data goes unless another replica of the database is placed here.
     for id in &running {
         let placed = mine.iter().any(|r| &r.replica_id == id);
         if !placed && !id.starts_with("system-") {
             tracing::info!(replica = %id, "stopping a replica no longer placed here");
             let _ = supervisor.stop(id, Duration::from_secs(10)).await;
+            if let Some((db, _)) = id.rsplit_once('-')
+                && !mine.iter().any(|r| r.database == db)
+                && is_database_dir(db)
+            {
+                remove_data(&core.config.node.data_dir.join(db), db);
+            }
         }
     }
     let mut changed = false;
@@ -133,20 +147,42 @@ async fn step(
             continue;
         };
         let dir = replica_dir(&core.config.node.data_dir, &r.database);
+        claim_dir(&dir, &r.database, &r.replica_id);
         let fresh = !dir.join("raft.db").exists();
         let multi = peers.len() > 1;
+        // A new replica of a formed cluster (a replacement) joins the others; a new
+        // cluster's replicas bootstrap together.
+        let joining = fresh && multi && db.state != DbState::Creating;
+        let own_raft = host_port(&core.host.to_string(), raft);
         let join: Vec<SocketAddr> = if fresh && multi {
-            peers.iter().filter_map(|a| a.parse().ok()).collect()
+            peers
+                .iter()
+                .filter(|a| !joining || **a != own_raft)
+                .filter_map(|a| a.parse().ok())
+                .collect()
         } else {
             Vec::new()
         };
+        if joining {
+            let own_http = host_port(&core.host.to_string(), http);
+            let others: Vec<String> = snap
+                .http_addrs(&r.database, &core.node_id)
+                .into_iter()
+                .filter(|a| *a != own_http)
+                .collect();
+            if let Err(e) = evict_removed_members(core, catalog, &r.database, others).await {
+                tracing::warn!(db = %r.database, "cannot update the membership before joining: {e}");
+                continue;
+            }
+            tracing::info!(db = %r.database, replica = %r.replica_id, "joining as a new replica");
+        }
         let spec = ReplicaSpec {
             node_id: r.replica_id.clone(),
             http_addr: SocketAddr::new(core.host, http),
             raft_addr: SocketAddr::new(core.host, raft),
             data_dir: dir,
             join,
-            bootstrap_expect: (fresh && multi).then_some(peers.len() as u32),
+            bootstrap_expect: (fresh && multi && !joining).then_some(peers.len() as u32),
             join_as: fresh.then(|| core.engine.creds.user.clone()),
             auth_file: core.engine.auth_file.clone(),
             extra_args: crate::node::lifecycle::raft_timing_args(core.config.rqlite.raft_timeout),
@@ -235,11 +271,44 @@ fn remove_orphans(core: &NodeCore, snap: &Snapshot) {
         }
         let placed = snap.replicas_of(&name).any(|r| r.node_id == core.node_id);
         if !placed {
-            tracing::info!(db = %name, "removing an orphan replica's data");
-            if let Err(err) = std::fs::remove_dir_all(e.path()) {
-                tracing::warn!(db = %name, "cannot remove {}: {err}", e.path().display());
+            remove_data(&e.path(), &name);
+        }
+    }
+}
+
+fn remove_data(path: &Path, db: &str) {
+    tracing::info!(%db, "removing the data of a replica no longer placed here");
+    if let Err(err) = std::fs::remove_dir_all(path)
+        && err.kind() != std::io::ErrorKind::NotFound
+    {
+        tracing::warn!(%db, "cannot remove {}: {err}", path.display());
+    }
+}
+
+/// Makes `dir` (`<db>/rqlite`) the data dir of `replica_id`: Raft state another replica
+/// id left there (this node held the database before) is removed, and the owner is
+/// recorded in `<db>/replica_id`.
+fn claim_dir(dir: &Path, db: &str, replica_id: &str) {
+    let Some(parent) = dir.parent() else {
+        return;
+    };
+    let marker = parent.join("replica_id");
+    match std::fs::read_to_string(&marker) {
+        Ok(owner) if owner.trim() == replica_id => return,
+        Ok(owner) => {
+            tracing::info!(%db, old = %owner.trim(), new = %replica_id, "discarding another replica's data");
+            if let Err(e) = std::fs::remove_dir_all(dir)
+                && e.kind() != std::io::ErrorKind::NotFound
+            {
+                tracing::warn!(%db, "cannot remove {}: {e}", dir.display());
             }
         }
+        Err(_) => {}
+    }
+    if let Err(e) =
+        std::fs::create_dir_all(parent).and_then(|()| std::fs::write(&marker, replica_id))
+    {
+        tracing::warn!(%db, "cannot write {}: {e}", marker.display());
     }
 }
 

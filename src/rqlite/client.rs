@@ -189,6 +189,37 @@ fn classify_transport(node: &str, before_send: bool, msg: String, kind: Kind) ->
     }
 }
 
+/// One member of a cluster's Raft configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub id: String,
+    /// The answering node reached it (rqlite's `reachable`).
+    pub reachable: bool,
+}
+
+/// The members in a `/nodes?ver=2` answer: `{"nodes": [{"id": …, "reachable": …}, …]}`.
+fn parse_members(body: &[u8]) -> Result<Vec<Member>, String> {
+    let v: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| format!("/nodes is not JSON: {e}"))?;
+    let nodes = v
+        .get("nodes")
+        .and_then(|n| n.as_array())
+        .ok_or_else(|| "/nodes has no \"nodes\" array".to_string())?;
+    nodes
+        .iter()
+        .map(|n| {
+            let id = n
+                .get("id")
+                .and_then(|i| i.as_str())
+                .ok_or_else(|| format!("/nodes entry without an id: {n}"))?;
+            Ok(Member {
+                id: id.to_string(),
+                reachable: n.get("reachable").and_then(|r| r.as_bool()) == Some(true),
+            })
+        })
+        .collect()
+}
+
 fn error_chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut src = e.source();
@@ -413,6 +444,43 @@ impl ClusterClient {
                 let text = resp.text().await.unwrap_or_default();
                 Err(classify_status(&node, status, &text, Kind::Read, &c.user))
             }
+        })
+        .await
+    }
+
+    /// The members of the cluster's Raft configuration (voters and non-voters), as the
+    /// first node that answers `GET /nodes?nonvoters&ver=2` knows it, each with whether
+    /// that node could reach it within `probe`.
+    pub async fn members(&self, probe: Duration) -> Result<Vec<Member>, RqliteError> {
+        let probe_ms = probe.as_millis().max(1);
+        self.with_retries(|node| async move {
+            let c = &self.inner.creds;
+            let resp = self
+                .inner
+                .http
+                .get(format!(
+                    "http://{node}/nodes?nonvoters&ver=2&timeout={probe_ms}ms"
+                ))
+                .basic_auth(&c.user, Some(&c.password))
+                .timeout(self.read_attempt_timeout() + probe)
+                .send()
+                .await
+                .map_err(|e| Step::Retry(error_chain(&e)))?;
+            let status = resp.status().as_u16();
+            let body = resp
+                .bytes()
+                .await
+                .map_err(|e| Step::Retry(error_chain(&e)))?;
+            if status != 200 {
+                let text = String::from_utf8_lossy(&body);
+                return Err(classify_status(&node, status, &text, Kind::Read, &c.user));
+            }
+            parse_members(&body).map_err(|detail| {
+                Step::Fail(RqliteError::BadResponse {
+                    node: node.clone(),
+                    detail,
+                })
+            })
         })
         .await
     }

@@ -347,3 +347,15 @@ fn a_deferred_foreign_key_refused_at_commit_is_a_known_outcome() {
     ));
     assert!(!is_commit_constraint("leader not found"));
 }
+
+#[test]
+fn members_are_read_from_the_nodes_array() {
+    let body = br#"{"nodes":[{"id":"a-1","addr":"127.0.0.1:1","voter":true,"reachable":false},{"id":"a-2","voter":false}]}"#;
+    let m = parse_members(body).unwrap();
+    let ids: Vec<(&str, bool)> = m.iter().map(|m| (m.id.as_str(), m.reachable)).collect();
+    assert_eq!(ids, [("a-1", false), ("a-2", false)]);
+    let live = br#"{"nodes":[{"id":"b","reachable":true}]}"#;
+    assert!(parse_members(live).unwrap()[0].reachable);
+    assert!(parse_members(br#"{"a-1":{}}"#).is_err(), "legacy format");
+    assert!(parse_members(br#"{"nodes":[{"addr":"x"}]}"#).is_err());
+}

@@ -15,7 +15,7 @@ mod client;
 mod decode;
 mod types;
 
-pub use client::{ClusterClient, Credentials, probe_ready};
+pub use client::{ClusterClient, Credentials, Member, probe_ready};
 pub use types::{Level, Rows, Stmt, StmtOk, StmtResult, Value, into_ok};
 
 use std::time::Duration;

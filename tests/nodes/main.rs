@@ -7,7 +7,9 @@
 //! and stops them all on SIGINT. Needs rqlited (`PGRQ_RQLITED`, the install cache or PATH):
 //! without one it fails, never skips; `scripts/test.sh` runs it only when rqlited exists.
 
+#[path = "../common/mod.rs"]
 mod common;
+mod replace;
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::TcpListener;
@@ -19,6 +21,10 @@ use std::time::Duration;
 
 use pgrq::node::locate::{RQLITE_VERSION, default_cache_root, locate_rqlited};
 use tokio_postgres::NoTls;
+
+/// The node tests run one at a time: two clusters at once on a small CI host starve
+/// gossip heartbeats (200 ms here) and flap health.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 struct Node {
     child: Child,
@@ -35,8 +41,16 @@ fn rqlited() -> String {
     }
 }
 
-/// One node's configuration: its own slice of the test's port block for replicas.
-fn config(data_dir: &Path, gossip: u16, peers: &[u16], ports: u16) -> String {
+/// One node's configuration: its own slice (`width` ports from `ports`: HTTP in the first
+/// half, Raft in the second) of the test's 100-port block for replicas.
+fn config(
+    data_dir: &Path,
+    gossip: u16,
+    peers: &[u16],
+    ports: u16,
+    width: u16,
+    expect: usize,
+) -> String {
     let peers: Vec<String> = peers
         .iter()
         .map(|p| format!("\"/ip4/127.0.0.1/tcp/{p}\""))
@@ -59,7 +73,7 @@ port_range_raft_start = {}
 port_range_raft_end = {}
 [discovery]
 mdns = false
-bootstrap_expect = 3
+bootstrap_expect = {expect}
 bootstrap_peers = [{}]
 health_check_interval = "500ms"
 discovery_interval = "1s"
@@ -72,9 +86,9 @@ password = "demo"
 "#,
         data_dir.display(),
         ports,
-        ports + 14,
-        ports + 50,
-        ports + 64,
+        ports + width / 2 - 1,
+        ports + width / 2,
+        ports + width - 1,
         peers.join(", "),
         rqlited(),
     )
@@ -183,6 +197,7 @@ impl Drop for Cluster {
         for (i, n) in self.nodes.iter_mut().enumerate() {
             if std::thread::panicking() {
                 eprintln!("---- node {} output ----\n{}", i + 1, n.output());
+                print_replica_logs(&n.data_dir);
             }
             let _ = n.child.kill();
             let _ = n.child.wait();
@@ -190,20 +205,39 @@ impl Drop for Cluster {
     }
 }
 
-fn cluster() -> Cluster {
+/// `n` nodes forming the system catalog together (`bootstrap_expect = n`).
+/// The last lines of each database replica's rqlited log on a node (system ones skipped).
+fn print_replica_logs(data_dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(data_dir.join("logs")) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        if name.starts_with("system-") {
+            continue;
+        }
+        let text = std::fs::read_to_string(e.path()).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        let tail = lines[lines.len().saturating_sub(25)..].join("\n");
+        eprintln!("---- {} ----\n{tail}", e.path().display());
+    }
+}
+
+fn cluster(n: usize) -> Cluster {
     let dir = tempfile::tempdir().expect("tempdir");
-    let gossip: Vec<u16> = (0..3)
+    let width = 100 / n as u16;
+    let gossip: Vec<u16> = (0..n)
         .map(|_| TcpListener::bind("127.0.0.1:0").expect("bind"))
         .collect::<Vec<_>>()
         .iter()
         .map(|l| l.local_addr().expect("addr").port())
         .collect();
     let base = common::port_base();
-    let nodes = (0..3)
+    let nodes = (0..n)
         .map(|i| {
-            let peers: Vec<u16> = (0..3).filter(|j| *j != i).map(|j| gossip[j]).collect();
+            let peers: Vec<u16> = (0..n).filter(|j| *j != i).map(|j| gossip[j]).collect();
             let data = dir.path().join(format!("node{}", i + 1));
-            let text = config(&data, gossip[i], &peers, base + 15 * i as u16);
+            let text = config(&data, gossip[i], &peers, base + width * i as u16, width, n);
             Node::start(data, &text)
         })
         .collect();
@@ -221,7 +255,7 @@ async fn client(conn_str: &str) -> tokio_postgres::Client {
 async fn count(c: &tokio_postgres::Client, table: &str) -> i64 {
     c.query_one(&format!("SELECT count(*) FROM {table}"), &[])
         .await
-        .unwrap_or_else(|e| panic!("count {table}: {e}"))
+        .unwrap_or_else(|e| panic!("count {table}: {e:?}"))
         .get(0)
 }
 
@@ -235,7 +269,8 @@ fn holders(c: &Cluster, db: &str) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_nodes_create_race_restart_and_fail_over() {
-    let mut c = cluster();
+    let _serial = SERIAL.lock().await;
+    let mut c = cluster(3);
 
     // Creation through each node; every database answers from every node.
     for (i, node) in c.nodes.iter().enumerate() {
@@ -350,19 +385,6 @@ async fn three_nodes_create_race_restart_and_fail_over() {
     assert_eq!(count(&tp, "t").await, 2);
 }
 
-/// rqlited and pgrq processes whose command line names `dir`.
-fn processes_under(dir: &Path) -> Vec<String> {
-    let out = Command::new("ps")
-        .args(["-eo", "pid,args"])
-        .output()
-        .expect("ps");
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|l| l.contains(&*dir.to_string_lossy()))
-        .map(str::to_string)
-        .collect()
-}
-
 #[test]
 fn pgrq_up_runs_three_nodes_behind_one_multi_host_uri() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -447,4 +469,21 @@ fn pgrq_up_runs_three_nodes_behind_one_multi_host_uri() {
     assert!(status.success(), "{status}\n{}", logs());
     let left = processes_under(&data);
     assert!(left.is_empty(), "left running: {left:?}");
+}
+
+/// PIDs of processes whose command line mentions `dir` (a node's rqlited children).
+fn processes_under(dir: &Path) -> Vec<u32> {
+    let needle = dir.display().to_string();
+    std::fs::read_dir("/proc")
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+                .filter(|pid| {
+                    std::fs::read(format!("/proc/{pid}/cmdline"))
+                        .is_ok_and(|c| String::from_utf8_lossy(&c).contains(&needle))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
