@@ -1,7 +1,7 @@
 //! PostgreSQL types as pgrq reports them, and how they map to and from the
 //! declared column types that the DDL rewrite writes into SQLite.
 
-use sqlparser::ast::{DataType, ObjectName, TimezoneInfo};
+use sqlparser::ast::{DataType, Expr, ObjectName, TimezoneInfo, UnaryOperator};
 
 /// A PostgreSQL type pgrq can describe to clients.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -346,6 +346,33 @@ fn decl_exact(norm: &str) -> Option<PgType> {
         _ => return None,
     };
     Some(t)
+}
+
+/// Expression forms whose value PostgreSQL always types as boolean, whatever their
+/// operands: NOT, the IS tests, LIKE/ILIKE, IN, BETWEEN, EXISTS and ANY/ALL.
+pub(crate) fn is_predicate_form(e: &Expr) -> bool {
+    matches!(
+        e,
+        Expr::UnaryOp {
+            op: UnaryOperator::Not,
+            ..
+        } | Expr::IsNull(_)
+            | Expr::IsNotNull(_)
+            | Expr::IsTrue(_)
+            | Expr::IsFalse(_)
+            | Expr::IsNotTrue(_)
+            | Expr::IsNotFalse(_)
+            | Expr::IsDistinctFrom(..)
+            | Expr::IsNotDistinctFrom(..)
+            | Expr::Like { .. }
+            | Expr::ILike { .. }
+            | Expr::InList { .. }
+            | Expr::InSubquery { .. }
+            | Expr::Between { .. }
+            | Expr::Exists { .. }
+            | Expr::AnyOp { .. }
+            | Expr::AllOp { .. }
+    )
 }
 
 #[cfg(test)]

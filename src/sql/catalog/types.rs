@@ -7,7 +7,7 @@ use std::ops::ControlFlow;
 
 use sqlparser::ast::{
     BinaryOperator, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Query, Select,
-    SelectItem, SetExpr, Statement, TableFactor, UnaryOperator, Value, Visit, Visitor,
+    SelectItem, SetExpr, Statement, TableFactor, Value, Visit, Visitor,
 };
 
 use super::defs;
@@ -128,26 +128,7 @@ fn expr_type(e: &Expr, scope: &Scope) -> Option<PgType> {
             B::StringConcat => Some(PgType::Text),
             _ => expr_type(left, scope),
         },
-        Expr::UnaryOp {
-            op: UnaryOperator::Not,
-            ..
-        }
-        | Expr::IsNull(_)
-        | Expr::IsNotNull(_)
-        | Expr::IsTrue(_)
-        | Expr::IsFalse(_)
-        | Expr::IsNotTrue(_)
-        | Expr::IsNotFalse(_)
-        | Expr::IsDistinctFrom(..)
-        | Expr::IsNotDistinctFrom(..)
-        | Expr::InList { .. }
-        | Expr::InSubquery { .. }
-        | Expr::Between { .. }
-        | Expr::Like { .. }
-        | Expr::ILike { .. }
-        | Expr::Exists { .. }
-        | Expr::AnyOp { .. }
-        | Expr::AllOp { .. } => Some(PgType::Bool),
+        e if crate::sql::types::is_predicate_form(e) => Some(PgType::Bool),
         Expr::Cast { data_type, .. } => cast_type(&data_type.to_string()),
         Expr::Case {
             conditions,

@@ -118,24 +118,7 @@ fn is_boolean(e: &Expr, columns: &ColumnTypes) -> bool {
             op,
             B::Eq | B::NotEq | B::Lt | B::LtEq | B::Gt | B::GtEq | B::And | B::Or
         ),
-        Expr::UnaryOp {
-            op: sqlparser::ast::UnaryOperator::Not,
-            ..
-        }
-        | Expr::IsNull(_)
-        | Expr::IsNotNull(_)
-        | Expr::IsTrue(_)
-        | Expr::IsFalse(_)
-        | Expr::IsNotTrue(_)
-        | Expr::IsNotFalse(_)
-        | Expr::IsDistinctFrom(..)
-        | Expr::IsNotDistinctFrom(..)
-        | Expr::Like { .. }
-        | Expr::ILike { .. }
-        | Expr::InList { .. }
-        | Expr::InSubquery { .. }
-        | Expr::Between { .. }
-        | Expr::Exists { .. } => true,
+        e if crate::sql::types::is_predicate_form(e) => true,
         Expr::Cast { data_type, .. } => matches!(data_type, DataType::Bool | DataType::Boolean),
         Expr::Identifier(_) | Expr::CompoundIdentifier(_) => columns.of(e) == Some(PgType::Bool),
         _ => false,
