@@ -164,24 +164,40 @@ fn main() -> ExitCode {
             data_dir,
         } => return db(action, config, data_dir),
     };
-    let cfg = match app::load_up_config(&opts, role) {
+    let cfg = match load(&opts, role) {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!("pgrq: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    block_on(true, app::run(cfg, role))
+}
+
+/// The configuration of `up`/`node`; a problem is printed and exits 2.
+fn load(opts: &UpOptions, role: Role) -> Result<Config, ExitCode> {
+    app::load_up_config(opts, role).map_err(|e| {
+        eprintln!("pgrq: {e}");
+        ExitCode::from(2)
+    })
+}
+
+/// Runs `fut` to its end on a new runtime (multi-threaded for a serving node); an error is
+/// printed and exits 1.
+fn block_on<E: std::fmt::Display>(
+    multi_thread: bool,
+    fut: impl std::future::Future<Output = Result<(), E>>,
+) -> ExitCode {
+    let mut builder = if multi_thread {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    let rt = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("pgrq: cannot start the runtime: {e}");
             return ExitCode::FAILURE;
         }
     };
-    match rt.block_on(app::run(cfg, role)) {
+    match rt.block_on(fut) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("pgrq: {e}");
@@ -192,22 +208,9 @@ fn main() -> ExitCode {
 
 /// `pgrq up`: three local node processes.
 fn up_cluster(opts: UpOptions) -> ExitCode {
-    let cfg = match app::load_up_config(&opts, Role::Node) {
+    let cfg = match load(&opts, Role::Node) {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!("pgrq: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("pgrq: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     let cluster = app::ClusterOptions {
         config: opts.config,
@@ -215,13 +218,7 @@ fn up_cluster(opts: UpOptions) -> ExitCode {
         data_dir: opts.data_dir,
         nodes: 3,
     };
-    match rt.block_on(app::run_local_cluster(cfg, cluster)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("pgrq: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    block_on(false, app::run_local_cluster(cfg, cluster))
 }
 
 /// `pgrq status`: exit 0 with the table, 1 when no node runs on the data dir, its status
