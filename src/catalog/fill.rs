@@ -338,6 +338,7 @@ pub(super) fn attribute_row(
     num: i64,
     not_null: bool,
     has_default: bool,
+    identity: &str,
 ) {
     let (len, byval, align) = pgtypes::builtin(type_oid as u32)
         .map(|b| (i64::from(b.2), b.3, b.6))
@@ -362,7 +363,7 @@ pub(super) fn attribute_row(
             b(not_null),
             b(has_default),
             b(false),
-            t(""),
+            t(identity),
             t(""),
             b(false),
             b(true),

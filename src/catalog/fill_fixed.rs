@@ -265,7 +265,17 @@ pub(super) fn catalog_relations(rows: &mut Rows, lk: &mut Lookup, oids: &mut Oid
                 .find(|b| b.1 == *ty)
                 .map(|b| i64::from(b.0))
                 .unwrap_or(25);
-            attribute_row(rows, oid, name, type_oid, -1, k as i64 + 1, false, false);
+            attribute_row(
+                rows,
+                oid,
+                name,
+                type_oid,
+                -1,
+                k as i64 + 1,
+                false,
+                false,
+                "",
+            );
         }
         if nsp == "pg_catalog" {
             lk.rel_oid.insert(def.1.to_string(), oid);

@@ -85,6 +85,7 @@ pub(super) fn table(cx: &mut Cx<'_>, tb: &Table) {
             num,
             col.not_null,
             col.default.is_some(),
+            col.identity,
         );
         if let Some(d) = &col.default {
             let o = cx.oids.get("attrdef", &format!("{}.{}", tb.name, col.name));
@@ -209,6 +210,20 @@ fn info_column(cx: &mut Cx<'_>, tb: &Table, col: &Column, num: i64) {
         _ => None,
     };
     let opt = |v: Option<i64>| v.map_or(N, i);
+    // An identity column's sequence counts from 1 by 1 up to its type's maximum.
+    let identity = match col.identity {
+        "a" => Some("ALWAYS"),
+        "d" => Some("BY DEFAULT"),
+        _ => None,
+    }
+    .map(|g| {
+        let max = match oid {
+            21 => i64::from(i16::MAX),
+            23 => i64::from(i32::MAX),
+            _ => i64::MAX,
+        };
+        (g, max)
+    });
     let db = cx.database.to_string();
     cx.rows.push(
         "columns",
@@ -251,12 +266,12 @@ fn info_column(cx: &mut Cx<'_>, tb: &Table, col: &Column, num: i64) {
             N,
             t(&num.to_string()),
             t("NO"),
-            t("NO"),
-            N,
-            N,
-            N,
-            N,
-            N,
+            yes_no(identity.is_some()),
+            identity.map_or(N, |(g, ..)| t(g)),
+            identity.map_or(N, |_| t("1")),
+            identity.map_or(N, |_| t("1")),
+            identity.map_or(N, |(_, max)| t(&max.to_string())),
+            identity.map_or(N, |_| t("1")),
             t("NO"),
             t("NEVER"),
             N,
@@ -324,6 +339,7 @@ pub(super) fn index(cx: &mut Cx<'_>, ix: &Index) {
             k as i64 + 1,
             false,
             false,
+            "",
         );
     }
     let vector = |v: &[i64]| t(&v.iter().map(i64::to_string).collect::<Vec<_>>().join(" "));

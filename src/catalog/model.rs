@@ -46,6 +46,8 @@ pub struct Column {
     /// The type name a `pgrq_type_<name>` marker records, when it names no built-in type
     /// (an enum of [`Model::enums`]).
     pub type_name: Option<String>,
+    /// `pg_attribute.attidentity`: `a` (GENERATED ALWAYS), `d` (BY DEFAULT) or empty.
+    pub identity: &'static str,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -153,7 +155,13 @@ impl Model {
             let mut not_null = false;
             let mut default = None;
             let mut primary = false;
+            let mut identity = "";
             for opt in &col.options {
+                match opt.name.as_ref().map(|n| n.value.as_str()) {
+                    Some(markers::IDENTITY_ALWAYS) => identity = "a",
+                    Some(markers::IDENTITY_DEFAULT) => identity = "d",
+                    _ => {}
+                }
                 // `pgrq_type_<t>` records a key's type, `pgrq_enum_<e>` an enum column's.
                 let type_marker = opt.name.as_ref().and_then(|n| {
                     n.value
@@ -237,7 +245,8 @@ impl Model {
                 let seq = format!("{table}_{cname}_seq");
                 self.sequences
                     .push(Sequence::serial(&seq, ty.oid, &table, &cname));
-                Some(format!("nextval('{}'::regclass)", quote_ident(&seq)))
+                // An identity column has its sequence but no default (PostgreSQL).
+                (identity.is_empty()).then(|| format!("nextval('{}'::regclass)", quote_ident(&seq)))
             } else {
                 default.map(|e| pgtypes::default_text(&e, &ty))
             };
@@ -248,6 +257,7 @@ impl Model {
                 not_null,
                 default,
                 type_name,
+                identity: if serial { identity } else { "" },
             });
         }
         for c in &ct.constraints {
@@ -345,6 +355,7 @@ impl Model {
                 not_null: false,
                 default: None,
                 type_name: None,
+                identity: "",
             })
             .collect();
         self.tables.push(Table {

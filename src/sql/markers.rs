@@ -16,7 +16,8 @@
 //!
 //! Named column constraints (CHECK): `pgrq_varchar_<n>`, `pgrq_bpchar_<n>`,
 //! `pgrq_numeric_<p>_<s>` (type limits), `pgrq_enum_<e>` (labels of enum `e`),
-//! `pgrq_identity_always` (a GENERATED ALWAYS identity column), and on a sequence table
+//! `pgrq_identity_always` / `pgrq_identity_default` (a GENERATED ALWAYS / BY DEFAULT
+//! identity column, told apart from a SERIAL one), and on a sequence table
 //! `pgrq_seqmax_<s>` / `pgrq_seqmin_<s>` (its bounds).
 
 /// Every object and constraint name pgrq adds starts with this.
@@ -29,6 +30,7 @@ pub const BPCHAR_CHECK: &str = "pgrq_bpchar_";
 pub const NUMERIC_CHECK: &str = "pgrq_numeric_";
 pub const ENUM_CHECK: &str = "pgrq_enum_";
 pub const IDENTITY_ALWAYS: &str = "pgrq_identity_always";
+pub const IDENTITY_DEFAULT: &str = "pgrq_identity_default";
 /// On the transient `pgrq_guard` table of an ALTER COLUMN … TYPE: `pgrq_invalid_<type>`.
 pub const INVALID_CHECK: &str = "pgrq_invalid_";
 pub const SEQUENCE_MAX_CHECK: &str = "pgrq_seqmax_";

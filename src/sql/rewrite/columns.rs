@@ -7,11 +7,13 @@
 //! written `INTEGER` (keeping its PRIMARY KEY wherever it was declared).
 //! The declared type then reads back as `INTEGER` (int4), so an int8 or
 //! int2 key (BIGSERIAL, SMALLSERIAL, bigint/smallint identity) names its
-//! column-level PRIMARY KEY constraint `pgrq_type_int8` / `pgrq_type_int2`:
-//! SQLite keeps that name in `sqlite_schema`, and the schema mirror reports
-//! the column's type from it. A GENERATED ALWAYS column also gets a
-//! `CONSTRAINT "pgrq_identity_always" CHECK (1)` marker, by which `identity` refuses
-//! explicit values (428C9). A serial or identity column that is
+//! column-level PRIMARY KEY constraint `pgrq_type_int8` / `pgrq_type_int2`
+//! (or, when the user named the key, a `CHECK (1)` of that name): SQLite keeps
+//! that name in `sqlite_schema`, and the schema mirror reports the column's type
+//! from it. An identity column also gets a `CONSTRAINT "pgrq_identity_always"` /
+//! `"pgrq_identity_default"` `CHECK (1)` marker, by which `identity` refuses
+//! explicit values into an ALWAYS column (428C9) and the catalog tells an identity
+//! column from a serial one. A serial or identity column that is
 //! not the single-column primary key is refused. A column-level key also
 //! gets AUTOINCREMENT (see `auto_increment_column`).
 
@@ -128,13 +130,16 @@ fn auto_increment_column(
         )
     });
     col.options.retain(|o| !is_identity(&o.option));
-    if always {
-        // Read back by `identity` to refuse explicit values, as PostgreSQL does.
+    if identity {
+        // Read back by `identity` to refuse explicit values into an ALWAYS column, as
+        // PostgreSQL does, and by the catalog (attidentity, information_schema).
+        let marker = if always {
+            crate::sql::markers::IDENTITY_ALWAYS
+        } else {
+            crate::sql::markers::IDENTITY_DEFAULT
+        };
         col.options.push(ColumnOptionDef {
-            name: Some(sqlparser::ast::Ident::with_quote(
-                '"',
-                crate::sql::markers::IDENTITY_ALWAYS,
-            )),
+            name: Some(sqlparser::ast::Ident::with_quote('"', marker)),
             option: ColumnOption::Check(sqlparser::ast::CheckConstraint {
                 name: None,
                 expr: Box::new(super::number("1")),
@@ -157,11 +162,25 @@ fn auto_increment_column(
         // The declared type must stay exactly INTEGER, so an int8/int2 key records its
         // PostgreSQL type in the constraint's name, which SQLite keeps in sqlite_schema
         // and the schema mirror reads back (`crate::sql::TYPE_MARKER_PREFIX`).
-        if matches!(pg, PgType::Int8 | PgType::Int2) && col.options[at].name.is_none() {
-            col.options[at].name = Some(sqlparser::ast::Ident::with_quote(
+        // A key the user named keeps its name; the marker then names a CHECK (1).
+        if matches!(pg, PgType::Int8 | PgType::Int2) {
+            let marker = sqlparser::ast::Ident::with_quote(
                 '"',
                 format!("{}{}", crate::sql::TYPE_MARKER_PREFIX, pg.name()),
-            ));
+            );
+            if col.options[at].name.is_none() {
+                col.options[at].name = Some(marker);
+            } else {
+                col.options.push(ColumnOptionDef {
+                    name: Some(marker),
+                    option: ColumnOption::Check(sqlparser::ast::CheckConstraint {
+                        name: None,
+                        expr: Box::new(super::number("1")),
+                        no_inherit: false,
+                        enforced: None,
+                    }),
+                });
+            }
         }
         col.options.insert(
             at + 1,

@@ -110,6 +110,7 @@ fn create_table(ct: &mut CreateTable) -> Result<(), SqlError> {
     for c in &mut ct.constraints {
         check_table_constraint(c)?;
     }
+    key_onto_generated_column(ct);
     serial_as_key(ct);
     let roles: Vec<KeyRole> = ct
         .columns
@@ -121,6 +122,58 @@ fn create_table(ct: &mut CreateTable) -> Result<(), SqlError> {
     }
     super::constraint_names::name_checks(ct);
     Ok(())
+}
+
+/// `PRIMARY KEY (id)` as a table constraint over a SERIAL or identity column (TypeORM's
+/// form) becomes the column's own key, keeping its name: SQLite gives AUTOINCREMENT only
+/// to a column-level key, and the schema mirror reads a column-level INTEGER key as the
+/// serial/identity column it was declared as (a table-level one would read back as a
+/// plain `integer` without default).
+fn key_onto_generated_column(ct: &mut CreateTable) {
+    let column_level = ct.columns.iter().any(|c| {
+        c.options
+            .iter()
+            .any(|o| matches!(o.option, sqlparser::ast::ColumnOption::PrimaryKey(_)))
+    });
+    if column_level {
+        return;
+    }
+    let Some(at) = ct
+        .constraints
+        .iter()
+        .position(|c| matches!(c, TableConstraint::PrimaryKey(pk) if pk.columns.len() == 1))
+    else {
+        return;
+    };
+    let TableConstraint::PrimaryKey(pk) = &ct.constraints[at] else {
+        return;
+    };
+    let names = columns::index_column_names(&pk.columns);
+    let [key] = names.as_slice() else {
+        return;
+    };
+    let generated = |c: &sqlparser::ast::ColumnDef| {
+        super::types::serial_type(&c.data_type).is_some()
+            || c.options.iter().any(|o| columns::is_identity(&o.option))
+    };
+    let Some(col) = ct
+        .columns
+        .iter_mut()
+        .find(|c| relations::fold(&c.name) == *key && generated(c))
+    else {
+        return;
+    };
+    let TableConstraint::PrimaryKey(pk) = ct.constraints.remove(at) else {
+        return;
+    };
+    col.options.push(sqlparser::ast::ColumnOptionDef {
+        name: pk.name.clone(),
+        option: sqlparser::ast::ColumnOption::PrimaryKey(sqlparser::ast::PrimaryKeyConstraint {
+            name: None,
+            columns: vec![],
+            ..pk
+        }),
+    });
 }
 
 /// A table without a primary key whose one SERIAL or identity column would otherwise be

@@ -252,7 +252,8 @@ mod tests {
         );
         assert_eq!(
             sql,
-            "CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT);\nINSERT INTO sqlite_sequence \
+            "CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT \
+             CONSTRAINT \"pgrq_identity_default\" CHECK (1));\nINSERT INTO sqlite_sequence \
              (name, seq) SELECT 't', 49 WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 't')"
         );
         assert_unsupported(
