@@ -578,3 +578,43 @@ fn identity_columns_read_back_as_identity_whatever_the_key_form() {
         ]
     );
 }
+
+#[test]
+fn django_constraints_read_a_star_over_unnest_with_ordinality() {
+    let m = mirror();
+    // DatabaseIntrospection.get_constraints (Django 5.x), index part.
+    let q = "SELECT indexname, array_agg(attname ORDER BY arridx), indisunique, indisprimary, \
+             array_agg(ordering ORDER BY arridx), amname, exprdef, s2.attoptions \
+             FROM ( SELECT c2.relname as indexname, idx.*, attr.attname, am.amname, \
+             CASE WHEN idx.indexprs IS NOT NULL THEN pg_get_indexdef(idx.indexrelid) END AS exprdef, \
+             CASE am.amname WHEN $1 THEN CASE (option & 1) WHEN 1 THEN 'DESC' ELSE 'ASC' END \
+             END as ordering, c2.reloptions as attoptions \
+             FROM ( SELECT * FROM pg_index i, unnest(i.indkey, i.indoption) \
+             WITH ORDINALITY koi(key, option, arridx) ) idx \
+             LEFT JOIN pg_class c ON idx.indrelid = c.oid \
+             LEFT JOIN pg_class c2 ON idx.indexrelid = c2.oid \
+             LEFT JOIN pg_am am ON c2.relam = am.oid \
+             LEFT JOIN pg_attribute attr ON attr.attrelid = c.oid AND attr.attnum = idx.key \
+             WHERE c.relname = $2 AND pg_catalog.pg_table_is_visible(c.oid) ) s2 \
+             GROUP BY indexname, indisunique, indisprimary, amname, exprdef, attoptions \
+             ORDER BY indexname";
+    let r = run_with(
+        &m,
+        q,
+        &[Value::Text("btree".into()), Value::Text("books".into())],
+    );
+    assert_eq!(r.rows.len(), 2, "{:?}", r.rows);
+    assert_eq!(r.rows[0][0], "books_pkey");
+    assert_eq!(r.rows[0][1], "{id}");
+    assert_eq!(r.rows[0][4], "{ASC}");
+    assert_eq!(r.rows[1][0], "books_title_idx");
+    assert_eq!(r.rows[1][1], "{title}");
+    // The star lists the function's columns by their PostgreSQL names.
+    let r = run(
+        &m,
+        "SELECT koi.* FROM pg_index i, unnest(i.indkey, i.indoption) WITH ORDINALITY \
+         koi(key, option, arridx) WHERE i.indrelid = 'books'::regclass ORDER BY 1",
+    );
+    assert_eq!(r.names, ["key", "option", "arridx"]);
+    assert_eq!(r.rows[0][2], "1", "{:?}", r.rows);
+}

@@ -9,6 +9,7 @@ mod casts;
 pub mod defs;
 mod rewrite;
 mod srf;
+mod srf_scope;
 mod types;
 
 use std::ops::ControlFlow;

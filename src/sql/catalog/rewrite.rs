@@ -19,19 +19,23 @@ use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
 
 use super::casts::{cast, custom_operator};
+use super::srf_scope::{self, SrfOrder};
 use crate::sql::{Context, SqlError};
 
 /// Rewrites `stmt` in place for the catalog's SQLite.
 pub(super) fn rewrite(stmt: &mut Statement, ctx: &Context) -> Result<(), SqlError> {
     super::srf::rewrite(stmt)?;
     let mut columns = HashMap::new();
+    let mut order = SrfOrder::new();
     let mut collect = SetReturning {
         columns: &mut columns,
+        order: &mut order,
         replace: false,
     };
     let _ = stmt.visit(&mut collect);
     let mut replace = SetReturning {
         columns: &mut columns,
+        order: &mut order,
         replace: true,
     };
     if let ControlFlow::Break(e) = stmt.visit(&mut replace) {
@@ -41,11 +45,14 @@ pub(super) fn rewrite(stmt: &mut Statement, ctx: &Context) -> Result<(), SqlErro
     let mut exprs = Exprs {
         ctx,
         columns: &columns,
+        scopes: Vec::new(),
     };
-    match stmt.visit(&mut exprs) {
-        ControlFlow::Break(e) => Err(e),
-        ControlFlow::Continue(()) => Ok(()),
+    if let ControlFlow::Break(e) = stmt.visit(&mut exprs) {
+        return Err(e);
     }
+    // Last, so that the expressions it writes are not rewritten again.
+    srf_scope::expand(stmt, &order, compound);
+    Ok(())
 }
 
 /// A `reg*` value in the result prints as the object's name (its output function): the
@@ -105,6 +112,7 @@ type SrfColumns = HashMap<String, (String, &'static str)>;
 
 struct SetReturning<'a> {
     columns: &'a mut SrfColumns,
+    order: &'a mut SrfOrder,
     /// First pass: only learn the aliases; second pass: replace the table factors.
     replace: bool,
 }
@@ -176,11 +184,14 @@ impl VisitorMut for SetReturning<'_> {
         } else {
             &["value", "ordinal"]
         };
+        let mut ordered = Vec::new();
         for (i, pg) in pg_columns.iter().enumerate() {
             let col = given.get(i).cloned().unwrap_or_else(|| pg.to_string());
+            ordered.push((col.clone(), json_columns[i]));
             self.columns
                 .insert(col, (alias_name.clone(), json_columns[i]));
         }
+        self.order.insert(alias_name.clone(), ordered);
         // A bare alias names the (single) value column, as in PostgreSQL.
         self.columns
             .insert(alias_name.clone(), (alias_name.clone(), "value"));
@@ -202,6 +213,9 @@ impl VisitorMut for SetReturning<'_> {
 struct Exprs<'a> {
     ctx: &'a Context,
     columns: &'a SrfColumns,
+    /// The FROM names of each query being visited, outermost first: a bare name reads a
+    /// set-returning function's column only where that function is in scope.
+    scopes: Vec<Vec<String>>,
 }
 
 impl VisitorMut for Exprs<'_> {
@@ -211,6 +225,7 @@ impl VisitorMut for Exprs<'_> {
     /// (`SELECT s.r FROM generate_series(…) AS s(r)` is read by an outer query as `.r`,
     /// while `json_each` calls it `value`).
     fn pre_visit_query(&mut self, q: &mut Query) -> ControlFlow<SqlError> {
+        self.scopes.push(srf_scope::from_names(&q.body));
         if let SetExpr::Select(select) = q.body.as_mut() {
             for item in &mut select.projection {
                 // An unquoted alias is folded to lower case, as PostgreSQL names the
@@ -249,6 +264,11 @@ impl VisitorMut for Exprs<'_> {
         ControlFlow::Continue(())
     }
 
+    fn post_visit_query(&mut self, _: &mut Query) -> ControlFlow<SqlError> {
+        self.scopes.pop();
+        ControlFlow::Continue(())
+    }
+
     fn post_visit_value(&mut self, v: &mut ValueWithSpan) -> ControlFlow<SqlError> {
         let v = &mut v.value;
         match v {
@@ -270,6 +290,10 @@ impl VisitorMut for Exprs<'_> {
 }
 
 impl Exprs<'_> {
+    fn in_scope(&self, alias: &str) -> bool {
+        self.scopes.iter().flatten().any(|n| n == alias)
+    }
+
     fn expr(&self, e: &mut Expr) -> Result<Option<Expr>, SqlError> {
         Ok(Some(match e {
             Expr::Identifier(id) => {
@@ -280,8 +304,8 @@ impl Exprs<'_> {
                     return Ok(Some(lit));
                 }
                 match self.columns.get(&name) {
-                    Some((alias, col)) => compound(alias, col),
-                    None => return Ok(None),
+                    Some((alias, col)) if self.in_scope(alias) => compound(alias, col),
+                    _ => return Ok(None),
                 }
             }
             Expr::CompoundIdentifier(parts) if parts.len() == 2 => {
