@@ -38,6 +38,9 @@ pub struct Lookup {
     pub hidden_rels: std::collections::HashSet<i64>,
     /// The running session's settings (`current_setting`), set before each query.
     pub settings: Mutex<HashMap<String, String>>,
+    /// `set_config(name, value, …)` calls of the running query, in order, for the session
+    /// to apply once it has its rows.
+    pub set_calls: Mutex<Vec<(String, String)>>,
 }
 
 fn err(code: &str, msg: impl std::fmt::Display) -> rusqlite::Error {
@@ -202,11 +205,24 @@ pub fn register(conn: &Connection, lk: Arc<Lookup>) -> Result<()> {
             )),
         }
     })?;
-    conn.create_scalar_function("set_config", 3, det, |_| -> Result<Option<String>> {
-        Err(err(
-            "feature_not_supported",
-            "set_config() is not supported by pgrq; use SET instead",
-        ))
+    // set_config(name, value, is_local) returns the value and changes the setting as SET
+    // (or SET LOCAL) would: this query already reads it, the session applies it after.
+    let l = lk.clone();
+    conn.create_scalar_function("set_config", 3, FunctionFlags::SQLITE_UTF8, move |ctx| {
+        let Some(name) = text_arg(ctx, 0).map(|n| n.to_lowercase()) else {
+            return Err(err("null_value_not_allowed", "SET requires parameter name"));
+        };
+        let value = text_arg(ctx, 1).unwrap_or_default();
+        let poisoned = |e: String| err("internal", format!("settings unavailable: {e}"));
+        l.settings
+            .lock()
+            .map_err(|e| poisoned(e.to_string()))?
+            .insert(name.clone(), value.clone());
+        l.set_calls
+            .lock()
+            .map_err(|e| poisoned(e.to_string()))?
+            .push((name, value.clone()));
+        Ok(Some(value))
     })?;
     // The search path is public and pg_catalog: only information_schema is not on it.
     let l = lk.clone();

@@ -160,6 +160,15 @@ impl Catalog {
         Ok((columns, out))
     }
 
+    /// The `set_config` calls of the last [`Catalog::query`], in order.
+    pub fn take_set_calls(&self) -> Vec<(String, String)> {
+        self.lookup
+            .set_calls
+            .lock()
+            .map(|mut v| std::mem::take(&mut *v))
+            .unwrap_or_default()
+    }
+
     fn load_settings(
         &self,
         conn: &Connection,
@@ -171,6 +180,9 @@ impl Catalog {
             .lock()
             .map_err(|e| CatalogError::Poisoned(e.to_string()))?;
         map.clear();
+        if let Ok(mut calls) = self.lookup.set_calls.lock() {
+            calls.clear();
+        }
         conn.execute_batch("DELETE FROM pg_catalog.pg_settings")?;
         let mut ins = conn.prepare(
             "INSERT INTO pg_catalog.pg_settings (name, setting, context, vartype, source, \

@@ -618,3 +618,22 @@ fn django_constraints_read_a_star_over_unnest_with_ordinality() {
     assert_eq!(r.names, ["key", "option", "arridx"]);
     assert_eq!(r.rows[0][2], "1", "{:?}", r.rows);
 }
+
+#[test]
+fn set_config_returns_its_value_and_reports_the_change() {
+    let m = mirror();
+    let cat = m.catalog("demo_app", "alice").unwrap();
+    // asyncpg's type introspection turns jit off this way.
+    let r = super::tests::run_on(
+        &m,
+        &cat,
+        "SELECT current_setting('datestyle') AS cur, set_config('jit', 'off', false) AS new",
+        &[],
+    );
+    assert_eq!(r.rows, [["ISO, MDY", "off"]]);
+    assert_eq!(
+        cat.take_set_calls(),
+        [("jit".to_string(), "off".to_string())]
+    );
+    assert!(cat.take_set_calls().is_empty());
+}

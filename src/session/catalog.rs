@@ -23,6 +23,10 @@ impl Session {
             .describing_mirror()
             .catalog(self.db.as_str(), &self.ctx.user)?;
         let (cols, rows) = catalog.query(sql, &params, &self.gucs.all())?;
+        // set_config(…) changes the session's settings as SET does.
+        for (name, value) in catalog.take_set_calls() {
+            self.gucs.set(&name, Some(&value))?;
+        }
         let columns = columns(t, &cols);
         let tag = format!("SELECT {}", rows.len());
         Ok(Reply::Rows { columns, rows, tag })

@@ -141,6 +141,14 @@ fn decode_binary(t: PgType, b: &[u8]) -> Result<Value, String> {
         | PgType::Name
         | PgType::Json
         | PgType::Unknown => Value::Text(utf8(b)?),
+        t @ (PgType::BoolArray
+        | PgType::CharArray
+        | PgType::NameArray
+        | PgType::Int2Array
+        | PgType::Int4Array
+        | PgType::TextArray
+        | PgType::Int8Array
+        | PgType::OidArray) => Value::Text(decode_array(t, b)?),
         other => {
             return Err(format!(
                 "binary input for {} is not supported yet",
@@ -148,6 +156,67 @@ fn decode_binary(t: PgType, b: &[u8]) -> Result<Value, String> {
             ));
         }
     })
+}
+
+/// A one-dimensional array in PostgreSQL's binary form (dimensions, null flag, element
+/// OID, then each dimension's length and lower bound, then each element as a length, -1
+/// for NULL, and its bytes), as PostgreSQL's array text (`{1,NULL,"a b"}`), which is how
+/// pgrq carries arrays.
+fn decode_array(t: PgType, b: &[u8]) -> Result<String, String> {
+    let element = t.element().ok_or("not an array type")?;
+    let mut at = 0usize;
+    fn int(b: &[u8], at: &mut usize) -> Result<i32, String> {
+        let v = i32::from_be_bytes(be(b.get(*at..*at + 4).ok_or("array data too short")?)?);
+        *at += 4;
+        Ok(v)
+    }
+    let dims = int(b, &mut at)?;
+    let _has_nulls = int(b, &mut at)?;
+    let _element_oid = int(b, &mut at)?;
+    let len = match dims {
+        0 => return Ok("{}".into()),
+        1 => {
+            let n = int(b, &mut at)?;
+            let _lower_bound = int(b, &mut at)?;
+            usize::try_from(n).map_err(|_| "negative array length".to_string())?
+        }
+        _ => return Err("multi-dimensional arrays are not supported".into()),
+    };
+    let mut items = Vec::with_capacity(len);
+    for _ in 0..len {
+        let n = int(b, &mut at)?;
+        if n < 0 {
+            items.push("NULL".to_string());
+            continue;
+        }
+        let n = usize::try_from(n).map_err(|_| "bad element length".to_string())?;
+        let bytes = b.get(at..at + n).ok_or("array data too short")?;
+        at += n;
+        items.push(match decode_binary(element, bytes)? {
+            Value::Int(i) if element == PgType::Bool => (if i != 0 { "t" } else { "f" }).into(),
+            Value::Int(i) => i.to_string(),
+            Value::Real(f) => f.to_string(),
+            Value::Text(s) => array_element_text(&s),
+            other => return Err(format!("unexpected array element {other:?}")),
+        });
+    }
+    if at != b.len() {
+        return Err("trailing bytes after the array".into());
+    }
+    Ok(format!("{{{}}}", items.join(",")))
+}
+
+/// An element of PostgreSQL's array text, double-quoted where PostgreSQL quotes it.
+fn array_element_text(s: &str) -> String {
+    let plain = !s.is_empty()
+        && !s.eq_ignore_ascii_case("NULL")
+        && !s
+            .chars()
+            .any(|c| matches!(c, '{' | '}' | ',' | '"' | '\\') || c.is_whitespace());
+    if plain {
+        return s.to_string();
+    }
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
 fn utf8(b: &[u8]) -> Result<String, String> {
@@ -299,6 +368,52 @@ mod tests {
         let nan = f64::NAN.to_be_bytes();
         assert!(decode(0, PgType::Float8, true, Some(&nan)).is_err());
         assert_eq!(decode(0, PgType::Int4, false, None).unwrap(), Value::Null);
+    }
+
+    /// PostgreSQL's binary array: dims, null flag, element oid, (length, lower bound),
+    /// then each element as its length (-1: NULL) and bytes.
+    fn array(oid: u32, elems: &[Option<&[u8]>]) -> Vec<u8> {
+        let mut b = Vec::new();
+        for v in [1i32, 1, oid as i32, elems.len() as i32, 1] {
+            b.extend_from_slice(&v.to_be_bytes());
+        }
+        for e in elems {
+            match e {
+                None => b.extend_from_slice(&(-1i32).to_be_bytes()),
+                Some(x) => {
+                    b.extend_from_slice(&(x.len() as i32).to_be_bytes());
+                    b.extend_from_slice(x);
+                }
+            }
+        }
+        b
+    }
+
+    #[test]
+    fn binary_arrays_become_array_text() {
+        let oids = array(
+            26,
+            &[Some(&23u32.to_be_bytes()), Some(&1007u32.to_be_bytes())],
+        );
+        assert_eq!(
+            bin(PgType::OidArray, &oids),
+            Value::Text("{23,1007}".into())
+        );
+        let texts = array(25, &[Some(b"a b"), None, Some(b"x"), Some(b"")]);
+        assert_eq!(
+            bin(PgType::TextArray, &texts),
+            Value::Text("{\"a b\",NULL,x,\"\"}".into())
+        );
+        let bools = array(16, &[Some(&[1]), Some(&[0])]);
+        assert_eq!(bin(PgType::BoolArray, &bools), Value::Text("{t,f}".into()));
+        let empty = [0i32, 0, 23]
+            .iter()
+            .flat_map(|v| v.to_be_bytes())
+            .collect::<Vec<_>>();
+        assert_eq!(bin(PgType::Int4Array, &empty), Value::Text("{}".into()));
+        let mut short = array(23, &[Some(&7i32.to_be_bytes())]);
+        short.pop();
+        assert!(decode(0, PgType::Int4Array, true, Some(&short)).is_err());
     }
 
     #[test]

@@ -332,6 +332,14 @@ fn function_type(name: &str, args: &[&Expr], scope: &Scope) -> Option<T> {
                 _ => return None,
             },
             "min" | "max" if args.len() == 1 => arg(0)?,
+            // The array text `array_agg` builds prints these element types as PostgreSQL
+            // does (booleans, say, would print 1/0: those stay text).
+            "array_agg" => match arg(0)? {
+                t @ (T::Int2 | T::Int4 | T::Int8 | T::Oid | T::Text | T::Varchar | T::Name) => {
+                    t.array_of()?
+                }
+                _ => return None,
+            },
             "coalesce" | "ifnull" => {
                 let types: Vec<Option<T>> = (0..args.len()).map(arg).collect();
                 return common_type(&types).or(types.first().copied().flatten().and_then(known));

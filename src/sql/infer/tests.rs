@@ -290,3 +290,12 @@ fn statements_without_output_columns() {
         assert!(types(sql).is_empty(), "{sql}");
     }
 }
+
+#[test]
+fn array_agg_is_an_array_where_its_text_is_postgresql_s() {
+    assert_eq!(ty("array_agg(n)"), Some(Int4Array));
+    assert_eq!(ty("array_agg(big ORDER BY big)"), Some(Int8Array));
+    assert_eq!(ty("array_agg(name)"), Some(TextArray));
+    // Booleans would print 1/0 inside the array text: left untyped (text).
+    assert_eq!(ty("array_agg(flag)"), None);
+}
