@@ -48,7 +48,7 @@ pub struct Replacement {
     pub new: ReplicaRecord,
 }
 
-/// The active nodes of the catalog this node holds dead, or `None` when it sees no
+/// The active (or draining) nodes of the catalog this node holds dead, or `None` when it sees no
 /// majority of them healthy (itself counted healthy). `absent_counts`: a node gossip never
 /// heard of counts as dead (only after this node has gossiped long enough).
 pub fn dead_nodes(
@@ -60,7 +60,7 @@ pub fn dead_nodes(
     let active: Vec<&str> = snap
         .nodes
         .iter()
-        .filter(|n| n.state == NodeState::Active)
+        .filter(|n| matches!(n.state, NodeState::Active | NodeState::Draining))
         .map(|n| n.id.as_str())
         .collect();
     let mut dead = BTreeSet::new();
@@ -226,6 +226,9 @@ pub async fn run(core: Arc<NodeCore>, stop: CancellationToken) {
             if reported.insert(why.clone()) {
                 tracing::warn!("cannot replace a dead replica: {why}");
             }
+        }
+        for db in crate::node::creating::stuck(&snap, &dead) {
+            crate::node::creating::roll_back(&core, &catalog, &db).await;
         }
         for r in todo {
             match confirm(&core, &snap, &r).await {

@@ -448,6 +448,42 @@ impl ClusterClient {
         .await
     }
 
+    /// POST `/leader?wait`: the leader hands leadership to another voter (forwarded to the
+    /// leader by rqlite) and answers once it did.
+    pub async fn stepdown(&self) -> Result<(), RqliteError> {
+        self.with_retries(|node| async move {
+            let c = &self.inner.creds;
+            let resp = self
+                .inner
+                .http
+                .post(format!("http://{node}/leader?wait"))
+                .basic_auth(&c.user, Some(&c.password))
+                .timeout(self.read_attempt_timeout())
+                .send()
+                .await
+                .map_err(|e| Step::Retry(error_chain(&e)))?;
+            let status = resp.status().as_u16();
+            if status == 200 {
+                return Ok(());
+            }
+            let text = resp.text().await.unwrap_or_default();
+            Err(classify_status(&node, status, &text, Kind::Read, &c.user))
+        })
+        .await
+    }
+
+    /// The `/status` document of one node (`store.raft.applied_index`, …).
+    pub async fn node_status(&self, node: &str) -> Result<serde_json::Value, RqliteError> {
+        self.get_status(node).await.map_err(|s| match s {
+            Step::Fail(e) => e,
+            Step::Retry(m) | Step::Redirect(m) => RqliteError::Unavailable {
+                tried: vec![node.to_string()],
+                waited: Duration::ZERO,
+                last_error: m,
+            },
+        })
+    }
+
     /// The members of the cluster's Raft configuration (voters and non-voters), as the
     /// first node that answers `GET /nodes?nonvoters&ver=2` knows it, each with whether
     /// that node could reach it within `probe`.
