@@ -60,7 +60,10 @@ async fn formed_catalog(node: &Node) -> Vec<String> {
             .filter_map(|m| m["http_addr"].as_str().map(str::to_string))
             .collect();
         for m in &members {
-            if rqlite_rows(m, "SELECT count(*) FROM nodes", "strong").await.is_ok() {
+            if rqlite_rows(m, "SELECT count(*) FROM nodes", "strong")
+                .await
+                .is_ok()
+            {
                 return Some(members.clone());
             }
         }
@@ -154,9 +157,32 @@ async fn a_drain_moves_every_replica_while_a_client_writes() {
     let ids = node_ids(&c, &members).await;
     let before = placed(&members, db).await;
     assert_eq!(before.len(), 3, "{before:?}");
-    let victim = (0..4)
-        .find(|&i| before.iter().any(|r| r.0 == ids[i]))
-        .expect("a holder");
+    // The drained node holds the database's leader: it must hand leadership over.
+    let leader = until("the database's leader", 30, || async {
+        for r in &before {
+            let addr = format!("127.0.0.1:{}", r.2?);
+            let status: serde_json::Value = reqwest::Client::new()
+                .get(format!("http://{addr}/status"))
+                .basic_auth(RQLITE_AUTH.0, Some(RQLITE_AUTH.1))
+                .send()
+                .await
+                .ok()?
+                .json()
+                .await
+                .ok()?;
+            if let Some(id) = status
+                .pointer("/store/leader/node_id")
+                .and_then(|v| v.as_str())
+                && !id.is_empty()
+            {
+                return Some(id.to_string());
+            }
+        }
+        None
+    })
+    .await;
+    let leader_node = &before.iter().find(|r| r.1 == leader).expect("leader row").0;
+    let victim = (0..4).find(|&i| ids[i] == *leader_node).expect("a holder");
     let writer_node = (0..4).find(|&i| i != victim).expect("writer node");
 
     // A client writes through another node during the whole drain; it records what was
@@ -241,6 +267,12 @@ async fn a_drain_moves_every_replica_while_a_client_writes() {
     let rows = placed(&members, "demo_after").await;
     assert_eq!(rows.len(), 3);
     assert!(!rows.iter().any(|r| r.0 == ids[victim]), "{rows:?}");
+    assert!(
+        c.nodes
+            .iter()
+            .any(|n| n.output().contains("leadership handed over")),
+        "the leaving leader handed leadership over"
+    );
     println!(
         "drain: every replica off the node in {} ms; {} writes acknowledged during it, {} failed: {failed:?}",
         moved_in.as_millis(),
@@ -478,6 +510,34 @@ async fn a_database_that_lost_its_majority_is_recovered() {
     let mut got = raft_members(&new_addr).await;
     got.sort();
     let mut want: Vec<String> = after.iter().map(|r| r.1.clone()).collect();
+    want.sort();
+    assert_eq!(got, want);
+
+    // A killed node comes back: its stale data goes, and the database gets its third
+    // replica again (on the only node that can take one: this one).
+    let back = victims[0];
+    c.nodes[back].restart();
+    let full = until("three replicas again", 120, || async {
+        let rows = placed(&members, &db).await;
+        (rows.len() == 3 && rows.iter().all(|r| r.2.is_some())).then_some(rows)
+    })
+    .await;
+    let third = full
+        .iter()
+        .find(|r| !after.iter().any(|a| a.1 == r.1))
+        .expect("a third replica");
+    assert!(!rows.iter().any(|r| r.1 == third.1), "a fresh replica id");
+    let third_addr = format!("127.0.0.1:{}", third.2.expect("port"));
+    until("the third replica holds every row", 60, || async {
+        let rows = rqlite_rows(&third_addr, "SELECT count(*) FROM t", "none")
+            .await
+            .ok()?;
+        (rows.first()?.first()?.as_i64()? == 51).then_some(())
+    })
+    .await;
+    let mut got = raft_members(&third_addr).await;
+    got.sort();
+    let mut want: Vec<String> = full.iter().map(|r| r.1.clone()).collect();
     want.sort();
     assert_eq!(got, want);
 }
