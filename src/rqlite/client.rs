@@ -97,13 +97,16 @@ enum Step {
 
 /// Request-level errors after which rqlite has certainly not applied a write
 /// (returned before the Raft apply: `store.ErrNotOpen`, `ErrNotReady`,
-/// `ErrNotLeader`, `ErrLeaderNotFound`, raft's `ErrEnqueueTimeout`).
+/// `ErrNotLeader`, `ErrLeaderNotFound`, raft's `ErrEnqueueTimeout`; raft's
+/// `ErrLeadershipTransferInProgress`, which hashicorp/raft v1.7 answers to an apply
+/// before dispatching it to the log, seen while a drain hands leadership over).
 const NOT_APPLIED_ERRORS: &[&str] = &[
     "leader not found",
     "store not ready",
     "store not open",
     "not leader",
     "timed out enqueuing operation",
+    "leadership transfer in progress",
 ];
 
 /// A follower that could not even open a connection to the leader to forward the
