@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 use pgrq::app::{self, Role, UpOptions};
 use pgrq::config::Config;
+use pgrq::node::admin::Request;
 use pgrq::node::status::read_status;
 
 #[derive(Parser)]
@@ -42,14 +43,17 @@ enum Command {
     /// Run one node of a pgrq cluster: the proxy as `up` does, plus the gossip layer that
     /// finds the other nodes (node.listen_addresses, discovery.*; see config/cluster/).
     Node {
-        /// TOML configuration file (PGRQ_* env overrides).
-        #[arg(long, short)]
-        config: PathBuf,
+        /// An operation on the running cluster instead (through this node's admin socket).
+        #[command(subcommand)]
+        action: Option<NodeAction>,
+        /// TOML configuration file (PGRQ_* env overrides); required to run a node.
+        #[arg(long, short, global = true)]
+        config: Option<PathBuf>,
         /// Address to listen on (overrides proxy.listen_address).
         #[arg(long)]
         listen: Option<String>,
         /// Where databases live (overrides node.data_dir).
-        #[arg(long)]
+        #[arg(long, global = true)]
         data_dir: Option<PathBuf>,
     },
     /// Print the nodes the node running on this data dir knows: id, proxy address, health,
@@ -84,6 +88,14 @@ enum Command {
 }
 
 #[derive(Subcommand)]
+enum NodeAction {
+    /// Move every replica off NODE (its id or proxy address) without downtime: each gets a
+    /// new replica elsewhere first, then the old one leaves; NODE gets no new replicas.
+    /// Returns at once; run it again to see how many replicas are left.
+    Drain { node: String },
+}
+
+#[derive(Subcommand)]
 enum DbAction {
     /// Stop the database's replicas now (data stays on disk); the next connection or
     /// request wakes it.
@@ -99,6 +111,9 @@ enum DbAction {
         #[arg(long = "yes-i-know-writes-may-be-lost")]
         confirm: bool,
     },
+    /// Drop the database (`pgrq node`): its replicas stop and their data is deleted; the
+    /// next connection with its name creates a new, empty database.
+    Drop { name: String },
     /// Wakes, hibernations and port moves since pgrq started; running databases; sessions
     /// and last activity per database (JSON).
     Stats,
@@ -141,7 +156,22 @@ fn main() -> ExitCode {
             });
         }
         Command::Node {
+            action: Some(NodeAction::Drain { node }),
             config,
+            data_dir,
+            ..
+        } => return admin(Request::Drain { node }, config, data_dir),
+        Command::Node {
+            action: None,
+            config: None,
+            ..
+        } => {
+            eprintln!("pgrq node: --config is required to run a node");
+            return ExitCode::from(2);
+        }
+        Command::Node {
+            action: None,
+            config: Some(config),
             listen,
             data_dir,
         } => (
@@ -297,20 +327,8 @@ fn status(
     }
 }
 
-/// `pgrq db …`: exit 0 when pgrq did it, 1 when it refused or failed, 2 on a configuration
-/// error or when no pgrq answers.
+/// `pgrq db …`: see `admin`.
 fn db(action: DbAction, config: Option<PathBuf>, data_dir: Option<PathBuf>) -> ExitCode {
-    use pgrq::node::admin::{Request, request, socket_path};
-    let mut cfg = match Config::load_unvalidated(config.as_deref()) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("pgrq: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    if let Some(d) = data_dir {
-        cfg.node.data_dir = d;
-    }
     let req = match action {
         DbAction::Hibernate { name } => Request::Hibernate { db: name },
         DbAction::Wake { name } => Request::Wake { db: name },
@@ -325,8 +343,26 @@ fn db(action: DbAction, config: Option<PathBuf>, data_dir: Option<PathBuf>) -> E
             }
             Request::Recover { db: name, confirm }
         }
+        DbAction::Drop { name } => Request::Drop { db: name },
         DbAction::Stats => Request::Stats,
     };
+    admin(req, config, data_dir)
+}
+
+/// Sends `req` to the pgrq running on the data dir (admin socket): exit 0 when pgrq did
+/// it, 1 when it refused or failed, 2 on a configuration error or when no pgrq answers.
+fn admin(req: Request, config: Option<PathBuf>, data_dir: Option<PathBuf>) -> ExitCode {
+    use pgrq::node::admin::{request, socket_path};
+    let mut cfg = match Config::load_unvalidated(config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("pgrq: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(d) = data_dir {
+        cfg.node.data_dir = d;
+    }
     // A wake may take up to the configured wake timeout; a hibernation waits for
     // rqlited's snapshot on close.
     let timeout = std::time::Duration::from_secs(cfg.database.wake_timeout_secs + 30);

@@ -1,6 +1,7 @@
 //! `pgrq node`: the proxy plus the node layer. Order: listener (its address is announced)
 //! → node identity → engine → system cluster state → gossip → control plane tasks (system
-//! catalog, reconciler, failure detector, nudge forwarding) → `NodeBackend` → front end. Shutdown: stop
+//! catalog, reconciler, failure detector, drain loop, nudge forwarding) → admin socket →
+//! `NodeBackend` → front end. Shutdown: stop
 //! accepting, let sessions end, stop the control tasks, stop every rqlited child, stop
 //! gossiping, remove the status file.
 
@@ -15,9 +16,10 @@ use crate::config::Config;
 use crate::gossip::{Gossip, GossipSettings};
 use crate::node::core::{NodeCore, forward_nudges, run_system};
 use crate::node::engine::Engine;
+use crate::node::ops::NodeOps;
 use crate::node::status::{Reporter, keep_status_file, status_path};
 use crate::node::system::SystemCluster;
-use crate::node::{reconcile, replace};
+use crate::node::{drain, reconcile, replace};
 use crate::wire::{self, Frontend};
 
 pub(super) async fn run_node(cfg: Config) -> Result<(), AppError> {
@@ -81,9 +83,17 @@ pub(super) async fn run_node(cfg: Config) -> Result<(), AppError> {
         tokio::spawn(run_system(core.clone(), control_stop.clone())),
         tokio::spawn(reconcile::run(core.clone(), control_stop.clone())),
         tokio::spawn(replace::run(core.clone(), control_stop.clone())),
+        tokio::spawn(drain::run(core.clone(), control_stop.clone())),
     ];
-    let backend = Arc::new(NodeBackend::new(core));
+    let admin = crate::node::admin::serve(
+        crate::node::admin::socket_path(&cfg.node.data_dir),
+        Arc::new(NodeOps::new(core.clone())),
+        control_stop.clone(),
+    )
+    .await?;
     let mirrors = Arc::new(crate::mirror::Mirrors::default());
+    tokio::spawn(forget_dropped_mirrors(core.snapshots(), mirrors.clone()));
+    let backend = Arc::new(NodeBackend::new(core));
     let front = Frontend::new(cfg.clone(), backend, mirrors);
     print_banner(&cfg, addr);
 
@@ -97,6 +107,7 @@ pub(super) async fn run_node(cfg: Config) -> Result<(), AppError> {
     for task in control.into_iter().skip(1) {
         let _ = task.await;
     }
+    let _ = admin.await;
     engine.shutdown(Duration::from_secs(10)).await;
     gossip_stop.cancel();
     gossip.stopped().await;
@@ -117,4 +128,21 @@ fn replicas_on_disk(data_dir: &std::path::Path) -> u32 {
             })
             .count() as u32
     })
+}
+
+/// A dropped database's schema mirror is forgotten, so that the database created again
+/// under its name starts from its own (empty) schema. Ends when the node core is gone.
+async fn forget_dropped_mirrors(
+    mut snaps: tokio::sync::watch::Receiver<Option<Arc<crate::node::catalog::Snapshot>>>,
+    mirrors: Arc<crate::mirror::Mirrors>,
+) {
+    while snaps.changed().await.is_ok() {
+        let Some(snap) = snaps.borrow_and_update().clone() else {
+            continue;
+        };
+        mirrors.retain(|db| {
+            snap.database(db.as_str())
+                .is_none_or(|d| d.state != crate::syscatalog::DbState::Dropped)
+        });
+    }
 }

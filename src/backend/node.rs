@@ -144,6 +144,11 @@ async fn follow_replicas(core: Arc<NodeCore>, clients: Clients) {
             continue;
         };
         let mut map = clients.lock().await;
+        // A dropped database is closed here: its next open reads the catalog again.
+        map.retain(|db, _| {
+            snap.database(db.as_str())
+                .is_none_or(|d| d.state != DbState::Dropped)
+        });
         for (db, client) in map.iter_mut() {
             let addrs = snap.http_addrs(db.as_str(), &me);
             let mut old: Vec<&String> = client.nodes().iter().collect();
@@ -168,7 +173,6 @@ impl Backend for NodeBackend {
         let deadline = started + self.core.engine.deadline;
         let mut changes = self.core.changes();
         let catalog = self.catalog(db, deadline).await?;
-        let mut created = false;
         loop {
             let snap = catalog
                 .snapshot_of(db.as_str())
@@ -186,11 +190,9 @@ impl Backend for NodeBackend {
                         db: db.as_str().to_string(),
                     });
                 }
-                None if !created => match self.create(&catalog, db).await {
-                    Ok(()) => {
-                        created = true;
-                        continue;
-                    }
+                // Absent again after a creation: it was rolled back (a chosen node died).
+                None => match self.create(&catalog, db).await {
+                    Ok(()) => continue,
                     // Nodes gossip knows may still be registering (a cluster starting), or
                     // a registered node may have missed heartbeats under load: wait a few
                     // heartbeat periods for them; otherwise the shortage is real.

@@ -167,6 +167,9 @@ impl AdminOps for LocalBackend {
                     Err(e) => Response::error(e.to_string()),
                 }
             }
+            Request::Drain { .. } | Request::Drop { .. } => {
+                Response::error("drain and drop exist under pgrq node only")
+            }
             Request::Stats => {
                 let stats = self.lifecycle_stats().await;
                 Response {

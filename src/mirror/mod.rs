@@ -297,6 +297,13 @@ impl Mirrors {
         map.insert(db.clone(), m.clone());
         Ok(m)
     }
+
+    /// Keeps the mirrors of the databases `keep` accepts (sessions holding one keep it).
+    pub fn retain(&self, keep: impl Fn(&DbName) -> bool) {
+        if let Ok(mut map) = self.by_db.lock() {
+            map.retain(|db, _| keep(db));
+        }
+    }
 }
 
 /// `pgrq_type_<type>` constraint names in a CREATE TABLE: ((table, column), type).

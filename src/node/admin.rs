@@ -54,6 +54,14 @@ pub enum Request {
         confirm: bool,
     },
     Stats,
+    /// `pgrq node drain`: move every replica off `node` (id or proxy address).
+    Drain {
+        node: String,
+    },
+    /// Drop a database (its replicas stop, their data is deleted, the name is freed).
+    Drop {
+        db: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -191,9 +199,10 @@ mod tests {
         async fn handle(&self, req: Request) -> Response {
             match req {
                 Request::Hibernate { db } => Response::ok(format!("hibernated {db}")),
-                Request::Wake { db } | Request::Recover { db, .. } => {
+                Request::Wake { db } | Request::Recover { db, .. } | Request::Drop { db } => {
                     Response::error(format!("cannot wake {db}"))
                 }
+                Request::Drain { node } => Response::error(node),
                 Request::Stats => Response {
                     stats: Some(serde_json::json!({"wakes": 3})),
                     ..Response::ok("")

@@ -84,11 +84,11 @@ impl Catalog {
         &self.client
     }
 
-    async fn write(&self, stmts: Vec<Stmt>) -> Result<Vec<StmtOk>, CatalogError> {
+    pub(super) async fn write(&self, stmts: Vec<Stmt>) -> Result<Vec<StmtOk>, CatalogError> {
         Ok(into_ok(self.client.execute(&stmts, true).await?)?)
     }
 
-    async fn read(&self, stmts: Vec<Stmt>) -> Result<Vec<StmtOk>, CatalogError> {
+    pub(super) async fn read(&self, stmts: Vec<Stmt>) -> Result<Vec<StmtOk>, CatalogError> {
         Ok(into_ok(
             self.client.query(&stmts, Level::Linearizable).await?,
         )?)

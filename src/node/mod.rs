@@ -3,20 +3,27 @@
 //! the system catalog's cluster and typed access to it (`system`, `catalog`), port
 //! allocation (`ports`), the reconciler that converges this node's replicas on the
 //! catalog (`core`, `reconcile`), what operators see of the cluster (`view`), and what this node reports about itself to the gossip
-//! layer and to `pgrq status` (`status`). It must not know SQL or the wire protocol;
+//! layer and to `pgrq status` (`status`); the operations (`ops`: `drain`, `drop`, `recover`,
+//! and `creating` for creations a dead node left unfinished). It must not know SQL or the wire protocol;
 //! placement decisions are pure functions of an inventory its callers pass in.
 
 pub mod activity;
 pub mod admin;
 pub mod catalog;
+mod catalog_ops;
 pub mod core;
+pub mod creating;
+pub mod drain;
+pub mod drop;
 pub mod engine;
 pub mod inventory;
 pub mod lifecycle;
 pub mod locate;
+pub mod ops;
 pub mod placement;
 pub mod ports;
 pub mod reconcile;
+pub mod recover;
 pub mod replace;
 pub mod status;
 pub mod supervisor;

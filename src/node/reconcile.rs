@@ -9,7 +9,8 @@
 //! another replica id (`<db>/replica_id`) is wiped before a new replica uses it. Replicas
 //! the catalog no longer places here are stopped and their data removed; at start-up the
 //! data dirs of every database not placed here are removed (orphan cleanup, e.g. replicas
-//! replaced while this node was down). Runs every `discovery_interval` and whenever nudged.
+//! replaced while this node was down); those of dropped databases are deleted and their rows
+//! forgotten (`drop`). Runs every `discovery_interval` and whenever nudged.
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -85,6 +86,10 @@ async fn step(
         .replicas
         .iter()
         .filter(|r| r.node_id == core.node_id)
+        .filter(|r| {
+            snap.database(&r.database)
+                .is_some_and(|d| d.state != DbState::Dropped)
+        })
         .collect();
     let (sys_http, sys_raft) = core.system.ports();
     let mut taken: HashSet<u16> = mine
@@ -110,7 +115,7 @@ async fn step(
             }
         }
     }
-    let mut changed = false;
+    let mut changed = crate::node::drop::forget_dropped(core, catalog, snap).await;
     for r in mine {
         let Some(db) = snap.database(&r.database) else {
             continue;

@@ -10,7 +10,8 @@
 //! node with capacity chosen by `placement` (nodes already holding a replica excluded) and
 //! a fresh, never-used replica id (`<db>-v<version>`). Before proposing, the database's
 //! own cluster must confirm it (`confirm`): its Raft membership is exactly the catalog's
-//! replicas (an earlier replacement finished), the dead node's replica is unreachable and
+//! replicas (an earlier replacement finished; a dead replica that never joined is left
+//! out), the dead node's replica is unreachable and
 //! every other one reachable, so a replacement never costs the majority and gossip alone
 //! never moves a live replica. One conditional catalog write
 //! (`UPDATE … WHERE version = ?`, then the row swap under the write's claim) decides, so
@@ -48,7 +49,7 @@ pub struct Replacement {
     pub new: ReplicaRecord,
 }
 
-/// The active nodes of the catalog this node holds dead, or `None` when it sees no
+/// The active (or draining) nodes of the catalog this node holds dead, or `None` when it sees no
 /// majority of them healthy (itself counted healthy). `absent_counts`: a node gossip never
 /// heard of counts as dead (only after this node has gossiped long enough).
 pub fn dead_nodes(
@@ -60,7 +61,7 @@ pub fn dead_nodes(
     let active: Vec<&str> = snap
         .nodes
         .iter()
-        .filter(|n| n.state == NodeState::Active)
+        .filter(|n| matches!(n.state, NodeState::Active | NodeState::Draining))
         .map(|n| n.id.as_str())
         .collect();
     let mut dead = BTreeSet::new();
@@ -227,6 +228,9 @@ pub async fn run(core: Arc<NodeCore>, stop: CancellationToken) {
                 tracing::warn!("cannot replace a dead replica: {why}");
             }
         }
+        for db in crate::node::creating::stuck(&snap, &dead) {
+            crate::node::creating::roll_back(&core, &catalog, &db).await;
+        }
         for r in todo {
             match confirm(&core, &snap, &r).await {
                 Ok(()) => decide(&core, &catalog, &r).await,
@@ -273,7 +277,16 @@ pub fn check_members(
     dead_node: &str,
     members: &[Member],
 ) -> Result<(), String> {
-    let mut want: Vec<&str> = reps.iter().map(|x| x.replica_id.as_str()).collect();
+    // A dead replica that never joined (its node died before it could: a replacement or
+    // a drain's new replica) is no member; the others must be exactly the membership.
+    let dead_joined = reps
+        .iter()
+        .any(|x| x.node_id == dead_node && members.iter().any(|m| m.id == x.replica_id));
+    let mut want: Vec<&str> = reps
+        .iter()
+        .filter(|x| dead_joined || x.node_id != dead_node)
+        .map(|x| x.replica_id.as_str())
+        .collect();
     let mut have: Vec<&str> = members.iter().map(|m| m.id.as_str()).collect();
     want.sort_unstable();
     have.sort_unstable();
@@ -285,6 +298,9 @@ pub fn check_members(
     for x in reps {
         let reachable = members.iter().any(|m| m.id == x.replica_id && m.reachable);
         let dead = x.node_id == dead_node;
+        if dead && !dead_joined {
+            continue;
+        }
         if dead && reachable {
             return Err(format!("{} still answers its peers", x.replica_id));
         }

@@ -97,13 +97,16 @@ enum Step {
 
 /// Request-level errors after which rqlite has certainly not applied a write
 /// (returned before the Raft apply: `store.ErrNotOpen`, `ErrNotReady`,
-/// `ErrNotLeader`, `ErrLeaderNotFound`, raft's `ErrEnqueueTimeout`).
+/// `ErrNotLeader`, `ErrLeaderNotFound`, raft's `ErrEnqueueTimeout`; raft's
+/// `ErrLeadershipTransferInProgress`, which hashicorp/raft v1.7 answers to an apply
+/// before dispatching it to the log, seen while a drain hands leadership over).
 const NOT_APPLIED_ERRORS: &[&str] = &[
     "leader not found",
     "store not ready",
     "store not open",
     "not leader",
     "timed out enqueuing operation",
+    "leadership transfer in progress",
 ];
 
 /// A follower that could not even open a connection to the leader to forward the
@@ -446,6 +449,42 @@ impl ClusterClient {
             }
         })
         .await
+    }
+
+    /// POST `/leader?wait`: the leader hands leadership to another voter (forwarded to the
+    /// leader by rqlite) and answers once it did.
+    pub async fn stepdown(&self) -> Result<(), RqliteError> {
+        self.with_retries(|node| async move {
+            let c = &self.inner.creds;
+            let resp = self
+                .inner
+                .http
+                .post(format!("http://{node}/leader?wait"))
+                .basic_auth(&c.user, Some(&c.password))
+                .timeout(self.read_attempt_timeout())
+                .send()
+                .await
+                .map_err(|e| Step::Retry(error_chain(&e)))?;
+            let status = resp.status().as_u16();
+            if status == 200 {
+                return Ok(());
+            }
+            let text = resp.text().await.unwrap_or_default();
+            Err(classify_status(&node, status, &text, Kind::Read, &c.user))
+        })
+        .await
+    }
+
+    /// The `/status` document of one node (`store.raft.applied_index`, …).
+    pub async fn node_status(&self, node: &str) -> Result<serde_json::Value, RqliteError> {
+        self.get_status(node).await.map_err(|s| match s {
+            Step::Fail(e) => e,
+            Step::Retry(m) | Step::Redirect(m) => RqliteError::Unavailable {
+                tried: vec![node.to_string()],
+                waited: Duration::ZERO,
+                last_error: m,
+            },
+        })
     }
 
     /// The members of the cluster's Raft configuration (voters and non-voters), as the

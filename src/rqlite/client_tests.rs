@@ -79,6 +79,7 @@ fn top_level_errors_retry_reads_but_only_known_safe_writes() {
         "store not ready",
         "not leader",
         "store not open",
+        "leadership transfer in progress",
     ] {
         assert!(
             is_retry(&classify_request_error("n", msg, Kind::Write)),

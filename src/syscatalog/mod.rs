@@ -9,9 +9,13 @@
 //! cluster runs with `-fk` so the references hold. Distinct from the PostgreSQL
 //! `pg_catalog` emulation.
 
+mod moves;
 mod records;
 
 use crate::rqlite::{Stmt, Value};
+pub use moves::{
+    add_replica, forget_dropped_replica, recover_replicas, remove_replica, roll_back_creation,
+};
 pub use records::{
     DatabaseRecord, DbState, NodeLoad, NodeRecord, NodeState, ReplicaRecord, SysCatalogError,
 };

@@ -368,3 +368,6 @@ fn ports_are_recorded_once_by_the_hosting_node() {
     assert_eq!(all, ["shop_p"]);
     assert_eq!(query(&mut conn, select_all_replicas()).len(), 2);
 }
+
+#[path = "moves_tests.rs"]
+mod moves;

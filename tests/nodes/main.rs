@@ -9,6 +9,7 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod ops;
 mod replace;
 
 use std::io::{BufRead, BufReader, Read};

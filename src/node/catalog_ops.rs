@@ -1,0 +1,113 @@
+//! The system catalog requests of the operations (drain, drop, recovery, the rollback of a
+//! stuck creation): each sends one `syscatalog` decision and says whether it applied.
+
+use crate::node::catalog::{Catalog, CatalogError, now_ms};
+use crate::syscatalog::{self, DatabaseRecord, DbState, NodeRecord, NodeState, ReplicaRecord};
+
+impl Catalog {
+    /// Whether statement 0 of the request affected one row (the guard applied).
+    async fn decided(&self, stmts: Vec<crate::rqlite::Stmt>) -> Result<bool, CatalogError> {
+        let out = self.write(stmts).await?;
+        Ok(out.first().is_some_and(|o| o.rows_affected == 1))
+    }
+
+    pub async fn set_node_state(
+        &self,
+        node: &NodeRecord,
+        state: NodeState,
+    ) -> Result<bool, CatalogError> {
+        self.decided(vec![syscatalog::set_node_state(
+            &node.id,
+            node.version,
+            state,
+            now_ms(),
+        )])
+        .await
+    }
+
+    pub async fn add_replica(
+        &self,
+        db: &DatabaseRecord,
+        new: &ReplicaRecord,
+        claim: &str,
+    ) -> Result<bool, CatalogError> {
+        self.decided(syscatalog::add_replica(
+            &db.name,
+            db.version,
+            new,
+            claim,
+            now_ms(),
+        ))
+        .await
+    }
+
+    pub async fn remove_replica(
+        &self,
+        db: &DatabaseRecord,
+        node_id: &str,
+        claim: &str,
+    ) -> Result<bool, CatalogError> {
+        self.decided(syscatalog::remove_replica(
+            &db.name,
+            db.version,
+            node_id,
+            claim,
+            now_ms(),
+        ))
+        .await
+    }
+
+    pub async fn recover_replicas(
+        &self,
+        db: &DatabaseRecord,
+        lost_nodes: &[String],
+        new: &[ReplicaRecord],
+        claim: &str,
+    ) -> Result<bool, CatalogError> {
+        self.decided(syscatalog::recover_replicas(
+            &db.name,
+            db.version,
+            lost_nodes,
+            new,
+            claim,
+            now_ms(),
+        ))
+        .await
+    }
+
+    /// `active → dropped` if still at its version.
+    pub async fn drop_database(
+        &self,
+        db: &DatabaseRecord,
+        claim: &str,
+    ) -> Result<bool, CatalogError> {
+        self.decided(vec![syscatalog::transition(
+            &db.name,
+            db.version,
+            DbState::Dropped,
+            claim,
+            now_ms(),
+        )])
+        .await
+    }
+
+    /// True when the creation was rolled back by this request.
+    pub async fn roll_back_creation(&self, db: &DatabaseRecord) -> Result<bool, CatalogError> {
+        let out = self
+            .write(syscatalog::roll_back_creation(
+                &db.name, db.version, &db.claim,
+            ))
+            .await?;
+        Ok(out.get(1).is_some_and(|o| o.rows_affected == 1))
+    }
+
+    pub async fn forget_dropped_replica(
+        &self,
+        db: &str,
+        node_id: &str,
+    ) -> Result<(), CatalogError> {
+        self.write(syscatalog::forget_dropped_replica(db, node_id))
+            .await
+            .map(|_| ())
+    }
+}
