@@ -4,6 +4,7 @@
 //! trait, and shape the reply. It must not talk HTTP or know where replicas live (that is
 //! the backend's), nor encode wire messages (that is `wire/`'s).
 
+mod advisory;
 mod backend;
 mod catalog;
 mod cluster;
@@ -67,14 +68,37 @@ pub struct Session {
     /// The open block is the implicit transaction of an extended-protocol batch (ended
     /// by Sync), not one the client began.
     implicit: bool,
+    /// This session's advisory locks.
+    advisory: advisory::AdvisoryLocks,
     /// `open` succeeded: the backend is told when this session ends.
     opened: bool,
 }
 
 impl Drop for Session {
+    /// The session's advisory locks are released (then the backend is told), or, without
+    /// a runtime to do it, left to expire with their lease.
     fn drop(&mut self) {
-        if self.opened {
-            self.backend.close(&self.db);
+        if !self.opened {
+            return;
+        }
+        let runtime = tokio::runtime::Handle::try_current();
+        match (self.advisory.release_all_stmt(), runtime) {
+            (Some(stmt), Ok(rt)) => {
+                let backend = self.backend.clone();
+                let db = self.db.clone();
+                rt.spawn(async move {
+                    let batch = Batch::Write {
+                        stmts: vec![stmt],
+                        transaction: false,
+                        returning: false,
+                    };
+                    if let Err(e) = backend.run(&db, batch).await {
+                        tracing::warn!(%db, error = %e, "cannot release advisory locks");
+                    }
+                    backend.close(&db);
+                });
+            }
+            _ => self.backend.close(&self.db),
         }
     }
 }
@@ -108,6 +132,7 @@ impl Session {
             savepoints: Vec::new(),
             failed_pending: Vec::new(),
             implicit: false,
+            advisory: Default::default(),
             opened: false,
             sql_prepared: Default::default(),
         })
@@ -232,6 +257,7 @@ impl Session {
             } else if let Err(e) = self.transaction_control(&TxnControl::Commit).await {
                 out.push(Err(e));
             }
+            self.release_xact_locks().await;
         }
         if out.is_empty() {
             out.push(Ok(Reply::Empty));
@@ -294,6 +320,10 @@ impl Session {
         if result.is_err() {
             self.fail_block();
         }
+        if self.txn == TxnState::Idle {
+            // The statement's own transaction (autocommit) or the block it ended is over.
+            self.release_xact_locks().await;
+        }
         result
     }
 
@@ -338,6 +368,7 @@ impl Session {
                 tag if tag.starts_with("DEALLOCATE") => "DEALLOCATE",
                 tag => tag,
             })),
+            StatementKind::Advisory(call) => self.run_advisory(call, &params).await,
             StatementKind::Catalog => self.run_catalog(t, params).await,
             StatementKind::ClusterView => self.run_cluster_view(t).await,
             StatementKind::Query | StatementKind::Write | StatementKind::Ddl => {

@@ -76,15 +76,18 @@ impl Session {
             }
             return Ok(());
         }
-        if errored || self.txn == TxnState::Failed {
+        let ended = if errored || self.txn == TxnState::Failed {
             self.end_block();
             self.block_has_ddl = false;
             self.block_schema = None;
-            return Ok(());
-        }
-        self.transaction_control(&TxnControl::Commit)
-            .await
-            .map(drop)
+            Ok(())
+        } else {
+            self.transaction_control(&TxnControl::Commit)
+                .await
+                .map(drop)
+        };
+        self.release_xact_locks().await;
+        ended
     }
 
     pub(super) async fn transaction_control(&mut self, ctl: &TxnControl) -> Result<Reply, PgError> {

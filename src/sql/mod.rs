@@ -133,8 +133,46 @@ pub enum StatementKind {
     },
     /// `EXECUTE name(args)`: `args` are the argument expressions' PostgreSQL text.
     ExecuteSql { name: String, args: Vec<String> },
+    /// `SELECT pg_advisory_lock(…)` and the other advisory lock functions, as a whole
+    /// statement: the session takes part (its locks live in the database,
+    /// `session/advisory.rs`); `sqlite` is `None`.
+    Advisory(AdvisoryCall),
     /// Empty statement (`;` or only comments).
     Empty,
+}
+
+/// One call of an advisory lock function (`pg_[try_]advisory_[xact_]lock[_shared]`,
+/// `pg_advisory_unlock[_shared]`, `pg_advisory_unlock_all`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdvisoryCall {
+    pub op: AdvisoryOp,
+    /// Released at the end of the transaction rather than of the session.
+    pub xact: bool,
+    pub shared: bool,
+    /// The key: one bigint or two ints (two key spaces, as in PostgreSQL); empty for
+    /// `pg_advisory_unlock_all`.
+    pub key: Vec<AdvisoryArg>,
+    /// The result column's name (the function's, or the alias).
+    pub column: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdvisoryOp {
+    /// Waits until it holds the lock; returns void.
+    Lock,
+    /// Takes the lock if it is free; returns whether it did.
+    TryLock,
+    /// Releases one hold; returns whether the session held it.
+    Unlock,
+    /// Releases every session-level lock; returns void.
+    UnlockAll,
+}
+
+/// A key argument: a constant, or a parameter (`$n`, 0-based index).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdvisoryArg {
+    Const(i64),
+    Param(usize),
 }
 
 /// One translated statement.
