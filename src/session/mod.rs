@@ -19,6 +19,8 @@ mod sql_prepared;
 mod tests;
 #[cfg(test)]
 mod tests_batch;
+#[cfg(test)]
+mod tests_read_only;
 mod txn;
 
 use std::collections::BTreeMap;
@@ -111,7 +113,13 @@ impl Session {
         backend: Arc<dyn Backend>,
         mirror: Arc<Mirror>,
     ) -> Result<Session, PgError> {
-        let gucs = Gucs::new(user, startup)?;
+        let mut gucs = Gucs::new(user, startup)?;
+        // Outside a block the access mode is the session's default.
+        let default_ro = gucs.get("default_transaction_read_only") == Some("on");
+        gucs.set(
+            "transaction_read_only",
+            Some(if default_ro { "on" } else { "off" }),
+        )?;
         let ctx = sql::Context {
             database: db.as_str().to_string(),
             user: user.to_string(),
@@ -350,11 +358,14 @@ impl Session {
             }
             StatementKind::Empty => Ok(Reply::Empty),
             StatementKind::Set { name, value, .. } => {
-                self.gucs.set(name, value.as_deref())?;
+                self.set_guc(name, value.as_deref())?;
                 Ok(Reply::command("SET"))
             }
             StatementKind::Reset { name } => {
                 self.gucs.reset(name.as_deref())?;
+                if self.txn == TxnState::Idle {
+                    self.restore_access_mode();
+                }
                 Ok(Reply::command("RESET"))
             }
             StatementKind::Show { name } => self.show(name),
@@ -386,11 +397,8 @@ impl Session {
 
     async fn execute(&mut self, t: &Translated, stmt: BoundStmt) -> Result<Reply, PgError> {
         let is_read = matches!(t.kind, StatementKind::Query);
-        if !is_read && self.gucs.get("transaction_read_only") == Some("on") {
-            return Err(PgError::new(
-                codes::READ_ONLY_SQL_TRANSACTION,
-                format!("cannot execute {} in a read-only transaction", t.tag),
-            ));
+        if !is_read {
+            self.check_writable(&t.tag)?;
         }
         let output = match &mut self.txn {
             TxnState::Block(pending) => {
@@ -500,6 +508,25 @@ impl Session {
         if let Err(e) = self.mirror.load(&ddl) {
             tracing::warn!(db = %self.db, error = %e, "cannot load the schema mirror");
         }
+    }
+
+    /// `SET`. The transaction's own settings (`SET TRANSACTION …`) only act inside a
+    /// block (PostgreSQL warns and ignores them outside one); outside a block the access
+    /// mode follows `default_transaction_read_only`.
+    fn set_guc(&mut self, name: &str, value: Option<&str>) -> Result<(), PgError> {
+        let lname = name.to_ascii_lowercase();
+        let per_txn = matches!(
+            lname.as_str(),
+            "transaction_read_only" | "transaction_isolation"
+        );
+        if per_txn && self.txn == TxnState::Idle {
+            return Ok(());
+        }
+        self.gucs.set(name, value)?;
+        if self.txn == TxnState::Idle {
+            self.restore_access_mode();
+        }
+        Ok(())
     }
 
     fn show(&self, name: &str) -> Result<Reply, PgError> {

@@ -384,14 +384,6 @@ async fn set_show_reset_and_parameter_status() {
 }
 
 #[tokio::test]
-async fn read_only_transactions_refuse_writes() {
-    let (mut s, rec) = session();
-    one(&mut s, "SET transaction_read_only = on").await.unwrap();
-    assert_eq!(tag(&one(&mut s, "DELETE FROM t").await), "ERROR 25006");
-    assert!(rec.batches().is_empty());
-}
-
-#[tokio::test]
 async fn empty_and_syntax_errors() {
     let (mut s, _) = session();
     assert_eq!(tag(&one(&mut s, "SELEC 1").await), "ERROR 42601");

@@ -32,6 +32,7 @@ impl Session {
     /// Ends the block for COMMIT, returning what it was.
     fn take_block(&mut self) -> TxnState {
         self.implicit = false;
+        self.restore_access_mode();
         self.savepoints.clear();
         self.failed_pending.clear();
         std::mem::replace(&mut self.txn, TxnState::Idle)
@@ -40,9 +41,37 @@ impl Session {
     /// Back to Idle: the block and everything it kept are gone.
     fn end_block(&mut self) {
         self.implicit = false;
+        self.restore_access_mode();
         self.txn = TxnState::Idle;
         self.savepoints.clear();
         self.failed_pending.clear();
+    }
+
+    /// The transaction's access mode (`transaction_read_only`); BEGIN READ ONLY, SET
+    /// TRANSACTION READ ONLY.
+    fn set_access_mode(&mut self, read_only: bool) {
+        let value = if read_only { "on" } else { "off" };
+        if let Err(e) = self.gucs.set("transaction_read_only", Some(value)) {
+            tracing::warn!(error = %e, "cannot set the access mode");
+        }
+    }
+
+    /// Outside a block, the access mode is the session's default
+    /// (`default_transaction_read_only`): every block ends back there.
+    pub(super) fn restore_access_mode(&mut self) {
+        let default = self.gucs.get("default_transaction_read_only") == Some("on");
+        self.set_access_mode(default);
+    }
+
+    /// Writes are refused in a read-only transaction (25006).
+    pub(super) fn check_writable(&self, tag: &str) -> Result<(), PgError> {
+        if self.gucs.get("transaction_read_only") == Some("on") {
+            return Err(PgError::new(
+                codes::READ_ONLY_SQL_TRANSACTION,
+                format!("cannot execute {tag} in a read-only transaction"),
+            ));
+        }
+        Ok(())
     }
 
     /// Whether an Execute of `kind` outside any block may wait for the next protocol
@@ -92,10 +121,13 @@ impl Session {
 
     pub(super) async fn transaction_control(&mut self, ctl: &TxnControl) -> Result<Reply, PgError> {
         match ctl {
-            TxnControl::Begin => {
+            TxnControl::Begin { read_only } => {
                 // BEGIN inside a batch's implicit transaction turns it into an explicit
                 // block that keeps the batch's writes so far (as PostgreSQL does).
                 self.implicit = false;
+                if let Some(on) = read_only {
+                    self.set_access_mode(*on);
+                }
                 if self.txn == TxnState::Idle {
                     self.txn = TxnState::Block(Vec::new());
                     self.block_schema = None;

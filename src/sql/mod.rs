@@ -77,8 +77,9 @@ impl Context {
 /// A transaction-control statement.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TxnControl {
-    /// `BEGIN` / `START TRANSACTION` (any isolation level or access mode).
-    Begin,
+    /// `BEGIN` / `START TRANSACTION` (any isolation level); `read_only` is the access
+    /// mode it names (`None`: `default_transaction_read_only` decides).
+    Begin { read_only: Option<bool> },
     /// `COMMIT` / `END`.
     Commit,
     /// `ROLLBACK` / `ABORT`.
@@ -319,7 +320,10 @@ mod tests {
     fn multi_statement_string_is_split() {
         let out = translate("BEGIN; INSERT INTO t (a) VALUES ($1); COMMIT", &ctx()).unwrap();
         assert_eq!(out.len(), 3);
-        assert_eq!(out[0].kind, StatementKind::Transaction(TxnControl::Begin));
+        assert_eq!(
+            out[0].kind,
+            StatementKind::Transaction(TxnControl::Begin { read_only: None })
+        );
         assert_eq!(out[1].kind, StatementKind::Write);
         assert_eq!(out[1].param_count, 1);
         assert_eq!(out[2].kind, StatementKind::Transaction(TxnControl::Commit));
