@@ -126,3 +126,21 @@ async fn a_failed_block_refuses_advisory_calls() {
         "ERROR 25P02"
     );
 }
+
+#[tokio::test]
+async fn an_xact_lock_in_an_extended_batch_lasts_until_the_sync() {
+    let (mut s, rec) = session();
+    let t = s
+        .prepare("SELECT pg_advisory_xact_lock(3)")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(s.defers_in_batch(&t.kind));
+    s.begin_implicit();
+    s.run(&t, Vec::new()).await.unwrap();
+    assert_eq!(rec.batches().len(), 1, "held until the Sync");
+    s.sync(false).await.unwrap();
+    let b = rec.batches();
+    assert_eq!(b.len(), 2, "{b:?}");
+    assert!(stmts(&b[1])[0].sql.contains("xact = 1"), "{:?}", b[1]);
+}

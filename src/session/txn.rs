@@ -78,8 +78,14 @@ impl Session {
     /// message before it runs: a write or DDL, which then either runs alone (the next
     /// message is Sync: one engine request, as in autocommit) or opens the batch's
     /// implicit transaction (`begin_implicit`).
+    /// A transaction-level advisory lock waits too: it must last until the batch's Sync.
     pub fn defers_in_batch(&self, kind: &StatementKind) -> bool {
-        self.txn == TxnState::Idle && matches!(kind, StatementKind::Write | StatementKind::Ddl)
+        self.txn == TxnState::Idle
+            && match kind {
+                StatementKind::Write | StatementKind::Ddl => true,
+                StatementKind::Advisory(call) => call.xact,
+                _ => false,
+            }
     }
 
     /// An extended-protocol batch goes on past a write: outside an explicit block, what
