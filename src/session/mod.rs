@@ -4,6 +4,7 @@
 //! trait, and shape the reply. It must not talk HTTP or know where replicas live (that is
 //! the backend's), nor encode wire messages (that is `wire/`'s).
 
+mod advisory;
 mod backend;
 mod catalog;
 mod cluster;
@@ -16,6 +17,11 @@ mod sequences;
 mod sql_prepared;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_batch;
+#[cfg(test)]
+mod tests_read_only;
+mod txn;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -56,31 +62,47 @@ pub struct Session {
     /// `currval`/`lastval` of this session.
     sequences: sequences::SessionSequences,
     /// The open block's savepoints, oldest first.
-    savepoints: Vec<Savepoint>,
+    savepoints: Vec<txn::Savepoint>,
     /// The writes of a block that failed, kept for ROLLBACK TO SAVEPOINT.
     failed_pending: Vec<BoundStmt>,
     /// SQL-level prepared statements (`PREPARE name AS …`), by name.
     sql_prepared: sql_prepared::SqlPrepared,
+    /// The open block is the implicit transaction of an extended-protocol batch (ended
+    /// by Sync), not one the client began.
+    implicit: bool,
+    /// This session's advisory locks.
+    advisory: advisory::AdvisoryLocks,
     /// `open` succeeded: the backend is told when this session ends.
     opened: bool,
 }
 
 impl Drop for Session {
+    /// The session's advisory locks are released (then the backend is told), or, without
+    /// a runtime to do it, left to expire with their lease.
     fn drop(&mut self) {
-        if self.opened {
-            self.backend.close(&self.db);
+        if !self.opened {
+            return;
+        }
+        let runtime = tokio::runtime::Handle::try_current();
+        match (self.advisory.release_all_stmt(), runtime) {
+            (Some(stmt), Ok(rt)) => {
+                let backend = self.backend.clone();
+                let db = self.db.clone();
+                rt.spawn(async move {
+                    let batch = Batch::Write {
+                        stmts: vec![stmt],
+                        transaction: false,
+                        returning: false,
+                    };
+                    if let Err(e) = backend.run(&db, batch).await {
+                        tracing::warn!(%db, error = %e, "cannot release advisory locks");
+                    }
+                    backend.close(&db);
+                });
+            }
+            _ => self.backend.close(&self.db),
         }
     }
-}
-
-/// What ROLLBACK TO SAVEPOINT restores: how many of the block's writes came before it,
-/// and the block's view of the schema at that point.
-#[derive(Clone)]
-struct Savepoint {
-    name: String,
-    pending_len: usize,
-    block_schema: Option<Arc<Mirror>>,
-    block_has_ddl: bool,
 }
 
 impl Session {
@@ -91,7 +113,13 @@ impl Session {
         backend: Arc<dyn Backend>,
         mirror: Arc<Mirror>,
     ) -> Result<Session, PgError> {
-        let gucs = Gucs::new(user, startup)?;
+        let mut gucs = Gucs::new(user, startup)?;
+        // Outside a block the access mode is the session's default.
+        let default_ro = gucs.get("default_transaction_read_only") == Some("on");
+        gucs.set(
+            "transaction_read_only",
+            Some(if default_ro { "on" } else { "off" }),
+        )?;
         let ctx = sql::Context {
             database: db.as_str().to_string(),
             user: user.to_string(),
@@ -111,6 +139,8 @@ impl Session {
             sequences: Default::default(),
             savepoints: Vec::new(),
             failed_pending: Vec::new(),
+            implicit: false,
+            advisory: Default::default(),
             opened: false,
             sql_prepared: Default::default(),
         })
@@ -139,7 +169,7 @@ impl Session {
         self.gucs.take_changes()
     }
 
-    /// `I`, `T` or `E` for ReadyForQuery.
+    /// Inside a transaction block the client began (or a batch's implicit one).
     pub fn in_transaction(&self) -> bool {
         !matches!(self.txn, TxnState::Idle)
     }
@@ -235,35 +265,12 @@ impl Session {
             } else if let Err(e) = self.transaction_control(&TxnControl::Commit).await {
                 out.push(Err(e));
             }
+            self.release_xact_locks().await;
         }
         if out.is_empty() {
             out.push(Ok(Reply::Empty));
         }
         out
-    }
-
-    /// An error inside a block: it fails (25P02 until ROLLBACK or ROLLBACK TO), keeping
-    /// its writes for a ROLLBACK TO SAVEPOINT.
-    fn fail_block(&mut self) {
-        if let TxnState::Block(_) = self.txn
-            && let TxnState::Block(pending) = std::mem::replace(&mut self.txn, TxnState::Failed)
-        {
-            self.failed_pending = pending;
-        }
-    }
-
-    /// Ends the block for COMMIT, returning what it was.
-    fn take_block(&mut self) -> TxnState {
-        self.savepoints.clear();
-        self.failed_pending.clear();
-        std::mem::replace(&mut self.txn, TxnState::Idle)
-    }
-
-    /// Back to Idle: the block and everything it kept are gone.
-    fn end_block(&mut self) {
-        self.txn = TxnState::Idle;
-        self.savepoints.clear();
-        self.failed_pending.clear();
     }
 
     fn translate(&self, text: &str) -> Result<Vec<Translated>, PgError> {
@@ -321,6 +328,10 @@ impl Session {
         if result.is_err() {
             self.fail_block();
         }
+        if self.txn == TxnState::Idle {
+            // The statement's own transaction (autocommit) or the block it ended is over.
+            self.release_xact_locks().await;
+        }
         result
     }
 
@@ -347,11 +358,14 @@ impl Session {
             }
             StatementKind::Empty => Ok(Reply::Empty),
             StatementKind::Set { name, value, .. } => {
-                self.gucs.set(name, value.as_deref())?;
+                self.set_guc(name, value.as_deref())?;
                 Ok(Reply::command("SET"))
             }
             StatementKind::Reset { name } => {
                 self.gucs.reset(name.as_deref())?;
+                if self.txn == TxnState::Idle {
+                    self.restore_access_mode();
+                }
                 Ok(Reply::command("RESET"))
             }
             StatementKind::Show { name } => self.show(name),
@@ -365,6 +379,7 @@ impl Session {
                 tag if tag.starts_with("DEALLOCATE") => "DEALLOCATE",
                 tag => tag,
             })),
+            StatementKind::Advisory(call) => self.run_advisory(call, &params).await,
             StatementKind::Catalog => self.run_catalog(t, params).await,
             StatementKind::ClusterView => self.run_cluster_view(t).await,
             StatementKind::Query | StatementKind::Write | StatementKind::Ddl => {
@@ -382,11 +397,8 @@ impl Session {
 
     async fn execute(&mut self, t: &Translated, stmt: BoundStmt) -> Result<Reply, PgError> {
         let is_read = matches!(t.kind, StatementKind::Query);
-        if !is_read && self.gucs.get("transaction_read_only") == Some("on") {
-            return Err(PgError::new(
-                codes::READ_ONLY_SQL_TRANSACTION,
-                format!("cannot execute {} in a read-only transaction", t.tag),
-            ));
+        if !is_read {
+            self.check_writable(&t.tag)?;
         }
         let output = match &mut self.txn {
             TxnState::Block(pending) => {
@@ -441,115 +453,6 @@ impl Session {
             TxnState::Failed => return Err(PgError::in_failed_transaction()),
         };
         Ok(Reply::from_output(t, output))
-    }
-
-    async fn transaction_control(&mut self, ctl: &TxnControl) -> Result<Reply, PgError> {
-        match ctl {
-            TxnControl::Begin => {
-                if self.txn == TxnState::Idle {
-                    self.txn = TxnState::Block(Vec::new());
-                    self.block_schema = None;
-                    self.savepoints.clear();
-                    self.failed_pending.clear();
-                }
-                Ok(Reply::TxnStart("BEGIN".into()))
-            }
-            TxnControl::Commit => match self.take_block() {
-                TxnState::Idle => Ok(Reply::TxnEnd("COMMIT".into())),
-                TxnState::Failed => Ok(Reply::TxnEnd("ROLLBACK".into())),
-                TxnState::Block(stmts) if stmts.is_empty() => Ok(Reply::TxnEnd("COMMIT".into())),
-                TxnState::Block(stmts) => {
-                    let n = stmts.len();
-                    let results = self
-                        .backend
-                        .run(
-                            &self.db,
-                            Batch::Write {
-                                stmts,
-                                transaction: true,
-                                returning: false,
-                            },
-                        )
-                        .await?;
-                    // The block is over either way: a failed COMMIT rolled everything back.
-                    let committed = all_ok(results, n);
-                    if std::mem::take(&mut self.block_has_ddl) {
-                        self.refresh_mirror().await;
-                    }
-                    committed?;
-                    Ok(Reply::TxnEnd("COMMIT".into()))
-                }
-            },
-            TxnControl::Rollback => {
-                self.end_block();
-                self.block_has_ddl = false;
-                Ok(Reply::TxnEnd("ROLLBACK".into()))
-            }
-            TxnControl::Savepoint(name) => self.savepoint(name),
-            TxnControl::Release(name) => self.release(name),
-            TxnControl::RollbackTo(name) => self.rollback_to(name),
-        }
-    }
-
-    /// `SAVEPOINT name`: remembers how far the block's writes go.
-    fn savepoint(&mut self, name: &str) -> Result<Reply, PgError> {
-        let pending_len = match &self.txn {
-            TxnState::Block(pending) => pending.len(),
-            TxnState::Failed => return Err(PgError::in_failed_transaction()),
-            TxnState::Idle => return Err(outside_block("SAVEPOINT")),
-        };
-        self.savepoints.push(Savepoint {
-            name: name.to_string(),
-            pending_len,
-            block_schema: self.block_schema.clone(),
-            block_has_ddl: self.block_has_ddl,
-        });
-        Ok(Reply::command("SAVEPOINT"))
-    }
-
-    /// `RELEASE SAVEPOINT name`: forgets it and every savepoint after it; the writes stay.
-    fn release(&mut self, name: &str) -> Result<Reply, PgError> {
-        match &self.txn {
-            TxnState::Block(_) => {}
-            TxnState::Failed => return Err(PgError::in_failed_transaction()),
-            TxnState::Idle => return Err(outside_block("RELEASE SAVEPOINT")),
-        }
-        let at = self.find_savepoint(name)?;
-        self.savepoints.truncate(at);
-        Ok(Reply::command("RELEASE"))
-    }
-
-    /// `ROLLBACK TO SAVEPOINT name`: drops the writes made after it (also out of a failed
-    /// block, which becomes usable again); the savepoint itself stays.
-    fn rollback_to(&mut self, name: &str) -> Result<Reply, PgError> {
-        if self.txn == TxnState::Idle {
-            return Err(outside_block("ROLLBACK TO SAVEPOINT"));
-        }
-        let at = self.find_savepoint(name)?;
-        let sp = self.savepoints[at].clone();
-        self.savepoints.truncate(at + 1);
-        let mut pending = match std::mem::replace(&mut self.txn, TxnState::Idle) {
-            TxnState::Block(p) => p,
-            _ => std::mem::take(&mut self.failed_pending),
-        };
-        pending.truncate(sp.pending_len);
-        self.txn = TxnState::Block(pending);
-        self.block_schema = sp.block_schema;
-        self.block_has_ddl = sp.block_has_ddl;
-        Ok(Reply::command("ROLLBACK"))
-    }
-
-    /// Index of the most recent savepoint called `name` (3B001 when there is none).
-    fn find_savepoint(&self, name: &str) -> Result<usize, PgError> {
-        self.savepoints
-            .iter()
-            .rposition(|sp| sp.name == name)
-            .ok_or_else(|| {
-                PgError::new(
-                    codes::INVALID_SAVEPOINT_SPECIFICATION,
-                    format!("savepoint \"{name}\" does not exist"),
-                )
-            })
     }
 
     /// Fixes `now()` for what runs next: PostgreSQL's now() is the start time of the
@@ -607,6 +510,25 @@ impl Session {
         }
     }
 
+    /// `SET`. The transaction's own settings (`SET TRANSACTION …`) only act inside a
+    /// block (PostgreSQL warns and ignores them outside one); outside a block the access
+    /// mode follows `default_transaction_read_only`.
+    fn set_guc(&mut self, name: &str, value: Option<&str>) -> Result<(), PgError> {
+        let lname = name.to_ascii_lowercase();
+        let per_txn = matches!(
+            lname.as_str(),
+            "transaction_read_only" | "transaction_isolation"
+        );
+        if per_txn && self.txn == TxnState::Idle {
+            return Ok(());
+        }
+        self.gucs.set(name, value)?;
+        if self.txn == TxnState::Idle {
+            self.restore_access_mode();
+        }
+        Ok(())
+    }
+
     fn show(&self, name: &str) -> Result<Reply, PgError> {
         if name == "all" {
             let rows = self
@@ -659,28 +581,4 @@ fn last_result(results: Vec<StmtResult>, n: usize) -> Result<Output, PgError> {
             format!("the engine returned no result for a batch of {n} statements"),
         )),
     }
-}
-
-fn all_ok(results: Vec<StmtResult>, n: usize) -> Result<(), PgError> {
-    let got = results.len();
-    for r in results {
-        if let Err(msg) = r {
-            return Err(error::from_sqlite(&msg));
-        }
-    }
-    if got != n {
-        return Err(PgError::new(
-            codes::INTERNAL_ERROR,
-            format!("the engine returned {got} results for {n} statements"),
-        ));
-    }
-    Ok(())
-}
-
-/// PostgreSQL's error for a savepoint command outside a transaction block.
-fn outside_block(what: &str) -> PgError {
-    PgError::new(
-        codes::NO_ACTIVE_SQL_TRANSACTION,
-        format!("{what} can only be used in transaction blocks"),
-    )
 }

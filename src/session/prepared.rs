@@ -109,6 +109,11 @@ impl Session {
             StatementKind::Show { name } => return Ok((reply::show_columns(name), 0)),
             StatementKind::Catalog => return self.describe_catalog(t).await,
             StatementKind::ClusterView => return self.describe_cluster_view(t).await,
+            StatementKind::Advisory(call) => {
+                let ty = t.column_types.first().copied().flatten();
+                let column = Column::new(call.column.clone(), ty.unwrap_or(PgType::Text));
+                return Ok((vec![column], t.param_count));
+            }
             StatementKind::Query | StatementKind::Write => {}
             _ => return Ok((Vec::new(), t.param_count)),
         }

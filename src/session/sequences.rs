@@ -50,12 +50,10 @@ impl Session {
                 Ok(one_value("lastval", v))
             }
             SequenceOp::Next(name) | SequenceOp::Set(name) => {
-                if self.gucs.get("transaction_read_only") == Some("on") {
-                    return Err(PgError::new(
-                        codes::READ_ONLY_SQL_TRANSACTION,
-                        "cannot execute nextval() in a read-only transaction",
-                    ));
-                }
+                self.check_writable(match op {
+                    SequenceOp::Next(_) => "nextval()",
+                    _ => "setval()",
+                })?;
                 let batch = Batch::Write {
                     stmts: vec![stmt],
                     transaction: false,

@@ -12,7 +12,9 @@
 //!   order (`sortorder` 1, 2, …), readable from the mirror as well as from rqlite;
 //! * comments → table `pgrq_comments (objtype, object, column, description)` (objtype
 //!   `table`, `column`, `view`, `index`, `sequence`, `type`; `column` is `''` unless
-//!   objtype is `column`).
+//!   objtype is `column`);
+//! * advisory locks → table `pgrq_advisory_locks (space, k1, k2, owner, xact, shared,
+//!   count, expires)`, one row per lock a session holds (`session/advisory.rs`).
 //!
 //! Named column constraints (CHECK): `pgrq_varchar_<n>`, `pgrq_bpchar_<n>`,
 //! `pgrq_numeric_<p>_<s>` (type limits), `pgrq_enum_<e>` (labels of enum `e`),
@@ -25,6 +27,7 @@ pub const PREFIX: &str = "pgrq_";
 pub const SEQUENCE_TABLE: &str = "pgrq_seq_";
 pub const ENUM_VIEW: &str = "pgrq_enum_";
 pub const COMMENTS_TABLE: &str = "pgrq_comments";
+pub const ADVISORY_LOCKS_TABLE: &str = "pgrq_advisory_locks";
 pub const VARCHAR_CHECK: &str = "pgrq_varchar_";
 pub const BPCHAR_CHECK: &str = "pgrq_bpchar_";
 pub const NUMERIC_CHECK: &str = "pgrq_numeric_";

@@ -77,8 +77,9 @@ impl Context {
 /// A transaction-control statement.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TxnControl {
-    /// `BEGIN` / `START TRANSACTION` (any isolation level or access mode).
-    Begin,
+    /// `BEGIN` / `START TRANSACTION` (any isolation level); `read_only` is the access
+    /// mode it names (`None`: `default_transaction_read_only` decides).
+    Begin { read_only: Option<bool> },
     /// `COMMIT` / `END`.
     Commit,
     /// `ROLLBACK` / `ABORT`.
@@ -133,8 +134,46 @@ pub enum StatementKind {
     },
     /// `EXECUTE name(args)`: `args` are the argument expressions' PostgreSQL text.
     ExecuteSql { name: String, args: Vec<String> },
+    /// `SELECT pg_advisory_lock(…)` and the other advisory lock functions, as a whole
+    /// statement: the session takes part (its locks live in the database,
+    /// `session/advisory.rs`); `sqlite` is `None`.
+    Advisory(AdvisoryCall),
     /// Empty statement (`;` or only comments).
     Empty,
+}
+
+/// One call of an advisory lock function (`pg_[try_]advisory_[xact_]lock[_shared]`,
+/// `pg_advisory_unlock[_shared]`, `pg_advisory_unlock_all`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdvisoryCall {
+    pub op: AdvisoryOp,
+    /// Released at the end of the transaction rather than of the session.
+    pub xact: bool,
+    pub shared: bool,
+    /// The key: one bigint or two ints (two key spaces, as in PostgreSQL); empty for
+    /// `pg_advisory_unlock_all`.
+    pub key: Vec<AdvisoryArg>,
+    /// The result column's name (the function's, or the alias).
+    pub column: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdvisoryOp {
+    /// Waits until it holds the lock; returns void.
+    Lock,
+    /// Takes the lock if it is free; returns whether it did.
+    TryLock,
+    /// Releases one hold; returns whether the session held it.
+    Unlock,
+    /// Releases every session-level lock; returns void.
+    UnlockAll,
+}
+
+/// A key argument: a constant, or a parameter (`$n`, 0-based index).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdvisoryArg {
+    Const(i64),
+    Param(usize),
 }
 
 /// One translated statement.
@@ -281,7 +320,10 @@ mod tests {
     fn multi_statement_string_is_split() {
         let out = translate("BEGIN; INSERT INTO t (a) VALUES ($1); COMMIT", &ctx()).unwrap();
         assert_eq!(out.len(), 3);
-        assert_eq!(out[0].kind, StatementKind::Transaction(TxnControl::Begin));
+        assert_eq!(
+            out[0].kind,
+            StatementKind::Transaction(TxnControl::Begin { read_only: None })
+        );
         assert_eq!(out[1].kind, StatementKind::Write);
         assert_eq!(out[1].param_count, 1);
         assert_eq!(out[2].kind, StatementKind::Transaction(TxnControl::Commit));

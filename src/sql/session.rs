@@ -13,8 +13,10 @@ use super::{SqlError, StatementKind, Translated, TxnControl};
 /// housekeeping command; `None` for anything else.
 pub(crate) fn session_statement(stmt: &Statement) -> Result<Option<Translated>, SqlError> {
     let (kind, tag) = match stmt {
-        Statement::StartTransaction { begin, .. } => (
-            StatementKind::Transaction(TxnControl::Begin),
+        Statement::StartTransaction { begin, modes, .. } => (
+            StatementKind::Transaction(TxnControl::Begin {
+                read_only: access_mode(modes),
+            }),
             if *begin { "BEGIN" } else { "START TRANSACTION" }.to_string(),
         ),
         Statement::Commit { chain, .. } => {
@@ -205,8 +207,21 @@ fn set_kind(set: &Set) -> Result<StatementKind, SqlError> {
     Ok(StatementKind::Set { name, value, local })
 }
 
-/// The isolation level (preferred) or access mode a `SET TRANSACTION` sets.
+/// The access mode among transaction modes: `Some(true)` for READ ONLY.
+fn access_mode(modes: &[TransactionMode]) -> Option<bool> {
+    modes.iter().rev().find_map(|m| match m {
+        TransactionMode::AccessMode(mode) => Some(matches!(mode, TransactionAccessMode::ReadOnly)),
+        TransactionMode::IsolationLevel(_) => None,
+    })
+}
+
+/// The access mode (preferred: isolation levels change nothing in pgrq, SQLite runs
+/// every transaction serially) or isolation level a `SET TRANSACTION` sets.
 fn transaction_setting(modes: &[TransactionMode]) -> Result<(&'static str, String), SqlError> {
+    if let Some(read_only) = access_mode(modes) {
+        let value = if read_only { "on" } else { "off" };
+        return Ok(("transaction_read_only", value.into()));
+    }
     let isolation = modes.iter().find_map(|m| match m {
         TransactionMode::IsolationLevel(level) => Some(level),
         TransactionMode::AccessMode(_) => None,
@@ -223,16 +238,7 @@ fn transaction_setting(modes: &[TransactionMode]) -> Result<(&'static str, Strin
         };
         return Ok(("transaction_isolation", value.into()));
     }
-    match modes.first() {
-        Some(TransactionMode::AccessMode(mode)) => {
-            let on = matches!(mode, TransactionAccessMode::ReadOnly);
-            Ok((
-                "transaction_read_only",
-                if on { "on" } else { "off" }.into(),
-            ))
-        }
-        _ => Err(SqlError::syntax("SET TRANSACTION needs a transaction mode")),
-    }
+    Err(SqlError::syntax("SET TRANSACTION needs a transaction mode"))
 }
 
 /// The value of a SET: `None` for DEFAULT, otherwise the values as text
@@ -297,9 +303,26 @@ mod tests {
     #[test]
     fn transaction_statements() {
         let cases = [
-            ("BEGIN", T::Begin, "BEGIN"),
-            ("BEGIN ISOLATION LEVEL SERIALIZABLE", T::Begin, "BEGIN"),
-            ("START TRANSACTION READ ONLY", T::Begin, "START TRANSACTION"),
+            ("BEGIN", T::Begin { read_only: None }, "BEGIN"),
+            (
+                "BEGIN ISOLATION LEVEL SERIALIZABLE",
+                T::Begin { read_only: None },
+                "BEGIN",
+            ),
+            (
+                "START TRANSACTION READ ONLY",
+                T::Begin {
+                    read_only: Some(true),
+                },
+                "START TRANSACTION",
+            ),
+            (
+                "BEGIN ISOLATION LEVEL SERIALIZABLE, READ WRITE",
+                T::Begin {
+                    read_only: Some(false),
+                },
+                "BEGIN",
+            ),
             ("COMMIT", T::Commit, "COMMIT"),
             ("END", T::Commit, "COMMIT"),
             ("ROLLBACK", T::Rollback, "ROLLBACK"),
@@ -376,6 +399,14 @@ mod tests {
             (
                 "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL SERIALIZABLE",
                 set("default_transaction_isolation", Some("serializable"), false),
+            ),
+            (
+                "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE READ ONLY",
+                set("transaction_read_only", Some("on"), false),
+            ),
+            (
+                "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY",
+                set("default_transaction_read_only", Some("on"), false),
             ),
         ];
         for (sql, kind) in cases {

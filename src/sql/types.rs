@@ -39,10 +39,12 @@ pub enum PgType {
     TextArray,
     Int8Array,
     OidArray,
+    /// `void`: what functions without a result return (an empty value).
+    Void,
     Unknown,
 }
 
-const ALL: [PgType; 31] = [
+const ALL: [PgType; 32] = [
     PgType::Bool,
     PgType::Int2,
     PgType::Int4,
@@ -73,6 +75,7 @@ const ALL: [PgType; 31] = [
     PgType::TextArray,
     PgType::Int8Array,
     PgType::OidArray,
+    PgType::Void,
     PgType::Unknown,
 ];
 
@@ -101,6 +104,7 @@ impl PgType {
             PgType::Float4 => 700,
             PgType::Float8 => 701,
             PgType::Unknown => 705,
+            PgType::Void => 2278,
             PgType::Bpchar => 1042,
             PgType::Varchar => 1043,
             PgType::Date => 1082,
@@ -211,6 +215,7 @@ impl PgType {
             PgType::Int8Array => "_int8",
             PgType::OidArray => "_oid",
             PgType::Unknown => "unknown",
+            PgType::Void => "void",
         }
     }
 

@@ -29,8 +29,9 @@ use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
 use tokio::sync::Mutex;
 
 use super::Frontend;
+use super::batch::{Batched, HeldSlot};
 use super::encode::{pg_error, response, wire_error};
-use super::extended::{Extended, SessionSlot};
+use super::extended::SessionSlot;
 use crate::error::{PgError, codes};
 use crate::session::{DbName, Gucs, Session};
 
@@ -62,6 +63,8 @@ impl ServerParameterProvider for StartupParams {
 pub struct Conn {
     front: Arc<Frontend>,
     session: SessionSlot,
+    /// An extended-protocol Execute waiting for the next message (`batch.rs`).
+    held: HeldSlot,
 }
 
 impl Conn {
@@ -69,6 +72,7 @@ impl Conn {
         Arc::new(Conn {
             front,
             session: Arc::new(Mutex::new(None)),
+            held: Arc::new(Mutex::new(None)),
         })
     }
 
@@ -123,9 +127,7 @@ impl PgWireServerHandlers for ConnHandlers {
     }
 
     fn extended_query_handler(&self) -> Arc<impl pgwire::api::query::ExtendedQueryHandler> {
-        Arc::new(Extended {
-            session: self.0.session.clone(),
-        })
+        Arc::new(Batched::new(self.0.session.clone(), self.0.held.clone()))
     }
 
     fn cancel_handler(&self) -> Arc<impl pgwire::api::cancel::CancelHandler> {
@@ -202,6 +204,14 @@ impl SimpleQueryHandler for Conn {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
+        if self.held.lock().await.take().is_some() {
+            // The held write would have to run first, in the batch's transaction; a
+            // simple Query inside an unsynchronised batch is refused instead.
+            return Err(wire_error(PgError::new(
+                codes::PROTOCOL_VIOLATION,
+                "a Query message cannot follow an extended-protocol Execute before Sync",
+            )));
+        }
         let heals = self
             .session
             .lock()

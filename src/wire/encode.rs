@@ -394,7 +394,12 @@ fn encode_binary(
             let b = text.bytes().next().map_or(0, |b| b as i8);
             enc.encode_field_with_type_and_format(&b, ty, f, &o)
         }
-        PgType::Text | PgType::Varchar | PgType::Bpchar | PgType::Name | PgType::Unknown => {
+        PgType::Text
+        | PgType::Varchar
+        | PgType::Bpchar
+        | PgType::Name
+        | PgType::Unknown
+        | PgType::Void => {
             let s = text_value(v, t).unwrap_or_default();
             enc.encode_field_with_type_and_format(&s, ty, f, &o)
         }

@@ -181,6 +181,23 @@ impl ExtendedQueryHandler for Extended {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
+        self.query_portal(client, portal).await
+    }
+}
+
+impl Extended {
+    /// Runs a bound portal: decodes its parameters with the types Parse announced, runs
+    /// it in the session, and sends the ParameterStatus changes it caused.
+    pub async fn query_portal<C>(
+        &self,
+        client: &mut C,
+        portal: &Portal<Arc<Prepared>>,
+    ) -> PgWireResult<Response>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
         let prepared = portal.statement.statement.clone();
         let mut values = Vec::with_capacity(portal.parameters.len());
         for (i, bytes) in portal.parameters.iter().enumerate() {

@@ -3,6 +3,7 @@
 //! session replies and errors to protocol messages. It must not parse SQL or know where a
 //! database's replicas live: it hands statements to `session/`.
 
+mod batch;
 mod conn;
 mod datetime;
 mod encode;

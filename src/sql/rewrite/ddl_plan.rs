@@ -5,7 +5,7 @@
 
 use sqlparser::ast::{ObjectType, Statement};
 
-use super::{alter_table, comments, drops, enums, identity, sequences, truncate};
+use super::{advisory, alter_table, comments, drops, enums, identity, sequences, truncate};
 
 use crate::sql::schema::Schema;
 use crate::sql::{Context, SqlError, StatementKind, Translated};
@@ -35,7 +35,10 @@ pub(crate) fn plan_ddl(
             if_exists,
             ..
         } => sequences::drop(names, *if_exists).map(Some),
-        Statement::Query(q) => sequences::call(q),
+        Statement::Query(q) => match sequences::call(q)? {
+            Some(t) => Ok(Some(t)),
+            None => advisory::call(q),
+        },
         Statement::CreateType { .. } => enums::create(stmt, schema).map(Some),
         Statement::AlterType(at) => enums::alter(at, ctx, schema).map(Some),
         Statement::Drop {

@@ -6,6 +6,7 @@
 //! changes (TRUNCATE, EXPLAIN, DDL shapes) happen before and after the walk
 //! in [`statement`] and [`ddl`].
 
+mod advisory;
 mod alter_table;
 mod arith;
 mod arrays;

@@ -82,6 +82,7 @@ pub(super) fn cast_target(dt: &DataType) -> Result<(DataType, PgType), SqlError>
         | PgType::Json
         | PgType::Jsonb => DataType::Text,
         PgType::Unknown
+        | PgType::Void
         | PgType::BoolArray
         | PgType::CharArray
         | PgType::NameArray
