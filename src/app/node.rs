@@ -1,6 +1,6 @@
 //! `pgrq node`: the proxy plus the node layer. Order: listener (its address is announced)
 //! → node identity → engine → system cluster state → gossip → control plane tasks (system
-//! catalog, reconciler, failure detector, nudge forwarding) → `NodeBackend` → front end. Shutdown: stop
+//! catalog, reconciler, failure detector, hibernation, nudge forwarding) → `NodeBackend` → front end. Shutdown: stop
 //! accepting, let sessions end, stop the control tasks, stop every rqlited child, stop
 //! gossiping, remove the status file.
 
@@ -17,7 +17,7 @@ use crate::node::core::{NodeCore, forward_nudges, run_system};
 use crate::node::engine::Engine;
 use crate::node::status::{Reporter, keep_status_file, status_path};
 use crate::node::system::SystemCluster;
-use crate::node::{reconcile, replace};
+use crate::node::{hibernate, reconcile, replace};
 use crate::wire::{self, Frontend};
 
 pub(super) async fn run_node(cfg: Config) -> Result<(), AppError> {
@@ -42,6 +42,7 @@ pub(super) async fn run_node(cfg: Config) -> Result<(), AppError> {
     let engine = Arc::new(Engine::new(&cfg)?);
     let system = Arc::new(SystemCluster::load(&cfg, &node_id)?);
     let data_dir = cfg.node.data_dir.clone();
+    let activity = Arc::new(crate::node::activity::Activity::new());
     let reporter = Reporter::new(
         cfg.clone(),
         proxy_addr.clone(),
@@ -50,7 +51,8 @@ pub(super) async fn run_node(cfg: Config) -> Result<(), AppError> {
             (n, n)
         }),
     )
-    .with_system(system.clone());
+    .with_system(system.clone())
+    .with_activity(activity.clone());
     let gossip_stop = CancellationToken::new();
     let gossip = Gossip::start(
         GossipSettings::from_config(&cfg)?,
@@ -74,6 +76,7 @@ pub(super) async fn run_node(cfg: Config) -> Result<(), AppError> {
         system,
         gossip.peers(),
         gossip.nudger(),
+        activity,
     );
     let control_stop = CancellationToken::new();
     let control = [
@@ -81,6 +84,7 @@ pub(super) async fn run_node(cfg: Config) -> Result<(), AppError> {
         tokio::spawn(run_system(core.clone(), control_stop.clone())),
         tokio::spawn(reconcile::run(core.clone(), control_stop.clone())),
         tokio::spawn(replace::run(core.clone(), control_stop.clone())),
+        tokio::spawn(hibernate::run(core.clone(), control_stop.clone())),
     ];
     let backend = Arc::new(NodeBackend::new(core));
     let mirrors = Arc::new(crate::mirror::Mirrors::default());

@@ -2,7 +2,8 @@
 //! processes (`locate`, `supervisor`, `engine`), the pure placement function (`placement`),
 //! the system catalog's cluster and typed access to it (`system`, `catalog`), port
 //! allocation (`ports`), the reconciler that converges this node's replicas on the
-//! catalog (`core`, `reconcile`), what operators see of the cluster (`view`), and what this node reports about itself to the gossip
+//! catalog (`core`, `reconcile`), hibernation and wake under `pgrq node` (`hibernate`,
+//! `wake`, fed by `activity` through gossip), what operators see of the cluster (`view`), and what this node reports about itself to the gossip
 //! layer and to `pgrq status` (`status`). It must not know SQL or the wire protocol;
 //! placement decisions are pure functions of an inventory its callers pass in.
 
@@ -11,6 +12,7 @@ pub mod admin;
 pub mod catalog;
 pub mod core;
 pub mod engine;
+pub mod hibernate;
 pub mod inventory;
 pub mod lifecycle;
 pub mod locate;
@@ -22,3 +24,4 @@ pub mod status;
 pub mod supervisor;
 pub mod system;
 pub mod view;
+pub mod wake;
