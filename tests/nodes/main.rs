@@ -9,6 +9,7 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod hibernate;
 mod replace;
 
 use std::io::{BufRead, BufReader, Read};
@@ -224,6 +225,11 @@ fn print_replica_logs(data_dir: &Path) {
 }
 
 fn cluster(n: usize) -> Cluster {
+    cluster_with(n, "")
+}
+
+/// `n` nodes whose `[database]` section also has `extra` (TOML lines).
+fn cluster_with(n: usize, extra: &str) -> Cluster {
     let dir = tempfile::tempdir().expect("tempdir");
     let width = 100 / n as u16;
     let gossip: Vec<u16> = (0..n)
@@ -237,7 +243,8 @@ fn cluster(n: usize) -> Cluster {
         .map(|i| {
             let peers: Vec<u16> = (0..n).filter(|j| *j != i).map(|j| gossip[j]).collect();
             let data = dir.path().join(format!("node{}", i + 1));
-            let text = config(&data, gossip[i], &peers, base + width * i as u16, width, n);
+            let text = config(&data, gossip[i], &peers, base + width * i as u16, width, n)
+                .replace("[database]\n", &format!("[database]\n{extra}"));
             Node::start(data, &text)
         })
         .collect();

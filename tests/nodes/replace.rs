@@ -5,7 +5,7 @@ use super::*;
 const RQLITE_AUTH: (&str, &str) = ("pgrq", "node-tests-secret");
 
 /// Rows of `sql` read from the rqlited at `addr` (`level=none`: that replica's own data).
-async fn rqlite_rows(
+pub(super) async fn rqlite_rows(
     addr: &str,
     sql: &str,
     level: &str,
@@ -30,7 +30,7 @@ async fn rqlite_rows(
 }
 
 /// The system catalog's HTTP addresses, from a node's `system.json`.
-fn system_members(node: &Node) -> Vec<String> {
+pub(super) fn system_members(node: &Node) -> Vec<String> {
     let text = std::fs::read_to_string(node.data_dir.join("system.json")).expect("system.json");
     let v: serde_json::Value = serde_json::from_str(&text).expect("system.json is JSON");
     v["members"]
@@ -42,7 +42,7 @@ fn system_members(node: &Node) -> Vec<String> {
 }
 
 /// `sql` on the system catalog, through whichever member answers.
-async fn catalog_rows(members: &[String], sql: &str) -> Vec<Vec<serde_json::Value>> {
+pub(super) async fn catalog_rows(members: &[String], sql: &str) -> Vec<Vec<serde_json::Value>> {
     let mut errors = Vec::new();
     for m in members {
         match rqlite_rows(m, sql, "strong").await {
@@ -54,7 +54,7 @@ async fn catalog_rows(members: &[String], sql: &str) -> Vec<Vec<serde_json::Valu
 }
 
 /// Polls `check` every 100 ms until it yields a value, failing after `secs`.
-async fn until<T, F, Fut>(what: &str, secs: u64, mut check: F) -> T
+pub(super) async fn until<T, F, Fut>(what: &str, secs: u64, mut check: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Option<T>>,

@@ -1,0 +1,158 @@
+//! Hibernation and wake under `pgrq node`: three nodes with `hibernation_timeout = 1s`. An
+//! idle database hibernates (catalog state, no rqlited left for it) and wakes on connect
+//! with its rows; clients through all three nodes waking it at once cause exactly one wake
+//! (the catalog's version moves by exactly hibernating → waking → active); and a run of
+//! hibernate/wake cycles with a write in each loses no row. The wake-on-connect times of
+//! the cycles are printed (p50/p99), never asserted. `PGRQ_WAKE_CYCLES` sets the number of
+//! cycles (default 20; the 100 takes about four minutes here).
+
+use std::time::Instant;
+
+use super::replace::{catalog_rows, system_members, until};
+use super::*;
+
+const HIBERNATION: &str = "hibernation_timeout = \"1s\"\n";
+
+/// The database's catalog state and version.
+async fn state(members: &[String], db: &str) -> (String, i64) {
+    let rows = catalog_rows(
+        members,
+        &format!("SELECT state, version FROM databases WHERE name = '{db}'"),
+    )
+    .await;
+    let row = rows
+        .first()
+        .unwrap_or_else(|| panic!("{db} not in the catalog"));
+    (
+        row[0].as_str().unwrap_or_default().to_string(),
+        row[1].as_i64().unwrap_or_default(),
+    )
+}
+
+/// rqlited processes running for `db` on any node.
+fn replica_processes(c: &Cluster, db: &str) -> usize {
+    c.nodes
+        .iter()
+        .map(|n| processes_under(&n.data_dir.join(db).join("rqlite")).len())
+        .sum()
+}
+
+/// Waits until `db` is hibernating with none of its rqlited left; returns its version.
+async fn hibernated(c: &Cluster, members: &[String], db: &str) -> i64 {
+    until(&format!("{db} hibernated"), 60, || async {
+        let (s, v) = state(members, db).await;
+        (s == "hibernating" && replica_processes(c, db) == 0).then_some(v)
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_database_hibernates_and_wakes_once_for_many_clients() {
+    let _serial = SERIAL.lock().await;
+    let c = cluster_with(3, HIBERNATION);
+    let db = "demo_sleepy";
+    {
+        let first = client(&c.nodes[0].conn_str(db)).await;
+        first
+            .batch_execute(
+                "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t VALUES (1, 'before')",
+            )
+            .await
+            .expect("create");
+        assert_eq!(replica_processes(&c, db), 3);
+    }
+    // Formed by now (the database was created through it).
+    let members = system_members(&c.nodes[0]);
+    hibernated(&c, &members, db).await;
+
+    // Woken by a connection through another node: the row is there, writes work.
+    let again = client(&c.nodes[1].conn_str(db)).await;
+    assert_eq!(count(&again, "t").await, 1);
+    again
+        .execute("INSERT INTO t VALUES (2, 'after')", &[])
+        .await
+        .expect("write after wake");
+    assert_eq!(state(&members, db).await.0, "active");
+    assert_eq!(replica_processes(&c, db), 3);
+    // An open session keeps it awake however long it idles (three timeouts here).
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(state(&members, db).await.0, "active");
+    drop(again);
+
+    // Six clients, two through each node, wake it at once: one wake, all proceed.
+    let before = hibernated(&c, &members, db).await;
+    let conns: Vec<String> = (0..6).map(|i| c.nodes[i % 3].conn_str(db)).collect();
+    let clients = futures::future::join_all(conns.iter().map(|s| client(s))).await;
+    let (s, after) = state(&members, db).await;
+    assert_eq!(s, "active");
+    assert_eq!(after, before + 2, "exactly hibernating → waking → active");
+    let counts = futures::future::join_all(clients.iter().map(|cl| count(cl, "t"))).await;
+    assert_eq!(counts, vec![2; 6]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hibernate_wake_cycles_lose_no_row() {
+    let _serial = SERIAL.lock().await;
+    let cycles: usize = std::env::var("PGRQ_WAKE_CYCLES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20);
+    let c = cluster_with(3, HIBERNATION);
+    let db = "demo_cycles";
+    {
+        let first = client(&c.nodes[0].conn_str(db)).await;
+        first
+            .batch_execute("CREATE TABLE t (n int PRIMARY KEY)")
+            .await
+            .expect("create");
+    }
+    let members = system_members(&c.nodes[0]);
+    let mut wakes = Vec::with_capacity(cycles);
+    let mut warm = Vec::with_capacity(cycles);
+    for i in 0..cycles {
+        let before = hibernated(&c, &members, db).await;
+        let node = &c.nodes[i % 3];
+        let t = Instant::now();
+        let cl = client(&node.conn_str(db)).await;
+        wakes.push(t.elapsed());
+        cl.execute(&format!("INSERT INTO t VALUES ({i})"), &[])
+            .await
+            .unwrap_or_else(|e| panic!("cycle {i}: {e:?}"));
+        // A second connection to the awake database, for comparison.
+        let t = Instant::now();
+        let other = client(&c.nodes[(i + 1) % 3].conn_str(db)).await;
+        warm.push(t.elapsed());
+        drop(other);
+        let (s, v) = state(&members, db).await;
+        assert_eq!(
+            (s.as_str(), v),
+            ("active", before + 2),
+            "cycle {i}: one wake"
+        );
+    }
+    let last = client(&c.nodes[0].conn_str(db)).await;
+    let rows: Vec<i32> = last
+        .query("SELECT n FROM t ORDER BY n", &[])
+        .await
+        .expect("rows")
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(rows, (0..cycles as i32).collect::<Vec<_>>());
+    eprintln!(
+        "wake on connect over {cycles} wakes: {}; connect to an awake database: {}",
+        percentiles(&mut wakes),
+        percentiles(&mut warm)
+    );
+}
+
+fn percentiles(v: &mut [Duration]) -> String {
+    v.sort();
+    let at = |q: f64| v[((v.len() as f64 - 1.0) * q).round() as usize];
+    format!(
+        "p50 {:?}, p99 {:?}, max {:?}",
+        at(0.5),
+        at(0.99),
+        v[v.len() - 1]
+    )
+}
