@@ -1,8 +1,8 @@
 //! Per-database activity on this node: how many sessions have each database open and when
 //! it last ran a query. Fed by the backend (which sees every open, close and request);
-//! read by the hibernation loop (`lifecycle`) to find idle databases, and by the gossip
-//! layer through [`Activity::snapshot`], which carries wall-clock times only. It keeps no
-//! other state and decides nothing.
+//! read by the hibernation loop (`lifecycle`, single process) to find idle databases, and
+//! under `pgrq node` by `hibernate` and by the gossip layer through [`Activity::recent`]
+//! (wall-clock times only). It keeps no other state and decides nothing.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
