@@ -3,12 +3,14 @@
 //! with its rows; clients through all three nodes waking it at once cause exactly one wake
 //! (the catalog's version moves by exactly hibernating → waking → active); and a run of
 //! hibernate/wake cycles with a write in each loses no row. The wake-on-connect times of
-//! the cycles are printed (p50/p99), never asserted. `PGRQ_WAKE_CYCLES` sets the number of
+//! the cycles are printed (p50/p99), never asserted. A wake finding a replica's port taken
+//! moves that replica (every replica keeps every row), and a wake that cannot finish
+//! within `wake_timeout_secs` fails with 57P03 and is undone, the next connect waking it. `PGRQ_WAKE_CYCLES` sets the number of
 //! cycles (default 20; the 100 takes about four minutes here).
 
 use std::time::Instant;
 
-use super::replace::{catalog_rows, system_members, until};
+use super::replace::{catalog_rows, rqlite_rows, system_members, until};
 use super::*;
 
 const HIBERNATION: &str = "hibernation_timeout = \"1s\"\n";
@@ -155,4 +157,89 @@ fn percentiles(v: &mut [Duration]) -> String {
         at(0.99),
         v[v.len() - 1]
     )
+}
+
+/// HTTP and Raft ports the catalog holds for the replica of `db` on `node`.
+async fn ports_on(members: &[String], node: &Node, db: &str) -> (u16, u16) {
+    let id =
+        std::fs::read_to_string(node.data_dir.join(db).join("replica_id")).expect("replica_id");
+    let rows = catalog_rows(
+        members,
+        &format!(
+            "SELECT http_port, raft_port FROM replicas WHERE replica_id = '{}'",
+            id.trim()
+        ),
+    )
+    .await;
+    let port = |i: usize| rows[0][i].as_u64().expect("port") as u16;
+    (port(0), port(1))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wake_moves_a_taken_port_and_a_wake_that_cannot_finish_is_undone() {
+    let _serial = SERIAL.lock().await;
+    let c = cluster_with(3, "hibernation_timeout = \"1s\"\nwake_timeout_secs = 15\n");
+    let db = "demo_moves";
+    {
+        let first = client(&c.nodes[0].conn_str(db)).await;
+        first
+            .batch_execute("CREATE TABLE t (n int); INSERT INTO t VALUES (1)")
+            .await
+            .expect("create");
+    }
+    let members = system_members(&c.nodes[0]);
+    hibernated(&c, &members, db).await;
+
+    // Another process took node 2's replica's HTTP port: that replica moves, every
+    // replica is told the new address (peers.json), no row is lost.
+    let (old_http, _) = ports_on(&members, &c.nodes[1], db).await;
+    let squatter = std::net::TcpListener::bind(("127.0.0.1", old_http)).expect("squat");
+    {
+        let woken = client(&c.nodes[0].conn_str(db)).await;
+        assert_eq!(count(&woken, "t").await, 1);
+        woken
+            .execute("INSERT INTO t VALUES (2)", &[])
+            .await
+            .expect("write after the move");
+    }
+    let (new_http, _) = ports_on(&members, &c.nodes[1], db).await;
+    assert_ne!(new_http, old_http, "the replica moved");
+    for node in &c.nodes {
+        let (http, _) = ports_on(&members, node, db).await;
+        let addr = format!("127.0.0.1:{http}");
+        until(&format!("both rows on {addr}"), 30, || async {
+            let rows = rqlite_rows(&addr, "SELECT count(*) FROM t", "none")
+                .await
+                .ok()?;
+            (rows.first()?.first()?.as_i64()? == 2).then_some(())
+        })
+        .await;
+    }
+    drop(squatter);
+
+    // Node 3's replica cannot start (its data dir is a file): the wake is abandoned
+    // within wake_timeout_secs with 57P03 and the database hibernates again.
+    hibernated(&c, &members, db).await;
+    let dir = c.nodes[2].data_dir.join(db).join("rqlite");
+    let aside = dir.with_extension("aside");
+    std::fs::rename(&dir, &aside).expect("move the data aside");
+    std::fs::write(&dir, b"not a directory").expect("block the data dir");
+    let err = match tokio_postgres::connect(&c.nodes[0].conn_str(db), NoTls).await {
+        Ok(_) => panic!("a wake that cannot finish succeeded"),
+        Err(e) => e,
+    };
+    let code = err.as_db_error().map(|e| e.code().code().to_string());
+    assert_eq!(code.as_deref(), Some("57P03"), "{err:?}");
+    eprintln!(
+        "unfinished wake: {}",
+        err.as_db_error()
+            .map_or(String::new(), |e| e.message().to_string())
+    );
+    hibernated(&c, &members, db).await;
+
+    // Nothing was left half-done: with the data back, the next connect wakes it.
+    std::fs::remove_file(&dir).expect("unblock");
+    std::fs::rename(&aside, &dir).expect("data back");
+    let again = client(&c.nodes[2].conn_str(db)).await;
+    assert_eq!(count(&again, "t").await, 2);
 }

@@ -228,7 +228,8 @@ fn cluster(n: usize) -> Cluster {
     cluster_with(n, "")
 }
 
-/// `n` nodes whose `[database]` section also has `extra` (TOML lines).
+/// `n` nodes whose `[database]` section also has (or has instead) the `key = value` lines
+/// of `extra`.
 fn cluster_with(n: usize, extra: &str) -> Cluster {
     let dir = tempfile::tempdir().expect("tempdir");
     let width = 100 / n as u16;
@@ -243,8 +244,14 @@ fn cluster_with(n: usize, extra: &str) -> Cluster {
         .map(|i| {
             let peers: Vec<u16> = (0..n).filter(|j| *j != i).map(|j| gossip[j]).collect();
             let data = dir.path().join(format!("node{}", i + 1));
-            let text = config(&data, gossip[i], &peers, base + width * i as u16, width, n)
-                .replace("[database]\n", &format!("[database]\n{extra}"));
+            let mut text = config(&data, gossip[i], &peers, base + width * i as u16, width, n);
+            for line in extra.lines() {
+                let key = format!("{} =", line.split('=').next().unwrap_or("").trim());
+                text = match text.lines().find(|l| l.starts_with(&key)) {
+                    Some(old) => text.replacen(old, line, 1),
+                    None => text.replacen("[database]\n", &format!("[database]\n{line}\n"), 1),
+                };
+            }
             Node::start(data, &text)
         })
         .collect();
