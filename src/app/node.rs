@@ -1,6 +1,7 @@
 //! `pgrq node`: the proxy plus the node layer. Order: listener (its address is announced)
 //! → node identity → engine → system cluster state → gossip → control plane tasks (system
-//! catalog, reconciler, failure detector, hibernation, nudge forwarding) → `NodeBackend` → front end. Shutdown: stop
+//! catalog, reconciler, failure detector, hibernation, nudge forwarding) → admin socket →
+//! `NodeBackend` → front end. Shutdown: stop
 //! accepting, let sessions end, stop the control tasks, stop every rqlited child, stop
 //! gossiping, remove the status file.
 
@@ -15,6 +16,7 @@ use crate::config::Config;
 use crate::gossip::{Gossip, GossipSettings};
 use crate::node::core::{NodeCore, forward_nudges, run_system};
 use crate::node::engine::Engine;
+use crate::node::lifecycle_admin::LifecycleOps;
 use crate::node::status::{Reporter, keep_status_file, status_path};
 use crate::node::system::SystemCluster;
 use crate::node::{hibernate, reconcile, replace};
@@ -86,6 +88,12 @@ pub(super) async fn run_node(cfg: Config) -> Result<(), AppError> {
         tokio::spawn(replace::run(core.clone(), control_stop.clone())),
         tokio::spawn(hibernate::run(core.clone(), control_stop.clone())),
     ];
+    let admin = crate::node::admin::serve(
+        crate::node::admin::socket_path(&cfg.node.data_dir),
+        Arc::new(LifecycleOps::new(core.clone())),
+        control_stop.clone(),
+    )
+    .await?;
     let backend = Arc::new(NodeBackend::new(core));
     let mirrors = Arc::new(crate::mirror::Mirrors::default());
     let front = Frontend::new(cfg.clone(), backend, mirrors);
@@ -101,6 +109,7 @@ pub(super) async fn run_node(cfg: Config) -> Result<(), AppError> {
     for task in control.into_iter().skip(1) {
         let _ = task.await;
     }
+    let _ = admin.await;
     engine.shutdown(Duration::from_secs(10)).await;
     gossip_stop.cancel();
     gossip.stopped().await;

@@ -15,6 +15,7 @@ pub mod engine;
 pub mod hibernate;
 pub mod inventory;
 pub mod lifecycle;
+pub mod lifecycle_admin;
 pub mod locate;
 pub mod placement;
 pub mod ports;

@@ -243,3 +243,55 @@ async fn a_wake_moves_a_taken_port_and_a_wake_that_cannot_finish_is_undone() {
     let again = client(&c.nodes[2].conn_str(db)).await;
     assert_eq!(count(&again, "t").await, 2);
 }
+
+/// `pgrq db ACTION…` against `node`'s admin socket: (success, stdout + stderr).
+fn pgrq_db(node: &Node, args: &[&str]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_pgrq"))
+        .arg("db")
+        .args(args)
+        .arg("--config")
+        .arg(&node.config)
+        .output()
+        .expect("pgrq db runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pgrq_db_hibernates_wakes_and_reports_through_any_node() {
+    let _serial = SERIAL.lock().await;
+    // Automatic hibernation off: only the commands act.
+    let c = cluster_with(3, "hibernation_timeout = \"0s\"\n");
+    let db = "demo_cli";
+    {
+        let first = client(&c.nodes[0].conn_str(db)).await;
+        first
+            .batch_execute("CREATE TABLE t (n int); INSERT INTO t VALUES (1)")
+            .await
+            .expect("create");
+    }
+    let members = system_members(&c.nodes[0]);
+
+    let (ok, out) = pgrq_db(&c.nodes[2], &["hibernate", db]);
+    assert!(ok, "{out}");
+    hibernated(&c, &members, db).await;
+    let (ok, out) = pgrq_db(&c.nodes[1], &["stats"]);
+    assert!(ok, "{out}");
+    let stats: serde_json::Value = serde_json::from_str(&out).expect("stats are JSON");
+    assert_eq!(stats["databases"][db]["state"], "hibernating", "{out}");
+
+    let (ok, out) = pgrq_db(&c.nodes[1], &["wake", db]);
+    assert!(ok && out.contains("woke"), "{out}");
+    assert_eq!(state(&members, db).await.0, "active");
+    assert_eq!(replica_processes(&c, db), 3);
+    let (ok, out) = pgrq_db(&c.nodes[0], &["wake", db]);
+    assert!(ok && out.contains("was running"), "{out}");
+    let again = client(&c.nodes[2].conn_str(db)).await;
+    assert_eq!(count(&again, "t").await, 1);
+    let (ok, out) = pgrq_db(&c.nodes[0], &["hibernate", "demo_nosuch"]);
+    assert!(!ok && out.contains("no database"), "{out}");
+}
