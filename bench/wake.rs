@@ -10,7 +10,8 @@
 //! session start, the INSERT). Every INSERT must be there at the end.
 //!
 //! `cargo bench --profile dev --bench wake` (reuses a debug build) or `cargo bench --bench
-//! wake`. Needs rqlited (`PGRQ_RQLITED`, the install cache or PATH). Writes its section of
+//! wake`; `PGRQ_RQLITE__RAFT_TIMEOUT=100ms` (passed on to the nodes) shows the election's
+//! share. Needs rqlited (`PGRQ_RQLITED`, the install cache or PATH). Writes its section of
 //! `bench/RESULTS.md` and prints it.
 
 use std::io::{BufRead, BufReader};
@@ -187,7 +188,7 @@ fn main() {
     let up = start(&rqlited);
     psql(&up.hosts[0], DB, "CREATE TABLE t (n int PRIMARY KEY)");
     let mut total = Vec::new();
-    let mut phases: Vec<[f64; 4]> = Vec::new();
+    let mut phases: Vec<[f64; 5]> = Vec::new();
     let mut warm = Vec::new();
     for i in 0..WAKES {
         hibernated(&up, &up.hosts[(i + 2) % 3]);
@@ -204,12 +205,13 @@ fn main() {
         let last = |needles: &[&str]| events(&up.data, t0, needles).into_iter().reduce(f64::max);
         let db_field = format!("db={DB}");
         let node_field = format!("node_id=\"{DB}-");
-        if let (Some(w), Some(s), Some(r)) = (
+        if let (Some(w), Some(f), Some(s), Some(r)) = (
             first(&["waking database", &db_field]),
+            first(&["started rqlited", &node_field]),
             last(&["started rqlited", &node_field]),
             first(&["database woken", &db_field]),
         ) {
-            phases.push([w - t0, s - w, r - s, t1 - r]);
+            phases.push([w - t0, s - w, r - s, t1 - r, f - w]);
         }
     }
     let rows = psql(&up.hosts[1], DB, "SELECT count(*) FROM t");
@@ -252,13 +254,14 @@ fn main() {
         .unwrap_or_default();
     let section = format!(
         "{BEGIN}\n## Wake on connect under `pgrq node` ({WAKES} wakes, three-node `pgrq up`)\n\n\
-         Produced by `{command}` ({profile} build of pgrq; {version}; 2 shared cores). \
+         Produced by `{command}` ({profile} build of pgrq; {version}; 2 shared cores; \
+         `rqlite.raft_timeout` {raft}). \
          psql runs one INSERT on a hibernated 3-replica database through each node in turn; \
          phases from the nodes' log timestamps ({n} of {WAKES} wakes had every event).\n\n\
          | figure | p50 / p99 |\n| --- | --- |\n\
          | wake on connect (psql start → INSERT done) | {} / {} |\n\
          | psql on the awake database, same node, for comparison | {} / {} |\n\
-         {}{}{}{}\
+         {}{}{}{}{}\
          | replica stop on hibernation (SIGTERM → exit, stop_ms) | {} / {} |\n\
          | rows present at the end | {rows} of {WAKES} |\n{END}\n",
         ms(pct(&total, 0.5)),
@@ -267,6 +270,7 @@ fn main() {
         ms(pct(&warm, 0.99)),
         phase_row("1. connect, catalog read, `hibernating → waking` write", 0),
         phase_row("2. nudge + reconcile until the last replica is spawned", 1),
+        phase_row("2a. (of which: until the first replica is spawned)", 4),
         phase_row(
             "3. process start, store open, election, `/readyz` on all, `→ active` write",
             2
@@ -275,6 +279,8 @@ fn main() {
         ms(pct(&stop, 0.5) / 1000.0),
         ms(pct(&stop, 0.99) / 1000.0),
         n = phases.len(),
+        raft =
+            std::env::var("PGRQ_RQLITE__RAFT_TIMEOUT").unwrap_or_else(|_| "250ms (default)".into()),
         command = if cfg!(debug_assertions) {
             "cargo bench --profile dev --bench wake"
         } else {
