@@ -186,8 +186,18 @@ pub fn idle_everywhere(
         })
 }
 
-/// The reconciler's step for this node's replica of a `hibernating` database: stop it if
-/// it runs (SIGTERM; rqlited snapshots on close), keep its data.
+/// The reconciler's step for this node's replica of a `hibernating` database: if it runs,
+/// record the Raft addresses it runs with (the catalog's now: a membership change since it
+/// started, such as a replacement, is then not mistaken on wake for a move), then stop it.
+pub async fn on_hibernating(core: &NodeCore, snap: &Snapshot, r: &ReplicaRecord, running: bool) {
+    if running {
+        wake::record_start(core, snap, r);
+        stop_replica(core, r, true).await;
+    }
+}
+
+/// Stops this node's replica `r` if it runs (SIGTERM; rqlited snapshots on close), keeping
+/// its data.
 pub async fn stop_replica(core: &NodeCore, r: &ReplicaRecord, running: bool) {
     if !running {
         return;

@@ -120,7 +120,7 @@ async fn step(
         match db.state {
             DbState::Creating | DbState::Active => {}
             DbState::Hibernating => {
-                hibernate::stop_replica(core, r, is_running).await;
+                hibernate::on_hibernating(core, snap, r, is_running).await;
                 continue;
             }
             DbState::Waking => {

@@ -112,8 +112,8 @@ pub async fn prepare(
     }
 }
 
-/// Records the Raft addresses `r`'s replica is started with (after the reconciler started
-/// it, in any state), for the next wake to compare.
+/// Records the Raft addresses `r`'s replica runs with (after the reconciler started it, in
+/// any state, and when it hibernates), for the next wake to compare.
 pub fn record_start(core: &NodeCore, snap: &Snapshot, r: &ReplicaRecord) {
     let Some(peers) = raft_peers(snap, &r.database) else {
         return;
