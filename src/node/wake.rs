@@ -8,8 +8,8 @@
 //! Raft addresses (`<db>/raft_peers.json`, written at each start) differ from the
 //! catalog's gets rqlite's `raft/peers.json` before it starts (a replica already running
 //! with the old addresses is stopped first). Every replica node watches the wake through:
-//! once the replicas on healthy nodes (a majority at least) answer `/readyz`, one
-//! conditional write makes it `active`. A wake not done within `wake_timeout_secs` is
+//! once every replica answers `/readyz` (past half the bound: those on nodes gossip hears,
+//! a majority at least), one conditional write makes it `active`. A wake not done within `wake_timeout_secs` is
 //! undone by a conditional `waking → hibernating` (the replicas stop again), so the next
 //! client simply wakes it anew.
 
@@ -243,13 +243,18 @@ async fn see_through(core: &NodeCore, catalog: &Catalog, db: &str) {
             abandon(core, catalog, rec, &why).await;
             return;
         }
+        // Every replica must answer; only past half the bound may replicas on nodes gossip
+        // calls unhealthy be left out (a dead node must not keep the database asleep until
+        // it returns; a node missing a few heartbeats under load must not be skipped).
         let peers = core.peers.borrow().clone();
+        let lenient = t0.elapsed() >= core.engine.deadline / 2;
         let addrs: Vec<String> = snap
             .replicas_of(db)
             .filter(|r| {
-                peers
-                    .iter()
-                    .any(|p| p.healthy && p.heartbeat.node_id == r.node_id)
+                !lenient
+                    || peers
+                        .iter()
+                        .any(|p| p.healthy && p.heartbeat.node_id == r.node_id)
             })
             .filter_map(|r| {
                 let host = &snap.node(&r.node_id)?.rqlite_host;

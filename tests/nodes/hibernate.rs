@@ -217,13 +217,20 @@ async fn a_wake_moves_a_taken_port_and_a_wake_that_cannot_finish_is_undone() {
     }
     drop(squatter);
 
-    // Node 3's replica cannot start (its data dir is a file): the wake is abandoned
-    // within wake_timeout_secs with 57P03 and the database hibernates again.
+    // The replicas of nodes 2 and 3 cannot start (their data dirs are files; two, so that
+    // no majority can answer however gossip sees the nodes): the wake is abandoned within
+    // wake_timeout_secs with 57P03 and the database hibernates again.
     hibernated(&c, &members, db).await;
-    let dir = c.nodes[2].data_dir.join(db).join("rqlite");
-    let aside = dir.with_extension("aside");
-    std::fs::rename(&dir, &aside).expect("move the data aside");
-    std::fs::write(&dir, b"not a directory").expect("block the data dir");
+    let blocked: Vec<(PathBuf, PathBuf)> = c.nodes[1..]
+        .iter()
+        .map(|n| {
+            let dir = n.data_dir.join(db).join("rqlite");
+            let aside = dir.with_extension("aside");
+            std::fs::rename(&dir, &aside).expect("move the data aside");
+            std::fs::write(&dir, b"not a directory").expect("block the data dir");
+            (dir, aside)
+        })
+        .collect();
     let err = match tokio_postgres::connect(&c.nodes[0].conn_str(db), NoTls).await {
         Ok(_) => panic!("a wake that cannot finish succeeded"),
         Err(e) => e,
@@ -238,8 +245,10 @@ async fn a_wake_moves_a_taken_port_and_a_wake_that_cannot_finish_is_undone() {
     hibernated(&c, &members, db).await;
 
     // Nothing was left half-done: with the data back, the next connect wakes it.
-    std::fs::remove_file(&dir).expect("unblock");
-    std::fs::rename(&aside, &dir).expect("data back");
+    for (dir, aside) in &blocked {
+        std::fs::remove_file(dir).expect("unblock");
+        std::fs::rename(aside, dir).expect("data back");
+    }
     let again = client(&c.nodes[2].conn_str(db)).await;
     assert_eq!(count(&again, "t").await, 2);
 }
