@@ -51,34 +51,52 @@ pub async fn run(core: Arc<NodeCore>, stop: CancellationToken) {
             r = changes.recv() => match r {
                 Ok(db) => {
                     if core.activity.sessions(&db) > 0 {
-                        wake_under_sessions(&core, &[db]).await;
+                        let dbs = [db];
+                        tokio::select! {
+                            () = stop.cancelled() => return,
+                            () = wake_under_sessions(&core, &dbs) => {}
+                        }
                     }
                 }
                 Err(RecvError::Lagged(_)) => {}
                 Err(RecvError::Closed) => return,
             },
             _ = ticks.tick() => {
-                let with_sessions: Vec<String> = core
-                    .activity
-                    .recent(Duration::ZERO)
-                    .into_iter()
-                    .map(|a| a.db)
-                    .collect();
-                let snap = core.snapshots().borrow().clone();
-                if let Some(snap) = snap {
-                    let asleep: Vec<String> = with_sessions
-                        .into_iter()
-                        .filter(|db| {
-                            snap.database(db)
-                                .is_some_and(|d| d.state == DbState::Hibernating)
-                        })
-                        .collect();
-                    wake_under_sessions(&core, &asleep).await;
-                    if !timeout.is_zero() {
-                        decide(&core, &snap, timeout, &mut active_since).await;
-                    }
+                // Catalog calls may wait out the rqlite deadline (the catalog's other
+                // members stopping first at shutdown): a stop must not wait for them.
+                tokio::select! {
+                    () = stop.cancelled() => return,
+                    () = tick_work(&core, timeout, &mut active_since) => {}
                 }
             }
+        }
+    }
+}
+
+/// One tick: wake what hibernated under this node's sessions, then decide hibernations.
+async fn tick_work(
+    core: &Arc<NodeCore>,
+    timeout: Duration,
+    active_since: &mut HashMap<String, (i64, Instant)>,
+) {
+    let with_sessions: Vec<String> = core
+        .activity
+        .recent(Duration::ZERO)
+        .into_iter()
+        .map(|a| a.db)
+        .collect();
+    let snap = core.snapshots().borrow().clone();
+    if let Some(snap) = snap {
+        let asleep: Vec<String> = with_sessions
+            .into_iter()
+            .filter(|db| {
+                snap.database(db)
+                    .is_some_and(|d| d.state == DbState::Hibernating)
+            })
+            .collect();
+        wake_under_sessions(core, &asleep).await;
+        if !timeout.is_zero() {
+            decide(core, &snap, timeout, active_since).await;
         }
     }
 }

@@ -482,7 +482,17 @@ fn pgrq_up_runs_three_nodes_behind_one_multi_host_uri() {
     let status = child.wait().expect("wait");
     assert!(status.success(), "{status}\n{}", logs());
     let left = processes_under(&data);
-    assert!(left.is_empty(), "left running: {left:?}");
+    let described: Vec<String> = left
+        .iter()
+        .map(|pid| {
+            let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            format!(
+                "{pid}: {}",
+                String::from_utf8_lossy(&cmd).replace('\0', " ")
+            )
+        })
+        .collect();
+    assert!(left.is_empty(), "left running: {described:#?}\n{}", logs());
 }
 
 /// PIDs of processes whose command line mentions `dir` (a node's rqlited children).
