@@ -1,6 +1,7 @@
 //! `pgrq node`: the proxy plus the node layer. Order: listener (its address is announced)
 //! → node identity → engine → system cluster state → gossip → control plane tasks (system
-//! catalog, reconciler, failure detector, drain loop, nudge forwarding) → admin socket →
+//! catalog, reconciler, failure detector, drain loop, hibernation, nudge forwarding) →
+//! admin socket →
 //! `NodeBackend` → front end. Shutdown: stop
 //! accepting, let sessions end, stop the control tasks, stop every rqlited child, stop
 //! gossiping, remove the status file.
@@ -19,7 +20,7 @@ use crate::node::engine::Engine;
 use crate::node::ops::NodeOps;
 use crate::node::status::{Reporter, keep_status_file, status_path};
 use crate::node::system::SystemCluster;
-use crate::node::{drain, reconcile, replace};
+use crate::node::{drain, hibernate, reconcile, replace};
 use crate::wire::{self, Frontend};
 
 pub(super) async fn run_node(cfg: Config) -> Result<(), AppError> {
@@ -44,6 +45,7 @@ pub(super) async fn run_node(cfg: Config) -> Result<(), AppError> {
     let engine = Arc::new(Engine::new(&cfg)?);
     let system = Arc::new(SystemCluster::load(&cfg, &node_id)?);
     let data_dir = cfg.node.data_dir.clone();
+    let activity = Arc::new(crate::node::activity::Activity::new());
     let reporter = Reporter::new(
         cfg.clone(),
         proxy_addr.clone(),
@@ -52,7 +54,8 @@ pub(super) async fn run_node(cfg: Config) -> Result<(), AppError> {
             (n, n)
         }),
     )
-    .with_system(system.clone());
+    .with_system(system.clone())
+    .with_activity(activity.clone());
     let gossip_stop = CancellationToken::new();
     let gossip = Gossip::start(
         GossipSettings::from_config(&cfg)?,
@@ -76,6 +79,7 @@ pub(super) async fn run_node(cfg: Config) -> Result<(), AppError> {
         system,
         gossip.peers(),
         gossip.nudger(),
+        activity,
     );
     let control_stop = CancellationToken::new();
     let control = [
@@ -84,6 +88,7 @@ pub(super) async fn run_node(cfg: Config) -> Result<(), AppError> {
         tokio::spawn(reconcile::run(core.clone(), control_stop.clone())),
         tokio::spawn(replace::run(core.clone(), control_stop.clone())),
         tokio::spawn(drain::run(core.clone(), control_stop.clone())),
+        tokio::spawn(hibernate::run(core.clone(), control_stop.clone())),
     ];
     let admin = crate::node::admin::serve(
         crate::node::admin::socket_path(&cfg.node.data_dir),

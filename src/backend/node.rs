@@ -3,8 +3,11 @@
 //! is placed over the healthy registered nodes and created by one conditional catalog
 //! write, then the client waits (no error) until the chosen nodes' reconcilers have formed
 //! its cluster and marked it `active`. Statements go to the database's replicas wherever
-//! they live (addresses from the catalog), so any node serves any database. Running a
-//! batch is `exec`'s, shared with `LocalBackend`.
+//! they live (addresses from the catalog), so any node serves any database. A database
+//! that hibernates is woken by `open` and by any request (one conditional catalog write,
+//! `node::wake`), the client waiting as for a creation; sessions and activity are counted
+//! in `NodeCore::activity` for gossip and hibernation. Running a batch is `exec`'s, shared
+//! with `LocalBackend`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -19,6 +22,7 @@ use crate::node::core::NodeCore;
 use crate::node::inventory;
 use crate::node::placement::place;
 use crate::node::view::cluster_view;
+use crate::node::wake;
 use crate::rqlite::ClusterClient;
 use crate::session::{
     Backend, BackendError, Batch, ClusterInfo, ClusterRows, DbName, StmtResult, Value,
@@ -144,10 +148,15 @@ async fn follow_replicas(core: Arc<NodeCore>, clients: Clients) {
             continue;
         };
         let mut map = clients.lock().await;
-        // A dropped database is closed here: its next open reads the catalog again.
+        // A dropped database is closed here, and one that hibernates loses its client: the
+        // next open reads the catalog again (and wakes it).
         map.retain(|db, _| {
-            snap.database(db.as_str())
-                .is_none_or(|d| d.state != DbState::Dropped)
+            snap.database(db.as_str()).is_none_or(|d| {
+                !matches!(
+                    d.state,
+                    DbState::Dropped | DbState::Hibernating | DbState::Waking
+                )
+            })
         });
         for (db, client) in map.iter_mut() {
             let addrs = snap.http_addrs(db.as_str(), &me);
@@ -166,6 +175,45 @@ async fn follow_replicas(core: Arc<NodeCore>, clients: Clients) {
 #[async_trait]
 impl Backend for NodeBackend {
     async fn open(&self, db: &DbName, allow_create: bool) -> Result<(), BackendError> {
+        // Counted before the catalog is read: a hibernation decided meanwhile is undone
+        // by this node (see `node::hibernate`), never lived under.
+        self.core.activity.session_opened(db.as_str());
+        let opened = self.ensure_open(db, allow_create).await;
+        if let Err(e) = &opened {
+            self.core.activity.session_closed(db.as_str());
+            if matches!(e, BackendError::NotFound { .. }) {
+                self.core.activity.forget(db.as_str());
+            }
+        }
+        opened
+    }
+
+    fn close(&self, db: &DbName) {
+        self.core.activity.session_closed(db.as_str());
+    }
+
+    async fn run(&self, db: &DbName, batch: Batch) -> Result<Vec<StmtResult>, BackendError> {
+        self.core.activity.touch(db.as_str());
+        let mut client = self.clients.lock().await.get(db).cloned();
+        if client.is_none() {
+            // Hibernated since the session opened: any request wakes it.
+            self.ensure_open(db, false).await?;
+            client = self.clients.lock().await.get(db).cloned();
+        }
+        let client = client.ok_or_else(|| unavailable(db, "the database is not open"))?;
+        exec::run_batch(&client, db, batch).await
+    }
+
+    fn cluster_info(&self) -> Option<&dyn ClusterInfo> {
+        Some(self)
+    }
+}
+
+impl NodeBackend {
+    /// Until `db` is `active` (creating it when absent and allowed, waking it when it
+    /// hibernates), then keeps its client; fails within the engine's deadline
+    /// (`wake_timeout_secs`).
+    async fn ensure_open(&self, db: &DbName, allow_create: bool) -> Result<(), BackendError> {
         if self.clients.lock().await.contains_key(db) {
             return Ok(());
         }
@@ -210,6 +258,13 @@ impl Backend for NodeBackend {
                     }
                     Err(e) => return Err(e),
                 },
+                Some(DbState::Hibernating) => {
+                    if let Some(rec) = snap.database(db.as_str()) {
+                        wake::request(&self.core, &catalog, rec)
+                            .await
+                            .map_err(|e| unavailable(db, &e.to_string()))?;
+                    }
+                }
                 _ => {}
             }
             let left = deadline.saturating_duration_since(Instant::now());
@@ -217,6 +272,21 @@ impl Backend for NodeBackend {
                 let state = snap
                     .database(db.as_str())
                     .map_or("absent", |d| d.state.as_str());
+                if let Some(rec) = snap
+                    .database(db.as_str())
+                    .filter(|d| d.state == DbState::Waking)
+                {
+                    let why = format!("a client waited {:?}", self.core.engine.deadline);
+                    wake::abandon(&self.core, &catalog, rec, &why).await;
+                    return Err(unavailable(
+                        db,
+                        &format!(
+                            "it did not wake within {:?} (database.wake_timeout_secs); the \
+                             wake was undone, connect again to retry",
+                            self.core.engine.deadline
+                        ),
+                    ));
+                }
                 return Err(unavailable(
                     db,
                     &format!(
@@ -230,21 +300,6 @@ impl Backend for NodeBackend {
                 () = tokio::time::sleep(WAIT_POLL.min(left)) => {}
             }
         }
-    }
-
-    async fn run(&self, db: &DbName, batch: Batch) -> Result<Vec<StmtResult>, BackendError> {
-        let client = self
-            .clients
-            .lock()
-            .await
-            .get(db)
-            .cloned()
-            .ok_or_else(|| unavailable(db, "the database is not open"))?;
-        exec::run_batch(&client, db, batch).await
-    }
-
-    fn cluster_info(&self) -> Option<&dyn ClusterInfo> {
-        Some(self)
     }
 }
 

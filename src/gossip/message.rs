@@ -48,6 +48,21 @@ pub struct Heartbeat {
     /// arriving later adopts them instead of deciding anew.
     #[serde(default)]
     pub system_members: Vec<SystemMember>,
+    /// Databases with sessions on this node or activity within its hibernation timeout
+    /// (only those: an absent database is idle here), so any node can tell whether a
+    /// database is idle cluster-wide.
+    #[serde(default)]
+    pub activity: Vec<DbActivity>,
+}
+
+/// One database's activity on the announcing node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DbActivity {
+    pub db: String,
+    /// Sessions open on the node.
+    pub sessions: u32,
+    /// Last query (or session open/close) on the node, milliseconds since the Unix epoch.
+    pub last_active_unix_ms: u64,
 }
 
 /// One replica of the system catalog.
@@ -145,6 +160,11 @@ mod tests {
                 node_id: "12D3KooWabc".into(),
                 http_addr: "127.0.0.1:4001".into(),
                 raft_addr: "127.0.0.1:4002".into(),
+            }],
+            activity: vec![DbActivity {
+                db: "demo_a".into(),
+                sessions: 2,
+                last_active_unix_ms: 1_765_000_000_000,
             }],
         }
     }

@@ -19,7 +19,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
-pub use message::{Capacity, Heartbeat, Nudge, SystemMember};
+pub use message::{Capacity, DbActivity, Heartbeat, Nudge, SystemMember};
 pub use peers::PeerView;
 
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +46,7 @@ pub struct LocalReport {
     pub rqlite_host: String,
     pub system_ports: Option<(u16, u16)>,
     pub system_members: Vec<SystemMember>,
+    pub activity: Vec<DbActivity>,
 }
 
 #[derive(Debug, Clone)]

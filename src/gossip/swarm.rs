@@ -191,6 +191,7 @@ impl Runner {
             rqlite_host: r.rqlite_host,
             system_ports: r.system_ports,
             system_members: r.system_members,
+            activity: r.activity,
         };
         self.last_beat = Some(beat.clone());
         beat

@@ -1,14 +1,14 @@
 //! Per-database activity on this node: how many sessions have each database open and when
 //! it last ran a query. Fed by the backend (which sees every open, close and request);
-//! read by the hibernation loop (`lifecycle`) to find idle databases, and by the gossip
-//! layer through [`Activity::snapshot`], which carries wall-clock times only. It keeps no
-//! other state and decides nothing.
+//! read by the hibernation loop (`lifecycle`, single process) to find idle databases, and
+//! under `pgrq node` by `hibernate` and by the gossip layer through [`Activity::recent`]
+//! (wall-clock times only). It keeps no other state and decides nothing.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use serde::{Deserialize, Serialize};
+pub use crate::gossip::DbActivity;
 
 #[derive(Debug, Clone, Copy)]
 struct Entry {
@@ -17,16 +17,6 @@ struct Entry {
     last: Instant,
     /// Wall clock of the same moment, for peers (who cannot read our `Instant`s).
     last_wall: SystemTime,
-}
-
-/// One database's activity as this node announces it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DbActivity {
-    pub db: String,
-    /// Sessions open on this node.
-    pub sessions: u32,
-    /// Last query (or session open/close) on this node, milliseconds since the Unix epoch.
-    pub last_active_unix_ms: u64,
 }
 
 /// Activity of every database this node has served since it started.
@@ -121,6 +111,19 @@ impl Activity {
         v
     }
 
+    /// What gossip carries: the databases with a session open here or activity within
+    /// `window` (an absent one is idle here), sorted by name. With a zero `window`
+    /// (hibernation disabled), only those with sessions.
+    pub fn recent(&self, window: Duration) -> Vec<DbActivity> {
+        let mut v = self.snapshot();
+        let dbs = self.dbs.lock().unwrap_or_else(|p| p.into_inner());
+        v.retain(|a| {
+            dbs.get(&a.db)
+                .is_some_and(|e| e.sessions > 0 || e.last.elapsed() < window)
+        });
+        v
+    }
+
     /// Drops what is known of `db` (it was dropped, or moved off this node).
     pub fn forget(&self, db: &str) {
         let mut dbs = self.dbs.lock().unwrap_or_else(|p| p.into_inner());
@@ -179,5 +182,18 @@ mod tests {
         assert!(s[0].last_active_unix_ms > 0 && s[0].last_active_unix_ms <= now_ms);
         a.forget("app_a");
         assert_eq!(a.snapshot().len(), 1);
+    }
+
+    #[test]
+    fn gossip_carries_only_sessions_and_recent_activity() {
+        let a = Activity::new();
+        a.session_opened("app_open");
+        a.touch("app_recent");
+        let names = |v: Vec<DbActivity>| v.into_iter().map(|a| a.db).collect::<Vec<_>>();
+        assert_eq!(
+            names(a.recent(Duration::from_secs(3600))),
+            ["app_open", "app_recent"]
+        );
+        assert_eq!(names(a.recent(Duration::ZERO)), ["app_open"]);
     }
 }

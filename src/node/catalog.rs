@@ -168,6 +168,39 @@ impl Catalog {
         Ok(out.first().is_some_and(|o| o.rows_affected == 1))
     }
 
+    /// `db` moves to `to` if still at its version (true: this write applied it).
+    pub async fn transition(
+        &self,
+        db: &DatabaseRecord,
+        to: DbState,
+        claim: &str,
+    ) -> Result<bool, CatalogError> {
+        let out = self
+            .write(vec![syscatalog::transition(
+                &db.name,
+                db.version,
+                to,
+                claim,
+                now_ms(),
+            )])
+            .await?;
+        Ok(out.first().is_some_and(|o| o.rows_affected == 1))
+    }
+
+    /// Moves this node's replica of `db` from ports `old` to `new` if it still holds `old`.
+    pub async fn move_ports(
+        &self,
+        db: &str,
+        node_id: &str,
+        old: (u16, u16),
+        new: (u16, u16),
+    ) -> Result<bool, CatalogError> {
+        let out = self
+            .write(vec![syscatalog::move_replica_ports(db, node_id, old, new)])
+            .await?;
+        Ok(out.first().is_some_and(|o| o.rows_affected == 1))
+    }
+
     /// Replaces the replica of `db` on `dead_node` by `new` if `db` is still at its
     /// version, as one atomic request (true: this decision won; the version is bumped).
     pub async fn replace_replica(

@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::gossip::{Nudge, PeerView};
+use crate::node::activity::Activity;
 use crate::node::catalog::{Catalog, Snapshot};
 use crate::node::engine::Engine;
 use crate::node::system::SystemCluster;
@@ -26,10 +27,14 @@ pub struct NodeCore {
     pub engine: Arc<Engine>,
     pub system: Arc<SystemCluster>,
     pub peers: watch::Receiver<Vec<PeerView>>,
+    /// Sessions and last activity per database on this node (gossiped; hibernation).
+    pub activity: Arc<Activity>,
     catalog: watch::Sender<Option<Catalog>>,
     nudger: mpsc::UnboundedSender<String>,
     /// Wakes this node's reconciler.
     pub wake: Notify,
+    /// Databases whose wake this node is seeing through (`node::wake`), one task each.
+    pub finishing: std::sync::Mutex<std::collections::HashSet<String>>,
     /// Names of databases whose catalog rows changed (from any node), for waiting clients.
     changed: broadcast::Sender<String>,
     /// The catalog as the reconciler last read it (for the failure detector and the
@@ -48,6 +53,7 @@ impl NodeCore {
         system: Arc<SystemCluster>,
         peers: watch::Receiver<Vec<PeerView>>,
         nudger: mpsc::UnboundedSender<String>,
+        activity: Arc<Activity>,
     ) -> Arc<NodeCore> {
         let (catalog, _) = watch::channel(None);
         let (changed, _) = broadcast::channel(1024);
@@ -60,9 +66,11 @@ impl NodeCore {
             engine,
             system,
             peers,
+            activity,
             catalog,
             nudger,
             wake: Notify::new(),
+            finishing: Default::default(),
             changed,
             snapshot,
         })

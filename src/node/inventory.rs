@@ -76,6 +76,7 @@ mod tests {
                 rqlite_host: String::new(),
                 system_ports: None,
                 system_members: vec![],
+                activity: vec![],
             },
             last_seen: SystemTime::now(),
             healthy,

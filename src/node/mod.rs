@@ -2,9 +2,11 @@
 //! processes (`locate`, `supervisor`, `engine`), the pure placement function (`placement`),
 //! the system catalog's cluster and typed access to it (`system`, `catalog`), port
 //! allocation (`ports`), the reconciler that converges this node's replicas on the
-//! catalog (`core`, `reconcile`), what operators see of the cluster (`view`), and what this node reports about itself to the gossip
-//! layer and to `pgrq status` (`status`); the operations (`ops`: `drain`, `drop`, `recover`,
-//! and `creating` for creations a dead node left unfinished). It must not know SQL or the wire protocol;
+//! catalog (`core`, `reconcile`), hibernation and wake under `pgrq node` (`hibernate`,
+//! `wake`, fed by `activity` through gossip), what operators see of the cluster (`view`),
+//! and what this node reports about itself to the gossip layer and to `pgrq status`
+//! (`status`); the operations (`ops`: `drain`, `drop`, `recover`, and `creating` for
+//! creations a dead node left unfinished). It must not know SQL or the wire protocol;
 //! placement decisions are pure functions of an inventory its callers pass in.
 
 pub mod activity;
@@ -16,8 +18,10 @@ pub mod creating;
 pub mod drain;
 pub mod drop;
 pub mod engine;
+pub mod hibernate;
 pub mod inventory;
 pub mod lifecycle;
+pub mod lifecycle_admin;
 pub mod locate;
 pub mod ops;
 pub mod placement;
@@ -29,3 +33,4 @@ pub mod status;
 pub mod supervisor;
 pub mod system;
 pub mod view;
+pub mod wake;

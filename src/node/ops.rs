@@ -4,7 +4,8 @@
 //! work itself is the reconcilers', the drain loop's and the failure detector's, on
 //! whichever nodes hold the replicas. `drain` marks a node `draining` (`drain` moves its
 //! replicas), `drop` is `node::drop`, `recover` is `node::recover` (it must run on the
-//! node that holds the surviving replica).
+//! node that holds the surviving replica); `hibernate`, `wake` and `stats` are
+//! `node::lifecycle_admin`'s.
 
 use std::sync::Arc;
 
@@ -12,6 +13,7 @@ use async_trait::async_trait;
 
 use crate::node::admin::{AdminOps, Request, Response};
 use crate::node::core::NodeCore;
+use crate::node::lifecycle_admin;
 use crate::syscatalog::NodeState;
 
 pub struct NodeOps {
@@ -97,8 +99,16 @@ impl AdminOps for NodeOps {
             Request::Recover { confirm: false, .. } => Err(
                 "recovery needs the explicit confirmation --yes-i-know-writes-may-be-lost".into(),
             ),
-            Request::Hibernate { .. } | Request::Wake { .. } | Request::Stats => {
-                Err("not available under pgrq node yet".into())
+            Request::Hibernate { db } => lifecycle_admin::hibernate_now(&self.core, &db).await,
+            Request::Wake { db } => lifecycle_admin::wake_now(&self.core, &db).await,
+            Request::Stats => {
+                return match lifecycle_admin::stats(&self.core).await {
+                    Ok(v) => Response {
+                        stats: Some(v),
+                        ..Response::ok("")
+                    },
+                    Err(e) => Response::error(e),
+                };
             }
         };
         match result {

@@ -25,6 +25,7 @@ use crate::node::core::NodeCore;
 use crate::node::ports::allocate_pair;
 use crate::node::replace::evict_removed_members;
 use crate::node::supervisor::ReplicaSpec;
+use crate::node::{hibernate, wake};
 use crate::syscatalog::{DbState, ReplicaRecord};
 
 /// Directory of a database's replica on its node: `<data_dir>/<db>/rqlite`.
@@ -120,11 +121,19 @@ async fn step(
         let Some(db) = snap.database(&r.database) else {
             continue;
         };
-        if !matches!(
-            db.state,
-            DbState::Creating | DbState::Active | DbState::Waking
-        ) {
-            continue;
+        let is_running = running.contains(&r.replica_id);
+        match db.state {
+            DbState::Creating | DbState::Active => {}
+            DbState::Hibernating => {
+                hibernate::on_hibernating(core, snap, r, is_running).await;
+                continue;
+            }
+            DbState::Waking => {
+                if !wake::prepare(core, catalog, snap, r, is_running, &mut taken).await {
+                    continue;
+                }
+            }
+            DbState::Dropped => continue,
         }
         let (Some(http), Some(raft)) = (r.http_port, r.raft_port) else {
             let (http, raft) = allocate_pair(&core.config.database, core.host, &taken)
@@ -194,6 +203,7 @@ async fn step(
         };
         match supervisor.start(spec).await {
             Ok(()) => {
+                wake::record_start(core, snap, r);
                 if db.state == DbState::Creating {
                     spawn_activation(core, catalog, r, activating);
                 }

@@ -23,6 +23,7 @@ pub struct Reporter {
     proxy_addr: String,
     usage: Box<UsageFn>,
     system: Option<Arc<crate::node::system::SystemCluster>>,
+    activity: Option<Arc<crate::node::activity::Activity>>,
 }
 
 impl Reporter {
@@ -32,12 +33,20 @@ impl Reporter {
             proxy_addr,
             usage,
             system: None,
+            activity: None,
         }
     }
 
     /// Also announce this node's system catalog ports and known members.
     pub fn with_system(mut self, system: Arc<crate::node::system::SystemCluster>) -> Reporter {
         self.system = Some(system);
+        self
+    }
+
+    /// Also announce the databases with sessions here or activity within the hibernation
+    /// timeout (what hibernation decisions on every node read).
+    pub fn with_activity(mut self, activity: Arc<crate::node::activity::Activity>) -> Reporter {
+        self.activity = Some(activity);
         self
     }
 }
@@ -64,6 +73,9 @@ impl LocalStatus for Reporter {
                 .as_ref()
                 .map(|s| s.members())
                 .unwrap_or_default(),
+            activity: self.activity.as_ref().map_or_else(Vec::new, |a| {
+                a.recent(self.config.database.hibernation_timeout)
+            }),
         }
     }
 }
@@ -239,6 +251,7 @@ mod tests {
                 rqlite_host: String::new(),
                 system_ports: None,
                 system_members: vec![],
+                activity: vec![],
             },
             last_seen: seen,
             healthy,

@@ -284,6 +284,7 @@ mod tests {
                 rqlite_host: "127.0.0.1".into(),
                 system_ports: Some((port, port + 1)),
                 system_members: vec![],
+                activity: vec![],
             },
             last_seen: SystemTime::now(),
             healthy,

@@ -235,6 +235,23 @@ pub fn set_replica_ports(database: &str, node_id: &str, http: u16, raft: u16) ->
     )
 }
 
+/// A hibernated database's replica found a port it held taken when waking: it moves to
+/// new ports if it still holds the old ones (1 row affected: applied).
+pub fn move_replica_ports(database: &str, node_id: &str, old: (u16, u16), new: (u16, u16)) -> Stmt {
+    Stmt::with_params(
+        "UPDATE replicas SET http_port = ?, raft_port = ?
+         WHERE database = ? AND node_id = ? AND http_port = ? AND raft_port = ?",
+        vec![
+            Value::Integer(i64::from(new.0)),
+            Value::Integer(i64::from(new.1)),
+            Value::Text(database.into()),
+            Value::Text(node_id.into()),
+            Value::Integer(i64::from(old.0)),
+            Value::Integer(i64::from(old.1)),
+        ],
+    )
+}
+
 /// Every database with its state (columns as `DatabaseRecord::from_row`), by name.
 pub fn select_databases() -> Stmt {
     Stmt::new(

@@ -369,5 +369,45 @@ fn ports_are_recorded_once_by_the_hosting_node() {
     assert_eq!(query(&mut conn, select_all_replicas()).len(), 2);
 }
 
+#[test]
+fn a_waking_replica_moves_ports_only_from_the_ones_it_held() {
+    let mut conn = catalog();
+    run(
+        &mut conn,
+        &create_database(
+            &db("shop_m", "c"),
+            &replicas("shop_m", &["n1", "n2"], 14001),
+            1,
+        ),
+    )
+    .unwrap();
+    let stale = run(
+        &mut conn,
+        &[move_replica_ports(
+            "shop_m",
+            "n1",
+            (14009, 15009),
+            (14002, 15002),
+        )],
+    )
+    .unwrap();
+    let moved = run(
+        &mut conn,
+        &[move_replica_ports(
+            "shop_m",
+            "n1",
+            (14001, 15001),
+            (14002, 15002),
+        )],
+    )
+    .unwrap();
+    assert_eq!((stale[0].0, moved[0].0), (0, 1));
+    let now = replicas_of(&mut conn, "shop_m");
+    assert_eq!(
+        (now[0].http_port, now[0].raft_port, now[1].http_port),
+        (Some(14002), Some(15002), Some(14001))
+    );
+}
+
 #[path = "moves_tests.rs"]
 mod moves;

@@ -9,6 +9,7 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod hibernate;
 mod ops;
 mod replace;
 
@@ -225,6 +226,12 @@ fn print_replica_logs(data_dir: &Path) {
 }
 
 fn cluster(n: usize) -> Cluster {
+    cluster_with(n, "")
+}
+
+/// `n` nodes whose `[database]` section also has (or has instead) the `key = value` lines
+/// of `extra`.
+fn cluster_with(n: usize, extra: &str) -> Cluster {
     let dir = tempfile::tempdir().expect("tempdir");
     let width = 100 / n as u16;
     let gossip: Vec<u16> = (0..n)
@@ -238,7 +245,14 @@ fn cluster(n: usize) -> Cluster {
         .map(|i| {
             let peers: Vec<u16> = (0..n).filter(|j| *j != i).map(|j| gossip[j]).collect();
             let data = dir.path().join(format!("node{}", i + 1));
-            let text = config(&data, gossip[i], &peers, base + width * i as u16, width, n);
+            let mut text = config(&data, gossip[i], &peers, base + width * i as u16, width, n);
+            for line in extra.lines() {
+                let key = format!("{} =", line.split('=').next().unwrap_or("").trim());
+                text = match text.lines().find(|l| l.starts_with(&key)) {
+                    Some(old) => text.replacen(old, line, 1),
+                    None => text.replacen("[database]\n", &format!("[database]\n{line}\n"), 1),
+                };
+            }
             Node::start(data, &text)
         })
         .collect();
@@ -469,7 +483,17 @@ fn pgrq_up_runs_three_nodes_behind_one_multi_host_uri() {
     let status = child.wait().expect("wait");
     assert!(status.success(), "{status}\n{}", logs());
     let left = processes_under(&data);
-    assert!(left.is_empty(), "left running: {left:?}");
+    let described: Vec<String> = left
+        .iter()
+        .map(|pid| {
+            let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            format!(
+                "{pid}: {}",
+                String::from_utf8_lossy(&cmd).replace('\0', " ")
+            )
+        })
+        .collect();
+    assert!(left.is_empty(), "left running: {described:#?}\n{}", logs());
 }
 
 /// PIDs of processes whose command line mentions `dir` (a node's rqlited children).

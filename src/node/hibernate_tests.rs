@@ -1,0 +1,129 @@
+use std::time::SystemTime;
+
+use super::*;
+use crate::gossip::message::HEARTBEAT_VERSION;
+use crate::gossip::{Capacity, DbActivity, Heartbeat};
+use crate::syscatalog::{DatabaseRecord, NodeRecord};
+
+fn peer(id: &str, healthy: bool, activity: Vec<DbActivity>) -> PeerView {
+    PeerView {
+        heartbeat: Heartbeat {
+            version: HEARTBEAT_VERSION,
+            node_id: id.into(),
+            proxy_addr: String::new(),
+            gossip_addrs: vec![],
+            capacity: Capacity {
+                max_databases: 10,
+                current_databases: 0,
+            },
+            free_ports: 10,
+            load: 0.0,
+            interval_ms: 200,
+            rqlite_host: "127.0.0.1".into(),
+            system_ports: None,
+            system_members: vec![],
+            activity,
+        },
+        last_seen: SystemTime::now(),
+        healthy,
+        is_self: false,
+    }
+}
+
+fn snap(nodes: &[&str], replicas_on: &[&str]) -> Snapshot {
+    Snapshot {
+        nodes: nodes
+            .iter()
+            .map(|id| NodeRecord {
+                id: (*id).into(),
+                proxy_addr: String::new(),
+                rqlite_host: "127.0.0.1".into(),
+                gossip_addrs: vec![],
+                max_databases: 10,
+                state: NodeState::Active,
+                version: 1,
+            })
+            .collect(),
+        databases: vec![DatabaseRecord {
+            name: "demo_a".into(),
+            app: "demo".into(),
+            state: DbState::Active,
+            replication_factor: 3,
+            version: 2,
+            claim: "c".into(),
+        }],
+        replicas: replicas_on
+            .iter()
+            .enumerate()
+            .map(|(i, n)| ReplicaRecord {
+                database: "demo_a".into(),
+                node_id: (*n).into(),
+                replica_id: format!("demo_a-{}", i + 1),
+                http_port: Some(14001),
+                raft_port: Some(15001),
+            })
+            .collect(),
+    }
+}
+
+fn act(sessions: u32, at_ms: u64) -> Vec<DbActivity> {
+    vec![DbActivity {
+        db: "demo_a".into(),
+        sessions,
+        last_active_unix_ms: at_ms,
+    }]
+}
+
+const NOW: i64 = 1_000_000;
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+#[test]
+fn idle_only_when_every_other_node_is_heard_and_quiet() {
+    let s = snap(&["a", "b", "c"], &["a", "b", "c"]);
+    let quiet = vec![
+        peer("b", true, vec![]),
+        peer("c", true, act(0, (NOW - 10_000) as u64)),
+    ];
+    assert!(idle_everywhere(&s, "demo_a", &quiet, "a", NOW, TIMEOUT));
+    // Another database's activity does not count.
+    assert!(idle_everywhere(
+        &s,
+        "demo_b",
+        &quiet,
+        "a",
+        NOW,
+        Duration::ZERO
+    ));
+
+    let session = vec![peer("b", true, act(1, 0)), peer("c", true, vec![])];
+    assert!(!idle_everywhere(&s, "demo_a", &session, "a", NOW, TIMEOUT));
+    let recent = vec![
+        peer("b", true, vec![]),
+        peer("c", true, act(0, (NOW - 9_999) as u64)),
+    ];
+    assert!(!idle_everywhere(&s, "demo_a", &recent, "a", NOW, TIMEOUT));
+    // A node not heard (or silent) could be serving it.
+    let unheard = vec![peer("b", true, vec![])];
+    assert!(!idle_everywhere(&s, "demo_a", &unheard, "a", NOW, TIMEOUT));
+    let silent = vec![peer("b", true, vec![]), peer("c", false, vec![])];
+    assert!(!idle_everywhere(&s, "demo_a", &silent, "a", NOW, TIMEOUT));
+}
+
+#[test]
+fn the_decider_is_the_lowest_healthy_replica_holder() {
+    let s = snap(&["a", "b", "c", "d"], &["b", "c", "d"]);
+    let all = vec![
+        peer("a", true, vec![]),
+        peer("b", true, vec![]),
+        peer("c", true, vec![]),
+        peer("d", true, vec![]),
+    ];
+    assert_eq!(decider(&s, "demo_a", &all), Some("b"));
+    let b_down = vec![
+        peer("a", true, vec![]),
+        peer("b", false, vec![]),
+        peer("c", true, vec![]),
+    ];
+    assert_eq!(decider(&s, "demo_a", &b_down), Some("c"));
+    assert_eq!(decider(&s, "demo_x", &all), None);
+}
