@@ -6,7 +6,7 @@ use sqlparser::ast::{CastKind, DataType, Expr, Value};
 
 use super::clock::{self, Clock};
 use super::{Rewriter, build, checked_casts, number, params, time_literals, types};
-use crate::sql::{PgType, SqlError};
+use crate::sql::{PgType, SqlError, floats};
 
 /// Rewrite a `Cast` or `TypedString` expression in place.
 pub(super) fn rewrite_cast(rw: &mut Rewriter<'_>, expr: &mut Expr) -> Result<(), SqlError> {
@@ -53,6 +53,10 @@ fn cast(rw: &mut Rewriter<'_>, inner: Expr, data_type: &DataType) -> Result<Expr
     if let Some(checked) = checked_casts::checked(&inner, pg)? {
         return Ok(checked);
     }
+    if matches!(pg, PgType::Float4 | PgType::Float8) && params::param_index(&inner).is_some() {
+        // A NaN parameter arrives as the text 'NaN', which CAST would make 0.
+        return super::template::fill(PARAM_FLOAT, &[inner]);
+    }
     if params::param_index(&inner).is_none()
         && let Some(reshaped) = time_literals::reshape(&inner, pg)
     {
@@ -86,6 +90,9 @@ fn cast(rw: &mut Rewriter<'_>, inner: Expr, data_type: &DataType) -> Result<Expr
         format: None,
     })
 }
+
+/// A float parameter: a number (or the text of ±Inf) as REAL, NaN kept as pgrq stores it.
+const PARAM_FLOAT: &str = "CASE pgrq_arg1 WHEN 'NaN' THEN 'NaN' ELSE CAST(pgrq_arg1 AS REAL) END";
 
 /// A float's halves rounded to the even integer; other values unchanged.
 const HALF_EVEN: &str = "CASE WHEN abs(pgrq_arg1 - CAST(pgrq_arg1 AS INTEGER)) = 0.5 \
@@ -155,6 +162,14 @@ fn fold_literal(rw: &Rewriter<'_>, text: &str, pg: PgType) -> Result<Option<Expr
         PgType::Bytea => Ok(Some(Expr::value(Value::HexStringLiteral(
             super::coerce::bytea_hex(text)?,
         )))),
+        // NaN and ±Infinity in the form pgrq stores them (`sql::floats`); finite numbers
+        // are left to the checked cast.
+        PgType::Float4 | PgType::Float8 => Ok(match floats::checked_input(text, pg) {
+            Ok(f) if !f.is_finite() => Some(super::coerce::float_expr(f)),
+            Ok(_) => None,
+            Err(e @ SqlError::OutOfRange { .. }) => Some(build::raise("22003", &e.to_string())),
+            Err(e) => Some(build::raise("22P02", &e.to_string())),
+        }),
         _ => Ok(None),
     }
 }

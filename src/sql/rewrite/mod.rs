@@ -31,6 +31,7 @@ mod drops;
 mod enum_order;
 mod enums;
 mod expr;
+mod float_output;
 mod format;
 mod function_names;
 mod functions;
@@ -68,6 +69,7 @@ mod types;
 mod uuid_defaults;
 
 pub(crate) use ddl_plan::plan_ddl;
+pub(crate) use float_output::wrap_outputs as wrap_float_outputs;
 
 use std::ops::ControlFlow;
 
