@@ -101,8 +101,9 @@ const HALF_EVEN: &str = "CASE WHEN abs(pgrq_arg1 - CAST(pgrq_arg1 AS INTEGER)) =
 /// float8 → text as PostgreSQL prints it: SQLite writes `100.0` and
 /// `1.0e+20` where PostgreSQL writes `100` and `1e+20` (both switch to the
 /// exponent form at the same magnitudes).
-const FLOAT_TEXT: &str = "rtrim(replace(replace(CAST(pgrq_arg1 AS TEXT) || '~', '.0~', ''), \
-     '.0e', 'e'), '~')";
+/// SQLite writes ±Inf as `Inf`, PostgreSQL as `Infinity` (NaN is already the text `NaN`).
+const FLOAT_TEXT: &str = "replace(rtrim(replace(replace(CAST(pgrq_arg1 AS TEXT) || '~', '.0~', ''), \
+     '.0e', 'e'), '~'), 'Inf', 'Infinity')";
 
 /// Whether `e` (rewritten) is a float8/float4 value: a cast to REAL or a
 /// float column.
@@ -210,8 +211,8 @@ mod tests {
     fn floats_print_as_text_like_postgres() {
         assert_eq!(
             sqlite("SELECT 1e20::float8::text"),
-            "SELECT rtrim(replace(replace(CAST(CAST(1e20 AS REAL) AS TEXT) || '~', '.0~', ''), \
-             '.0e', 'e'), '~') AS \"text\""
+            "SELECT replace(rtrim(replace(replace(CAST(CAST(1e20 AS REAL) AS TEXT) || '~', '.0~', \
+             ''), '.0e', 'e'), '~'), 'Inf', 'Infinity') AS \"text\""
         );
     }
 
