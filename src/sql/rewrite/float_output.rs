@@ -397,6 +397,15 @@ mod tests {
     }
 
     #[test]
+    fn negative_float_zero_keeps_its_sign() {
+        // SQLite's `-x` is `0 - x`, which makes -0.0 a plain 0.
+        assert_eq!(
+            sqlite("SELECT -0.0::float8, -1.5::float4"),
+            "SELECT CAST(-0.0 AS REAL) AS \"?column?\", CAST(-1.5 AS REAL) AS \"?column?\""
+        );
+    }
+
+    #[test]
     fn special_literals_and_parameters() {
         let s = schema();
         assert_eq!(
