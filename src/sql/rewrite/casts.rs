@@ -167,6 +167,10 @@ fn fold_literal(rw: &Rewriter<'_>, text: &str, pg: PgType) -> Result<Option<Expr
         // are left to the checked cast.
         PgType::Float4 | PgType::Float8 => Ok(match floats::checked_input(text, pg) {
             Ok(f) if !f.is_finite() => Some(super::coerce::float_expr(f)),
+            // `-0` would be SQLite's integer 0.
+            Ok(f) if f == 0.0 && f.is_sign_negative() => {
+                Some(super::template::fill("CAST(-0.0 AS REAL)", &[])?)
+            }
             Ok(_) => None,
             Err(e @ SqlError::OutOfRange { .. }) => Some(build::raise("22003", &e.to_string())),
             Err(e) => Some(build::raise("22P02", &e.to_string())),

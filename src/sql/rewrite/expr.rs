@@ -112,6 +112,40 @@ fn unsupported_name(expr: &Expr) -> String {
     }
 }
 
+/// `-(0.0::float8)`: SQLite negates by subtracting from the integer 0, which loses the
+/// sign of a float zero (PostgreSQL prints `-0`); a negated float constant is written as
+/// the negative constant instead.
+fn negate_float_constant(expr: &mut Expr) {
+    use sqlparser::ast::{DataType, UnaryOperator, Value};
+    let Expr::UnaryOp {
+        op: UnaryOperator::Minus,
+        expr: inner,
+    } = expr
+    else {
+        return;
+    };
+    let Expr::Cast {
+        expr: lit,
+        data_type: DataType::Real,
+        ..
+    } = inner.as_mut()
+    else {
+        return;
+    };
+    let Expr::Value(v) = lit.as_mut() else {
+        return;
+    };
+    let Value::Number(n, _) = &v.value else {
+        return;
+    };
+    if n.starts_with('-') {
+        return;
+    }
+    v.value = Value::Number(format!("-{n}"), false);
+    let negated = std::mem::replace(inner.as_mut(), Expr::value(Value::Null));
+    *expr = negated;
+}
+
 #[cfg(test)]
 mod tests {
     use crate::sql::test_support::*;
@@ -153,38 +187,4 @@ mod tests {
         assert_unsupported("SELECT * FROM t WHERE id = ANY($1)", "ANY");
         assert_unsupported("SELECT a[1] FROM t", "array subscript");
     }
-}
-
-/// `-(0.0::float8)`: SQLite negates by subtracting from the integer 0, which loses the
-/// sign of a float zero (PostgreSQL prints `-0`); a negated float constant is written as
-/// the negative constant instead.
-fn negate_float_constant(expr: &mut Expr) {
-    use sqlparser::ast::{DataType, UnaryOperator, Value};
-    let Expr::UnaryOp {
-        op: UnaryOperator::Minus,
-        expr: inner,
-    } = expr
-    else {
-        return;
-    };
-    let Expr::Cast {
-        expr: lit,
-        data_type: DataType::Real,
-        ..
-    } = inner.as_mut()
-    else {
-        return;
-    };
-    let Expr::Value(v) = lit.as_mut() else {
-        return;
-    };
-    let Value::Number(n, _) = &v.value else {
-        return;
-    };
-    if n.starts_with('-') {
-        return;
-    }
-    v.value = Value::Number(format!("-{n}"), false);
-    let negated = std::mem::replace(inner.as_mut(), Expr::value(Value::Null));
-    *expr = negated;
 }

@@ -58,6 +58,21 @@ fn wrap(e: Expr) -> Result<Expr, SqlError> {
     template::fill(&floats::output_wrapper(), &[e])
 }
 
+/// A finite number literal, possibly negated or parenthesised.
+fn finite_number(e: &Expr) -> bool {
+    match e {
+        Expr::Value(v) => {
+            matches!(&v.value, Value::Number(n, _) if n.parse::<f64>().is_ok_and(f64::is_finite))
+        }
+        Expr::Nested(inner) => finite_number(inner),
+        Expr::UnaryOp {
+            op: UnaryOperator::Minus,
+            expr,
+        } => finite_number(expr),
+        _ => false,
+    }
+}
+
 /// A literal that cannot be infinite (a finite number, a string such as `'NaN'`, NULL).
 fn is_finite_constant(e: &Expr) -> bool {
     match e {
@@ -67,8 +82,8 @@ fn is_finite_constant(e: &Expr) -> bool {
             _ => false,
         },
         Expr::Nested(inner) => is_finite_constant(inner),
-        Expr::Cast { expr: inner, .. } => matches!(inner.as_ref(), Expr::Value(v)
-            if matches!(&v.value, Value::Number(n, _) if n.parse::<f64>().is_ok_and(f64::is_finite))),
+        // A cast of a finite number (a cast of text may overflow).
+        Expr::Cast { expr: inner, .. } => finite_number(inner),
         Expr::UnaryOp {
             op: UnaryOperator::Minus,
             expr,
@@ -400,8 +415,9 @@ mod tests {
     fn negative_float_zero_keeps_its_sign() {
         // SQLite's `-x` is `0 - x`, which makes -0.0 a plain 0.
         assert_eq!(
-            sqlite("SELECT -0.0::float8, -1.5::float4"),
-            "SELECT CAST(-0.0 AS REAL) AS \"?column?\", CAST(-1.5 AS REAL) AS \"?column?\""
+            sqlite("SELECT -0.0::float8, -1.5::float4, '-0'::float8"),
+            "SELECT CAST(-0.0 AS REAL) AS \"?column?\", CAST(-1.5 AS REAL) AS \"?column?\", \
+             CAST(-0.0 AS REAL) AS \"float8\""
         );
     }
 
