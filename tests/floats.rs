@@ -220,6 +220,17 @@ async fn nan_and_infinities_round_trip_sort_and_compare() {
         rows(&c, "SELECT d::text, r::text FROM f WHERE id = 10").await,
         [[Some("-Infinity".into()), Some("NaN".into())]]
     );
+    // SQL-level PREPARE / EXECUTE with special arguments.
+    c.batch_execute(
+        "PREPARE ins_f (int, float8, real) AS INSERT INTO f VALUES ($1, $2, $3); \
+         EXECUTE ins_f(12, 'Infinity', 'NaN')",
+    )
+    .await
+    .expect("execute");
+    assert_eq!(
+        rows(&c, "SELECT d, r FROM f WHERE id = 12 AND d > 1e308 AND r = 'NaN'").await,
+        [[Some("Infinity".into()), Some("NaN".into())]]
+    );
     // Bad input is PostgreSQL's error.
     let e = c
         .simple_query("INSERT INTO f VALUES (11, 'infinit', 0)")

@@ -139,6 +139,7 @@ fn string_literal(expr: &Expr) -> Option<&str> {
             Value::SingleQuotedString(s) => Some(s),
             _ => None,
         },
+        Expr::Nested(inner) => string_literal(inner),
         _ => None,
     }
 }
