@@ -161,6 +161,18 @@ fn classify_status(node: &str, status: u16, body: &str, kind: Kind, user: &str) 
         // With `redirect`, a follower that knows no leader answers 500 "leader not
         // found" (before any apply).
         500 if body == "leader not found" => Step::Retry(format!("HTTP 500 {body}")),
+        // rqlite ran the statement but its JSON encoder cannot write an infinite REAL
+        // (pgrq wraps the float columns it can type; see `sql::floats`). Not retried.
+        500 if body.contains("json: unsupported value") && kind == Kind::Read => {
+            Step::Fail(RqliteError::Request {
+                node: node_s,
+                message: format!(
+                    "a result value is an infinite float in a column pgrq could not type as \
+                     float4/float8, which rqlite's JSON cannot carry (cast the column to \
+                     float8): {body}"
+                ),
+            })
+        }
         500 if body.starts_with("SQL rewrite") => Step::Fail(RqliteError::Request {
             node: node_s,
             message: body,

@@ -148,6 +148,15 @@ fn http_status_decisions() {
         classify_status("n", 500, "leader address: x", w, "u"),
         Step::Fail(RqliteError::Indeterminate { .. })
     ));
+    // A result rqlite cannot encode (an infinite REAL) fails at once, saying why.
+    let inf =
+        "json: error calling MarshalJSON for type *http.DBResults: json: unsupported value: +Inf";
+    match classify_status("n", 500, inf, r, "u") {
+        Step::Fail(RqliteError::Request { message, .. }) => {
+            assert!(message.contains("infinite float"), "{message}")
+        }
+        other => panic!("unexpected {other:?}"),
+    }
     // A follower asked to redirect, with no leader known, applied nothing.
     assert!(is_retry(&classify_status(
         "n",

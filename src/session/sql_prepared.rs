@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use super::{PgError, Reply, Session, Value};
 use crate::error::codes;
-use crate::sql::{StatementKind, Translated};
+use crate::sql::{PgType, StatementKind, Translated, floats};
 
 /// Name → (translated body, declared parameter types).
 pub(super) type SqlPrepared = HashMap<String, (Translated, Vec<String>)>;
@@ -94,7 +94,27 @@ impl Session {
             return Err(PgError::new(codes::SYNTAX_ERROR, "bad EXECUTE arguments"));
         };
         match Box::pin(self.run_inner(t, Vec::new())).await? {
-            Reply::Rows { mut rows, .. } if rows.len() == 1 => Ok(rows.remove(0)),
+            Reply::Rows {
+                mut rows, columns, ..
+            } if rows.len() == 1 => {
+                let row = rows.remove(0);
+                // A special float comes back as text ('Infinity'); bind it the way a
+                // parameter of that value is bound (`sql::floats`).
+                Ok(row
+                    .into_iter()
+                    .zip(columns.iter().map(|c| c.pg_type))
+                    .map(|(v, t)| match (v, t) {
+                        (Value::Text(s), PgType::Float4 | PgType::Float8) => {
+                            match floats::parse_input(&s) {
+                                Some(f) => floats::param_text(f)
+                                    .map_or(Value::Real(f), |t| Value::Text(t.into())),
+                                None => Value::Text(s),
+                            }
+                        }
+                        (v, _) => v,
+                    })
+                    .collect())
+            }
             _ => Err(PgError::new(
                 codes::INTERNAL_ERROR,
                 "EXECUTE arguments did not evaluate to one row",

@@ -61,9 +61,11 @@ pub(crate) fn translate_statement(
     let column_types = infer::output_types(&stmt, schema);
     let column_scales = infer::output_scales(&stmt, schema);
     let inferred = infer::param_types(&stmt, schema);
+    let output_items = infer::output_items(&stmt, schema);
     names::name_outputs(&mut stmt);
     infer::check_statement(&mut stmt, schema)?;
     let outcome = rewrite_statement(&mut stmt, ctx, schema)?;
+    super::rewrite::wrap_float_outputs(&mut stmt, &column_types, output_items.as_deref())?;
     // A cast the rewrite found wins over what the context says.
     let param_types = outcome
         .param_types

@@ -171,6 +171,10 @@ pub fn text_value(v: &Value, t: PgType) -> Option<String> {
         (Value::Text(s), PgType::Date | PgType::Timestamp | PgType::Timestamptz) => {
             crate::sql::normalize_time_text(s, t).unwrap_or_else(|| s.clone())
         }
+        // NaN is stored as text, and ±Infinity leaves SQLite as text (`sql::floats`).
+        (Value::Text(s), PgType::Float4 | PgType::Float8) => {
+            crate::sql::floats::parse_input(s).map_or_else(|| s.clone(), float_text)
+        }
         (Value::Text(s), PgType::Jsonb) => super::jsonb::normalize(s).unwrap_or_else(|| s.clone()),
         // SQLite has no booleans: elements of a bool[] arrive as 0/1.
         (Value::Text(s), PgType::BoolArray) => bool_array_text(s),
@@ -353,7 +357,7 @@ fn encode_binary(
     let as_float = || match v {
         Value::Real(x) => Some(*x),
         Value::Int(i) => Some(*i as f64),
-        Value::Text(s) => s.parse().ok(),
+        Value::Text(s) => crate::sql::floats::parse_input(s),
         _ => None,
     };
     Ok(match t {
@@ -517,6 +521,18 @@ mod tests {
             text_value(&Value::Int(3), PgType::Float8).as_deref(),
             Some("3")
         );
+        // Special floats arrive from SQLite as text (`sql::floats`).
+        for (stored, shown) in [
+            ("NaN", "NaN"),
+            ("Infinity", "Infinity"),
+            ("-Infinity", "-Infinity"),
+            ("9e999", "Infinity"),
+            ("-9e999", "-Infinity"),
+        ] {
+            let v = Value::Text(stored.into());
+            assert_eq!(text_value(&v, PgType::Float4).as_deref(), Some(shown));
+        }
+        assert_eq!(float_text(-0.0), "-0");
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use super::datetime::civil;
 use crate::error::{PgError, codes};
 use crate::session::Value;
-use crate::sql::PgType;
+use crate::sql::{PgType, floats};
 
 /// Decodes parameter `i` of type `t`; `None` bytes are NULL.
 pub fn decode(i: usize, t: PgType, binary: bool, bytes: Option<&[u8]>) -> Result<Value, PgError> {
@@ -28,17 +28,15 @@ pub fn decode(i: usize, t: PgType, binary: bool, bytes: Option<&[u8]>) -> Result
         let s = std::str::from_utf8(b).map_err(|_| bad("not valid UTF-8"))?;
         decode_text(t, s).map_err(|e| bad(&e))?
     };
-    match v {
-        // rqlite's JSON API has no way to carry these to SQLite (nor back).
-        Value::Real(f) if !f.is_finite() => Err(PgError::new(
-            codes::FEATURE_NOT_SUPPORTED,
-            format!(
-                "parameter ${}: NaN and infinite float values are not supported by pgrq",
-                i + 1
-            ),
-        )),
-        v => Ok(v),
-    }
+    // rqlite's JSON cannot carry NaN or ±Infinity: they travel as the text SQLite turns
+    // into the stored form (`sql::floats`).
+    Ok(match v {
+        Value::Real(f) => match floats::param_text(f) {
+            Some(text) => Value::Text(text.to_string()),
+            None => Value::Real(f),
+        },
+        v => v,
+    })
 }
 
 fn decode_text(t: PgType, s: &str) -> Result<Value, String> {
@@ -48,22 +46,13 @@ fn decode_text(t: PgType, s: &str) -> Result<Value, String> {
                 .parse()
                 .map_err(|_| format!("\"{s}\" is not an integer"))?,
         ),
-        PgType::Float4 | PgType::Float8 => Value::Real(parse_float(s)?),
+        PgType::Float4 | PgType::Float8 => {
+            Value::Real(floats::checked_input(s, t).map_err(|e| e.to_string())?)
+        }
         PgType::Bool => Value::Int(i64::from(parse_bool(s)?)),
         PgType::Bytea => Value::Blob(parse_bytea(s)?),
         _ => Value::Text(s.to_string()),
     })
-}
-
-fn parse_float(s: &str) -> Result<f64, String> {
-    match s.trim().to_ascii_lowercase().as_str() {
-        "nan" => Ok(f64::NAN),
-        "infinity" | "+infinity" | "inf" => Ok(f64::INFINITY),
-        "-infinity" | "-inf" => Ok(f64::NEG_INFINITY),
-        other => other
-            .parse()
-            .map_err(|_| format!("\"{s}\" is not a number")),
-    }
 }
 
 fn parse_bool(s: &str) -> Result<bool, String> {
@@ -360,13 +349,17 @@ mod tests {
             Value::Int(9007199254740993)
         );
         assert_eq!(text(PgType::Bool, "off"), Value::Int(0));
-        for special in ["NaN", "-Infinity", "Infinity"] {
-            let e = decode(2, PgType::Float8, false, Some(special.as_bytes())).unwrap_err();
-            assert_eq!(e.code, codes::FEATURE_NOT_SUPPORTED);
-            assert!(e.message.contains("$3"), "{}", e.message);
+        // Special floats travel as the text SQLite stores (NaN) or reads as ±Inf.
+        for (special, sent) in [("NaN", "NaN"), ("-Infinity", "-9e999"), (" inf", "9e999")] {
+            let v = decode(2, PgType::Float8, false, Some(special.as_bytes())).unwrap();
+            assert_eq!(v, Value::Text(sent.into()), "{special}");
         }
         let nan = f64::NAN.to_be_bytes();
-        assert!(decode(0, PgType::Float8, true, Some(&nan)).is_err());
+        assert_eq!(bin(PgType::Float8, &nan), Value::Text("NaN".into()));
+        let inf = f32::NEG_INFINITY.to_be_bytes();
+        assert_eq!(bin(PgType::Float4, &inf), Value::Text("-9e999".into()));
+        let e = decode(0, PgType::Float8, false, Some(b"1e400")).unwrap_err();
+        assert!(e.message.contains("out of range"), "{}", e.message);
         assert_eq!(decode(0, PgType::Int4, false, None).unwrap(), Value::Null);
     }
 

@@ -15,6 +15,7 @@ mod checks;
 #[cfg(test)]
 mod checks_tests;
 mod expr;
+mod items;
 mod param_expr;
 mod params;
 #[cfg(test)]
@@ -31,6 +32,7 @@ use sqlparser::ast::{
 
 pub(crate) use self::checks::check_statement;
 use self::expr::{common_type, expr_type};
+pub(crate) use self::items::{OutputItem, StarColumn, output_items};
 use self::scope::Scope;
 use super::PgType;
 use super::names::{UNNAMED, fold, output_name};
@@ -85,9 +87,21 @@ pub(crate) fn param_types(stmt: &Statement, schema: &dyn Schema) -> Vec<Option<P
 }
 
 fn statement_columns(stmt: &Statement, outer: &Scope) -> Option<Vec<OutCol>> {
+    if let Statement::Query(q) = stmt {
+        return query_columns(q, outer);
+    }
+    with_returning(stmt, outer, items_columns)?
+}
+
+/// `f` applied to the RETURNING list of a write and the scope it is read in; `None` for
+/// other statements and writes without RETURNING.
+fn with_returning<R>(
+    stmt: &Statement,
+    outer: &Scope,
+    f: impl FnOnce(&[SelectItem], &Scope) -> R,
+) -> Option<R> {
     let mut scope = outer.child();
     let items = match stmt {
-        Statement::Query(q) => return query_columns(q, outer),
         Statement::Insert(i) => {
             if let TableObject::TableName(name) = &i.table {
                 scope.add_table(name, i.table_alias.as_ref().map(|a| &a.alias));
@@ -110,7 +124,7 @@ fn statement_columns(stmt: &Statement, outer: &Scope) -> Option<Vec<OutCol>> {
         }
         _ => return None,
     };
-    items_columns(items, &scope)
+    Some(f(items, &scope))
 }
 
 /// The output columns of a query, with its CTEs in scope.

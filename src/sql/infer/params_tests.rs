@@ -423,7 +423,10 @@ fn param_count_is_unchanged() {
         let with = tr_with(sql, &db());
         let without = tr(sql);
         assert_eq!(with.param_count, without.param_count, "{sql}");
-        assert_eq!(with.sqlite, without.sqlite, "{sql}");
+        if !sql.contains('*') {
+            // (`*` over a float column is expanded to wrap it: `rewrite::float_output`.)
+            assert_eq!(with.sqlite, without.sqlite, "{sql}");
+        }
         assert_eq!(with.param_types.len(), with.param_count, "{sql}");
     }
     assert_eq!(

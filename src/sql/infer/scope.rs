@@ -206,6 +206,41 @@ impl<'p> Scope<'p> {
         Some(out)
     }
 
+    /// Like [`Scope::star`], each column with the name of the FROM item it comes from
+    /// (`None` when one of them has no name to qualify it with).
+    pub(super) fn star_sources(&self) -> Option<Vec<(String, OutCol)>> {
+        if self.merged_join {
+            return None;
+        }
+        let mut out = Vec::new();
+        for b in self.bindings.iter().filter(|b| !b.qualified_only) {
+            if b.name.is_empty() {
+                return None;
+            }
+            out.extend(b.columns.clone()?.into_iter().map(|c| (b.name.clone(), c)));
+        }
+        Some(out)
+    }
+
+    /// Like [`Scope::qualified_star`], with the FROM item's name.
+    pub(super) fn qualified_star_sources(
+        &self,
+        qualifier: &ObjectName,
+    ) -> Option<Vec<(String, OutCol)>> {
+        let key = table_key(qualifier)?;
+        let b = self
+            .bindings
+            .iter()
+            .find(|b| b.name.eq_ignore_ascii_case(&key))?;
+        Some(
+            b.columns
+                .clone()?
+                .into_iter()
+                .map(|c| (b.name.clone(), c))
+                .collect(),
+        )
+    }
+
     /// The columns `q.*` stands for.
     pub(super) fn qualified_star(&self, qualifier: &ObjectName) -> Option<Vec<OutCol>> {
         let key = table_key(qualifier)?;

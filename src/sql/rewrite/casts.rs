@@ -6,7 +6,7 @@ use sqlparser::ast::{CastKind, DataType, Expr, Value};
 
 use super::clock::{self, Clock};
 use super::{Rewriter, build, checked_casts, number, params, time_literals, types};
-use crate::sql::{PgType, SqlError};
+use crate::sql::{PgType, SqlError, floats};
 
 /// Rewrite a `Cast` or `TypedString` expression in place.
 pub(super) fn rewrite_cast(rw: &mut Rewriter<'_>, expr: &mut Expr) -> Result<(), SqlError> {
@@ -53,6 +53,10 @@ fn cast(rw: &mut Rewriter<'_>, inner: Expr, data_type: &DataType) -> Result<Expr
     if let Some(checked) = checked_casts::checked(&inner, pg)? {
         return Ok(checked);
     }
+    if matches!(pg, PgType::Float4 | PgType::Float8) && params::param_index(&inner).is_some() {
+        // A NaN parameter arrives as the text 'NaN', which CAST would make 0.
+        return super::template::fill(PARAM_FLOAT, &[inner]);
+    }
     if params::param_index(&inner).is_none()
         && let Some(reshaped) = time_literals::reshape(&inner, pg)
     {
@@ -87,6 +91,9 @@ fn cast(rw: &mut Rewriter<'_>, inner: Expr, data_type: &DataType) -> Result<Expr
     })
 }
 
+/// A float parameter: a number (or the text of ±Inf) as REAL, NaN kept as pgrq stores it.
+const PARAM_FLOAT: &str = "CASE pgrq_arg1 WHEN 'NaN' THEN 'NaN' ELSE CAST(pgrq_arg1 AS REAL) END";
+
 /// A float's halves rounded to the even integer; other values unchanged.
 const HALF_EVEN: &str = "CASE WHEN abs(pgrq_arg1 - CAST(pgrq_arg1 AS INTEGER)) = 0.5 \
      THEN CAST(pgrq_arg1 AS INTEGER) + CAST(pgrq_arg1 AS INTEGER) % 2 ELSE pgrq_arg1 END";
@@ -94,8 +101,9 @@ const HALF_EVEN: &str = "CASE WHEN abs(pgrq_arg1 - CAST(pgrq_arg1 AS INTEGER)) =
 /// float8 → text as PostgreSQL prints it: SQLite writes `100.0` and
 /// `1.0e+20` where PostgreSQL writes `100` and `1e+20` (both switch to the
 /// exponent form at the same magnitudes).
-const FLOAT_TEXT: &str = "rtrim(replace(replace(CAST(pgrq_arg1 AS TEXT) || '~', '.0~', ''), \
-     '.0e', 'e'), '~')";
+/// SQLite writes ±Inf as `Inf`, PostgreSQL as `Infinity` (NaN is already the text `NaN`).
+const FLOAT_TEXT: &str = "replace(rtrim(replace(replace(CAST(pgrq_arg1 AS TEXT) || '~', '.0~', ''), \
+     '.0e', 'e'), '~'), 'Inf', 'Infinity')";
 
 /// Whether `e` (rewritten) is a float8/float4 value: a cast to REAL or a
 /// float column.
@@ -131,6 +139,7 @@ fn string_literal(expr: &Expr) -> Option<&str> {
             Value::SingleQuotedString(s) => Some(s),
             _ => None,
         },
+        Expr::Nested(inner) => string_literal(inner),
         _ => None,
     }
 }
@@ -155,6 +164,18 @@ fn fold_literal(rw: &Rewriter<'_>, text: &str, pg: PgType) -> Result<Option<Expr
         PgType::Bytea => Ok(Some(Expr::value(Value::HexStringLiteral(
             super::coerce::bytea_hex(text)?,
         )))),
+        // NaN and ±Infinity in the form pgrq stores them (`sql::floats`); finite numbers
+        // are left to the checked cast.
+        PgType::Float4 | PgType::Float8 => Ok(match floats::checked_input(text, pg) {
+            Ok(f) if !f.is_finite() => Some(super::coerce::float_expr(f)),
+            // `-0` would be SQLite's integer 0.
+            Ok(f) if f == 0.0 && f.is_sign_negative() => {
+                Some(super::template::fill("CAST(-0.0 AS REAL)", &[])?)
+            }
+            Ok(_) => None,
+            Err(e @ SqlError::OutOfRange { .. }) => Some(build::raise("22003", &e.to_string())),
+            Err(e) => Some(build::raise("22P02", &e.to_string())),
+        }),
         _ => Ok(None),
     }
 }
@@ -195,8 +216,8 @@ mod tests {
     fn floats_print_as_text_like_postgres() {
         assert_eq!(
             sqlite("SELECT 1e20::float8::text"),
-            "SELECT rtrim(replace(replace(CAST(CAST(1e20 AS REAL) AS TEXT) || '~', '.0~', ''), \
-             '.0e', 'e'), '~') AS \"text\""
+            "SELECT replace(rtrim(replace(replace(CAST(CAST(1e20 AS REAL) AS TEXT) || '~', '.0~', \
+             ''), '.0e', 'e'), '~'), 'Inf', 'Infinity') AS \"text\""
         );
     }
 

@@ -47,14 +47,16 @@ pub(super) fn checked(inner: &Expr, pg: PgType) -> Result<Option<Expr>, SqlError
                 "double precision"
             };
             if let Some(text) = literal_str(inner) {
-                if matches!(
-                    text.trim()
-                        .to_ascii_lowercase()
-                        .trim_start_matches(['+', '-']),
-                    "nan" | "infinity" | "inf"
-                ) {
+                if pg == PgType::Numeric
+                    && matches!(
+                        text.trim()
+                            .to_ascii_lowercase()
+                            .trim_start_matches(['+', '-']),
+                        "nan" | "infinity" | "inf"
+                    )
+                {
                     return Err(SqlError::unsupported(
-                        "NaN and Infinity (SQLite has no NaN; rqlite cannot return infinities)",
+                        "numeric NaN and Infinity (pgrq holds numerics as SQLite REALs)",
                     ));
                 }
                 return Ok(Some(match float_literal(text) {
@@ -67,7 +69,14 @@ pub(super) fn checked(inner: &Expr, pg: PgType) -> Result<Option<Expr>, SqlError
             } else {
                 "REAL"
             };
-            let sql = TO_NUMBER.replace("SQLITE_TYPE", sqlite_type);
+            let specials = if pg == PgType::Numeric {
+                ""
+            } else {
+                FLOAT_SPECIALS
+            };
+            let sql = TO_NUMBER
+                .replace("SQLITE_TYPE", sqlite_type)
+                .replace("FLOAT_SPECIALS", specials);
             Ok(Some(fill(&sql, &[inner.clone(), invalid(name, inner)])?))
         }
         _ => Ok(None),
@@ -145,7 +154,12 @@ const TO_NUMBER: &str = "CASE WHEN pgrq_arg1 IS NULL THEN NULL \
      WHEN glob('*[0-9]*', pgrq_arg1) AND NOT glob('*[^0-9.eE+ -]*', pgrq_arg1) \
      AND CAST(trim(pgrq_arg1) AS SQLITE_TYPE) || '' <> '' \
      AND NOT glob('*[0-9.][+-]*', trim(pgrq_arg1)) AND NOT glob('*.*.*', pgrq_arg1) \
-     THEN CAST(trim(pgrq_arg1) AS SQLITE_TYPE) ELSE pgrq_arg2 END";
+     THEN CAST(trim(pgrq_arg1) AS SQLITE_TYPE) FLOAT_SPECIALS ELSE pgrq_arg2 END";
+
+/// PostgreSQL's spellings of NaN and ±Infinity, as pgrq stores them (`sql::floats`).
+const FLOAT_SPECIALS: &str = "WHEN lower(trim(pgrq_arg1)) IN ('nan', '+nan', '-nan') THEN 'NaN' \
+     WHEN lower(trim(pgrq_arg1)) IN ('inf', '+inf', 'infinity', '+infinity') THEN 9e999 \
+     WHEN lower(trim(pgrq_arg1)) IN ('-inf', '-infinity') THEN -9e999";
 
 fn to_integer(inner: &Expr, name: &str, lo: i64, hi: i64) -> Result<Expr, SqlError> {
     if let Some(n) = number_literal(inner) {
@@ -282,8 +296,12 @@ mod tests {
             "SELECT 0.5 AS \"float8\", 2 AS \"numeric\""
         );
         assert!(sqlite("SELECT 'x'::numeric").contains("pgrq:22P02"));
-        assert_unsupported("SELECT 'NaN'::float8", "NaN");
-        assert_unsupported("SELECT '-Infinity'::float8", "Infinity");
+        assert_unsupported("SELECT 'NaN'::numeric", "NaN");
+        let out = sqlite("SELECT s::float8 FROM t");
+        assert!(
+            out.contains("THEN 'NaN'") && out.contains("THEN -9e999"),
+            "{out}"
+        );
         assert!(sqlite("SELECT a::numeric FROM t").contains("CAST(a AS NUMERIC)"));
     }
 }

@@ -28,7 +28,7 @@ use sqlparser::ast::{
 use super::time_literals;
 use crate::sql::input;
 use crate::sql::schema::{ColumnInfo, Schema, find_column};
-use crate::sql::{PgType, SqlError};
+use crate::sql::{PgType, SqlError, floats};
 
 /// Give the string literals of `stmt` the types of the columns they meet.
 pub(super) fn coerce_literals(stmt: &mut Statement, schema: &dyn Schema) -> Result<(), SqlError> {
@@ -272,12 +272,36 @@ fn coerce(e: &mut Expr, col: &ColumnInfo) -> Result<(), SqlError> {
         {
             Some(Value::Number(input::number_input(text, pg)?, false))
         }
+        pg @ (PgType::Float4 | PgType::Float8) => {
+            let f = floats::checked_input(text, pg)?;
+            if f.is_finite() {
+                // As written (SQLite reads the same number); `1e5` stays a REAL.
+                let t = text.trim();
+                Some(Value::Number(
+                    t.strip_prefix('+').unwrap_or(t).to_string(),
+                    false,
+                ))
+            } else {
+                *e = float_expr(f);
+                return Ok(());
+            }
+        }
         _ => None,
     };
     if let Some(v) = replacement {
         *e = Expr::value(v);
     }
     Ok(())
+}
+
+/// A NaN or ±Infinity value as pgrq holds it in SQLite (`sql::floats`): the text
+/// `'NaN'`, or the REAL literal that overflows to ±Inf.
+pub(super) fn float_expr(f: f64) -> Expr {
+    if f.is_nan() {
+        super::string(floats::NAN_TEXT)
+    } else {
+        super::number(&floats::sql_literal(f))
+    }
 }
 
 /// PostgreSQL's boolean input: any unique prefix of true/false/yes/no/on/off, or 1/0,

@@ -16,7 +16,10 @@ pub(super) fn rewrite_expr(rw: &mut Rewriter<'_>, expr: &mut Expr) -> Result<(),
         Expr::Function(_) => functions::rewrite_function(rw, expr)?,
         Expr::Cast { .. } | Expr::TypedString(_) => casts::rewrite_cast(rw, expr)?,
         Expr::BinaryOp { .. } => operators::rewrite_binary(rw, expr)?,
-        Expr::UnaryOp { op, .. } => operators::check_unary(op)?,
+        Expr::UnaryOp { op, .. } => {
+            operators::check_unary(op)?;
+            negate_float_constant(expr);
+        }
         Expr::Like { .. } | Expr::ILike { .. } | Expr::SimilarTo { .. } => {
             operators::rewrite_like(expr)?
         }
@@ -107,6 +110,40 @@ fn unsupported_name(expr: &Expr) -> String {
             format!("expression `{short}`")
         }
     }
+}
+
+/// `-(0.0::float8)`: SQLite negates by subtracting from the integer 0, which loses the
+/// sign of a float zero (PostgreSQL prints `-0`); a negated float constant is written as
+/// the negative constant instead.
+fn negate_float_constant(expr: &mut Expr) {
+    use sqlparser::ast::{DataType, UnaryOperator, Value};
+    let Expr::UnaryOp {
+        op: UnaryOperator::Minus,
+        expr: inner,
+    } = expr
+    else {
+        return;
+    };
+    let Expr::Cast {
+        expr: lit,
+        data_type: DataType::Real,
+        ..
+    } = inner.as_mut()
+    else {
+        return;
+    };
+    let Expr::Value(v) = lit.as_mut() else {
+        return;
+    };
+    let Value::Number(n, _) = &v.value else {
+        return;
+    };
+    if n.starts_with('-') {
+        return;
+    }
+    v.value = Value::Number(format!("-{n}"), false);
+    let negated = std::mem::replace(inner.as_mut(), Expr::value(Value::Null));
+    *expr = negated;
 }
 
 #[cfg(test)]

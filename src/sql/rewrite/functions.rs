@@ -468,7 +468,9 @@ mod tests {
         );
         assert_eq!(
             sqlite("SELECT random()"),
-            "SELECT abs(random()) / 9223372036854775808.0 AS \"random\""
+            "SELECT CASE (abs(random()) / 9223372036854775808.0) WHEN 9e999 THEN 'Infinity' \
+             WHEN -9e999 THEN '-Infinity' ELSE (abs(random()) / 9223372036854775808.0) END \
+             AS \"random\""
         );
     }
 

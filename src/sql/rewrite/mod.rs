@@ -32,6 +32,7 @@ mod drops;
 mod enum_order;
 mod enums;
 mod expr;
+mod float_output;
 mod format;
 mod function_names;
 mod functions;
@@ -69,6 +70,7 @@ mod types;
 mod uuid_defaults;
 
 pub(crate) use ddl_plan::plan_ddl;
+pub(crate) use float_output::wrap_outputs as wrap_float_outputs;
 
 use std::ops::ControlFlow;
 
