@@ -39,6 +39,7 @@ mod int_overflow;
 mod interval;
 mod interval_fields;
 mod json;
+mod json_srf;
 mod jsonb_ops;
 mod like;
 mod literals;
@@ -68,6 +69,7 @@ mod types;
 mod uuid_defaults;
 
 pub(crate) use ddl_plan::plan_ddl;
+pub(crate) use json_srf::expand as expand_set_returning;
 
 use std::ops::ControlFlow;
 
