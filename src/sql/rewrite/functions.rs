@@ -52,6 +52,14 @@ pub(super) fn rewrite_function(rw: &mut Rewriter<'_>, expr: &mut Expr) -> Result
     if f.over.is_none()
         && f.filter.is_none()
         && let Some(mut args) = build::plain_args(f)
+        && let Some(out) = math_function(rw, &name, &mut args)?
+    {
+        *expr = out;
+        return Ok(());
+    }
+    if f.over.is_none()
+        && f.filter.is_none()
+        && let Some(mut args) = build::plain_args(f)
         && let Some(out) = family_function(&name, &mut args)?
     {
         *expr = out;
@@ -116,6 +124,22 @@ fn aggregate(f: &mut Function, name: &str) -> Result<Option<Expr>, SqlError> {
         }
         _ => Ok(None),
     }
+}
+
+/// Math on floats, run by the engine (see `math`), which needs the argument types.
+fn math_function(
+    rw: &Rewriter<'_>,
+    name: &str,
+    args: &mut Vec<Expr>,
+) -> Result<Option<Expr>, SqlError> {
+    let numeric = args
+        .iter()
+        .any(|a| super::math::is_numeric(a, &rw.column_types));
+    if matches!(name, "power" | "pow") && args.len() == 2 {
+        let b = args.remove(1);
+        return arith::power(args.remove(0), &b, numeric).map(Some);
+    }
+    super::math::function(name, args, numeric)
 }
 
 /// Functions translated by the file owning their family.

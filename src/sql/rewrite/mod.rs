@@ -44,6 +44,7 @@ mod jsonb_ops;
 mod like;
 mod literals;
 mod make_time;
+mod math;
 mod math_fold;
 mod md5;
 mod operators;
