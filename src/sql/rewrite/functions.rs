@@ -43,6 +43,10 @@ pub(super) fn rewrite_function(rw: &mut Rewriter<'_>, expr: &mut Expr) -> Result
         *expr = replacement;
         return Ok(());
     }
+    if let Some(out) = super::statistics::aggregate(f, &name)? {
+        *expr = out;
+        return Ok(());
+    }
     check_call_shape(f, &name)?;
     json::mark_json_columns(&rw.column_types, &name, f);
     if let Some(out) = aggregate(f, &name)? {

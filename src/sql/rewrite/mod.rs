@@ -58,6 +58,7 @@ mod sequences;
 mod series;
 mod sqlite_keywords;
 mod statement;
+mod statistics;
 mod strings;
 mod template;
 mod time_defaults;
