@@ -103,6 +103,27 @@ fn aggregate(f: &mut Function, name: &str) -> Result<Option<Expr>, SqlError> {
             rename(f, json::aggregate_name(n).unwrap_or(n));
             Ok(Some(Expr::Function(f.clone())))
         }
+        // SQLite's DISTINCT aggregates take one argument; group_concat's separator
+        // defaults to ','.
+        "string_agg" if matches!(&f.args, FunctionArguments::List(l) if l.duplicate_treatment.is_some()) =>
+        {
+            let FunctionArguments::List(list) = &mut f.args else {
+                return Ok(None);
+            };
+            let comma = matches!(
+                list.args.get(1),
+                Some(FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Value(v))))
+                    if v.value == Value::SingleQuotedString(",".into())
+            );
+            if list.args.len() != 2 || !comma {
+                return Err(SqlError::unsupported(
+                    "string_agg(DISTINCT …) with a separator other than ','",
+                ));
+            }
+            list.args.truncate(1);
+            rename(f, "group_concat");
+            Ok(Some(Expr::Function(f.clone())))
+        }
         "bool_and" | "every" | "bool_or" => {
             rename(f, if name == "bool_or" { "max" } else { "min" });
             Ok(Some(Expr::Function(f.clone())))
@@ -517,6 +538,14 @@ mod tests {
             "{out}"
         );
         assert_unsupported("SELECT array_agg(DISTINCT a) FROM t", "array_agg(DISTINCT");
+        assert_eq!(
+            sqlite("SELECT string_agg(DISTINCT a, ',' ORDER BY a) FROM t"),
+            "SELECT group_concat(DISTINCT a ORDER BY a NULLS LAST) AS \"string_agg\" FROM t"
+        );
+        assert_unsupported(
+            "SELECT string_agg(DISTINCT a, '-') FROM t",
+            "string_agg(DISTINCT",
+        );
     }
 
     #[test]
@@ -576,7 +605,7 @@ mod tests {
     fn other_schemas_and_within_group_are_refused() {
         assert_unsupported("SELECT myschema.f(1)", "schema-qualified function");
         assert_unsupported(
-            "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x) FROM t",
+            "SELECT rank(1) WITHIN GROUP (ORDER BY x) FROM t",
             "WITHIN GROUP",
         );
     }
