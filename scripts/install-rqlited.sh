@@ -29,10 +29,12 @@ trap 'rm -rf "$tmp"' EXIT
 cp "$mod_dir/go.mod" "$mod_dir/tools.go" "$tmp/"
 [ -f "$mod_dir/go.sum" ] && cp "$mod_dir/go.sum" "$tmp/"
 cd "$tmp"
+# SQLite's math functions (sqrt, exp, ln, pow, trigonometry) and percentile aggregates
+# (percentile_cont/percentile_disc, median): pgrq translates PostgreSQL's to them.
 echo "install-rqlited: building rqlited $version (cgo) into $out_dir" >&2
 if ! go mod download github.com/rqlite/rqlite/v10 >"$tmp/log" 2>&1 \
    || ! GOFLAGS=-mod=mod go mod tidy >>"$tmp/log" 2>&1 \
-   || ! CGO_ENABLED=1 go build -trimpath \
+   || ! CGO_ENABLED=1 go build -trimpath -tags "sqlite_math_functions sqlite_percentile" \
         -ldflags "-X github.com/rqlite/rqlite/v10/cmd.Version=$version" \
         -o "$bin.tmp" github.com/rqlite/rqlite/v10/cmd/rqlited >>"$tmp/log" 2>&1; then
   echo "install-rqlited: could not build rqlited $version through the Go module proxy ($(go env GOPROXY)):" >&2

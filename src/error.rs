@@ -171,6 +171,7 @@ impl From<&SqlError> for PgError {
             SqlError::InvalidParameter { .. } => codes::INVALID_PARAMETER_VALUE,
             SqlError::UndefinedTable { .. } => codes::UNDEFINED_TABLE,
             SqlError::UndefinedColumn { .. } => codes::UNDEFINED_COLUMN,
+            SqlError::TooManyColumnAliases { .. } => codes::INVALID_COLUMN_REFERENCE,
             SqlError::DuplicateObject { relation: true, .. } => codes::DUPLICATE_TABLE,
             SqlError::DuplicateObject { .. } => codes::DUPLICATE_OBJECT,
             SqlError::GeneratedAlways { column, update } => {

@@ -228,7 +228,11 @@ async fn nan_and_infinities_round_trip_sort_and_compare() {
     .await
     .expect("execute");
     assert_eq!(
-        rows(&c, "SELECT d, r FROM f WHERE id = 12 AND d > 1e308 AND r = 'NaN'").await,
+        rows(
+            &c,
+            "SELECT d, r FROM f WHERE id = 12 AND d > 1e308 AND r = 'NaN'"
+        )
+        .await,
         [[Some("Infinity".into()), Some("NaN".into())]]
     );
     // Bad input is PostgreSQL's error.

@@ -10,6 +10,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use rusqlite::Connection;
 
+mod engine_functions;
+
 use crate::catalog::{self, Catalog, CatalogError, Model};
 use crate::session::DbName;
 
@@ -71,6 +73,7 @@ pub struct Mirror {
 impl Mirror {
     pub fn new() -> Result<Mirror, MirrorError> {
         let conn = Connection::open_in_memory()?;
+        engine_functions::register(&conn)?;
         Ok(Mirror {
             conn: Mutex::new(conn),
             loaded: std::sync::atomic::AtomicBool::new(false),
@@ -96,6 +99,7 @@ impl Mirror {
         // A fresh connection is the simplest way to drop everything, views and triggers
         // included.
         *conn = Connection::open_in_memory()?;
+        engine_functions::register(&conn)?;
         let mut markers = HashMap::new();
         for stmt in ddl {
             if let Err(e) = conn.execute_batch(stmt) {

@@ -85,6 +85,11 @@ pub enum SqlError {
     #[error("{message}")]
     InvalidParameter { message: String },
 
+    /// A column alias list longer than the relation's columns, e.g.
+    /// `length('x') AS t(a, b)` (SQLSTATE 42P10).
+    #[error("{message}")]
+    TooManyColumnAliases { message: String },
+
     /// Other objects depend on the one being dropped or changed (SQLSTATE 2BP01).
     #[error("{message}")]
     DependentObjects { message: String, detail: String },

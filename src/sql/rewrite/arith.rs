@@ -11,13 +11,10 @@ use super::build::{self, bin, case, eq, int, literal_int, null, raise, to_intege
 use super::{call, number};
 use crate::sql::SqlError;
 
-/// Math functions SQLite only has when built with
-/// SQLITE_ENABLE_MATH_FUNCTIONS, which rqlite's build lacks, and which pgrq
-/// does not emulate.
+/// PostgreSQL math functions the engine's SQLite lacks even with its math functions
+/// (see `math`), and which pgrq does not emulate.
 pub(super) const MISSING_MATH: &[&str] = &[
-    "sqrt", "cbrt", "exp", "ln", "log", "log10", "log2", "sin", "cos", "tan", "cot", "asin",
-    "acos", "atan", "atan2", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "sind", "cosd",
-    "tand", "asind", "acosd", "atand",
+    "cbrt", "sind", "cosd", "tand", "cotd", "asind", "acosd", "atand", "atan2d",
 ];
 
 /// 180/π as PostgreSQL's `RADIANS_PER_DEGREE` gives it.
@@ -66,7 +63,7 @@ pub(super) fn function(name: &str, args: &mut Vec<Expr>) -> Result<Option<Expr>,
     }
     if MISSING_MATH.contains(&name) {
         return Err(SqlError::unsupported(format!(
-            "function {name}() (the engine's SQLite is built without math functions)"
+            "function {name}() (SQLite has no equivalent giving PostgreSQL's exact results)"
         )));
     }
     let arity = |n: usize| -> Result<(), SqlError> {
@@ -135,7 +132,7 @@ pub(super) fn function(name: &str, args: &mut Vec<Expr>) -> Result<Option<Expr>,
         "power" | "pow" => {
             arity(2)?;
             let b = args.remove(1);
-            power(args.remove(0), &b)?
+            power(args.remove(0), &b, false)?
         }
         "pi" => {
             arity(0)?;
@@ -228,17 +225,23 @@ fn shifted(x: Expr, scale: i64, f: impl Fn(Expr) -> Expr) -> Expr {
     }
 }
 
-/// `a ^ b` / `power(a, b)` for a constant integer exponent, as repeated
-/// multiplication (PostgreSQL's result is float8 for integers and floats).
-pub(super) fn power(a: Expr, b: &Expr) -> Result<Expr, SqlError> {
-    let exponent = literal_int(b)
-        .filter(|n| n.unsigned_abs() <= 64)
-        .ok_or_else(|| {
-            SqlError::unsupported(
-                "power() or ^ with a non-constant, fractional or large exponent \
-                 (the engine's SQLite is built without math functions)",
-            )
-        })?;
+/// `a ^ b` / `power(a, b)`: for a constant integer exponent, repeated
+/// multiplication (PostgreSQL's result is float8 for integers and floats); else the
+/// engine's pow() (see `math`), unless an operand is `numeric`, whose exact
+/// decimal result a float cannot give.
+pub(super) fn power(a: Expr, b: &Expr, numeric: bool) -> Result<Expr, SqlError> {
+    let Some(exponent) = literal_int(b).filter(|n| n.unsigned_abs() <= 64) else {
+        if let Some(folded) = super::math_fold::fold("power", &[a.clone(), b.clone()]) {
+            return Ok(folded);
+        }
+        if numeric {
+            return Err(SqlError::unsupported(
+                "function power() or ^ of numeric values with a fractional or computed \
+                 exponent (PostgreSQL computes it in exact decimal; cast to float8)",
+            ));
+        }
+        return Ok(super::math::float_power(a, b.clone()));
+    };
     let mut product = bin(a.clone(), B::Multiply, number("1.0"));
     for _ in 1..exponent.unsigned_abs() {
         product = bin(product, B::Multiply, a.clone());
@@ -342,8 +345,7 @@ mod tests {
              FROM t"
         );
         assert_unsupported("SELECT power(2, 0.5)", "power()");
-        assert_unsupported("SELECT sqrt(x) FROM t", "function sqrt()");
-        assert_unsupported("SELECT ln(x) FROM t", "without math functions");
+        assert_unsupported("SELECT cbrt(x) FROM t", "function cbrt()");
     }
 
     #[test]

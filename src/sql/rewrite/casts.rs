@@ -32,6 +32,29 @@ pub(super) fn rewrite_cast(rw: &mut Rewriter<'_>, expr: &mut Expr) -> Result<(),
     Ok(())
 }
 
+/// A numeric literal written with a point and no exponent (`1.50`, `007.`) as
+/// PostgreSQL's numeric output prints it: its digits after the point kept, leading
+/// zeros dropped.
+fn decimal_literal_text(e: &Expr) -> Option<String> {
+    let Expr::Value(v) = e else {
+        return None;
+    };
+    let sqlparser::ast::Value::Number(n, _) = &v.value else {
+        return None;
+    };
+    let (int, frac) = n.split_once('.')?;
+    if !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let int = int.trim_start_matches('0');
+    let int = if int.is_empty() { "0" } else { int };
+    Some(if frac.is_empty() {
+        int.to_string()
+    } else {
+        format!("{int}.{frac}")
+    })
+}
+
 fn cast(rw: &mut Rewriter<'_>, inner: Expr, data_type: &DataType) -> Result<Expr, SqlError> {
     let (sqlite_type, pg) = types::cast_target(data_type)?;
     if let Some(index) = params::param_index(&inner) {
@@ -61,6 +84,11 @@ fn cast(rw: &mut Rewriter<'_>, inner: Expr, data_type: &DataType) -> Result<Expr
         && let Some(reshaped) = time_literals::reshape(&inner, pg)
     {
         return Ok(reshaped);
+    }
+    if pg == PgType::Text
+        && let Some(text) = decimal_literal_text(&inner)
+    {
+        return Ok(super::string(&text));
     }
     if pg == PgType::Text && is_float(rw, &inner) {
         return super::template::fill(FLOAT_TEXT, &[inner]);
@@ -177,6 +205,19 @@ fn fold_literal(rw: &Rewriter<'_>, text: &str, pg: PgType) -> Result<Option<Expr
             Err(e) => Some(build::raise("22P02", &e.to_string())),
         }),
         _ => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod decimal_text_tests {
+    use crate::sql::test_support::*;
+
+    #[test]
+    fn decimal_literals_keep_their_scale_as_text() {
+        assert_eq!(
+            sqlite("SELECT 1.50::text, 007.250::text, 3.::text"),
+            "SELECT '1.50' AS \"text\", '7.250' AS \"text\", '3' AS \"text\""
+        );
     }
 }
 

@@ -43,9 +43,21 @@ pub(super) fn rewrite_function(rw: &mut Rewriter<'_>, expr: &mut Expr) -> Result
         *expr = replacement;
         return Ok(());
     }
+    if let Some(out) = super::statistics::aggregate(f, &name)? {
+        *expr = out;
+        return Ok(());
+    }
     check_call_shape(f, &name)?;
     json::mark_json_columns(&rw.column_types, &name, f);
     if let Some(out) = aggregate(f, &name)? {
+        *expr = out;
+        return Ok(());
+    }
+    if f.over.is_none()
+        && f.filter.is_none()
+        && let Some(mut args) = build::plain_args(f)
+        && let Some(out) = math_function(rw, &name, &mut args)?
+    {
         *expr = out;
         return Ok(());
     }
@@ -91,6 +103,27 @@ fn aggregate(f: &mut Function, name: &str) -> Result<Option<Expr>, SqlError> {
             rename(f, json::aggregate_name(n).unwrap_or(n));
             Ok(Some(Expr::Function(f.clone())))
         }
+        // SQLite's DISTINCT aggregates take one argument; group_concat's separator
+        // defaults to ','.
+        "string_agg" if matches!(&f.args, FunctionArguments::List(l) if l.duplicate_treatment.is_some()) =>
+        {
+            let FunctionArguments::List(list) = &mut f.args else {
+                return Ok(None);
+            };
+            let comma = matches!(
+                list.args.get(1),
+                Some(FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Value(v))))
+                    if v.value == Value::SingleQuotedString(",".into())
+            );
+            if list.args.len() != 2 || !comma {
+                return Err(SqlError::unsupported(
+                    "string_agg(DISTINCT …) with a separator other than ','",
+                ));
+            }
+            list.args.truncate(1);
+            rename(f, "group_concat");
+            Ok(Some(Expr::Function(f.clone())))
+        }
         "bool_and" | "every" | "bool_or" => {
             rename(f, if name == "bool_or" { "max" } else { "min" });
             Ok(Some(Expr::Function(f.clone())))
@@ -116,6 +149,22 @@ fn aggregate(f: &mut Function, name: &str) -> Result<Option<Expr>, SqlError> {
         }
         _ => Ok(None),
     }
+}
+
+/// Math on floats, run by the engine (see `math`), which needs the argument types.
+fn math_function(
+    rw: &Rewriter<'_>,
+    name: &str,
+    args: &mut Vec<Expr>,
+) -> Result<Option<Expr>, SqlError> {
+    let numeric = args
+        .iter()
+        .any(|a| super::math::is_numeric(a, &rw.column_types));
+    if matches!(name, "power" | "pow") && args.len() == 2 {
+        let b = args.remove(1);
+        return arith::power(args.remove(0), &b, numeric).map(Some);
+    }
+    super::math::function(name, args, numeric)
 }
 
 /// Functions translated by the file owning their family.
@@ -491,6 +540,14 @@ mod tests {
             "{out}"
         );
         assert_unsupported("SELECT array_agg(DISTINCT a) FROM t", "array_agg(DISTINCT");
+        assert_eq!(
+            sqlite("SELECT string_agg(DISTINCT a, ',' ORDER BY a) FROM t"),
+            "SELECT group_concat(DISTINCT a ORDER BY a NULLS LAST) AS \"string_agg\" FROM t"
+        );
+        assert_unsupported(
+            "SELECT string_agg(DISTINCT a, '-') FROM t",
+            "string_agg(DISTINCT",
+        );
     }
 
     #[test]
@@ -550,7 +607,7 @@ mod tests {
     fn other_schemas_and_within_group_are_refused() {
         assert_unsupported("SELECT myschema.f(1)", "schema-qualified function");
         assert_unsupported(
-            "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x) FROM t",
+            "SELECT rank(1) WITHIN GROUP (ORDER BY x) FROM t",
             "WITHIN GROUP",
         );
     }

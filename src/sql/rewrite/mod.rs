@@ -41,10 +41,12 @@ mod int_overflow;
 mod interval;
 mod interval_fields;
 mod json;
+mod json_srf;
 mod jsonb_ops;
 mod like;
 mod literals;
 mod make_time;
+mod math;
 mod math_fold;
 mod md5;
 mod operators;
@@ -58,6 +60,7 @@ mod sequences;
 mod series;
 mod sqlite_keywords;
 mod statement;
+mod statistics;
 mod strings;
 mod template;
 mod time_defaults;
@@ -71,6 +74,7 @@ mod uuid_defaults;
 
 pub(crate) use ddl_plan::plan_ddl;
 pub(crate) use float_output::wrap_outputs as wrap_float_outputs;
+pub(crate) use json_srf::expand as expand_set_returning;
 
 use std::ops::ControlFlow;
 

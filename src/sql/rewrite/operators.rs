@@ -44,8 +44,22 @@ pub(super) fn rewrite_binary(rw: &Rewriter<'_>, expr: &mut Expr) -> Result<(), S
             *expr = match op {
                 B::Divide => arith::divide(l, r),
                 B::Modulo => arith::modulo(l, r),
-                _ => arith::power(l, &r)?,
+                _ => {
+                    let numeric = super::math::is_numeric(&l, &rw.column_types)
+                        || super::math::is_numeric(&r, &rw.column_types);
+                    arith::power(l, &r, numeric)?
+                }
             };
+            return Ok(());
+        }
+        // `#` (xor): SQLite has only | and &.
+        B::PGBitwiseXor => {
+            let (l, r) = (take(left), take(right));
+            *expr = build::bin(
+                build::bin(l.clone(), B::BitwiseOr, r.clone()),
+                B::Minus,
+                build::bin(l, B::BitwiseAnd, r),
+            );
             return Ok(());
         }
         B::Gt | B::Lt | B::GtEq | B::LtEq => {

@@ -55,9 +55,12 @@ pub(super) fn table_factor(rw: &mut Rewriter<'_>, tf: &mut TableFactor) -> Resul
         return Ok(());
     }
     match tf {
-        TableFactor::Table { name, args, .. } => {
+        TableFactor::Table {
+            name, args, alias, ..
+        } => {
             if args.is_some() {
-                return table_function(name);
+                let aliases = alias.as_ref().map_or(0, |a| a.columns.len());
+                return table_function(name, aliases);
             }
             if !rw.tables.is_cte(name) {
                 rw.tables.touched = true;
@@ -155,13 +158,19 @@ fn scalar_in_from(tf: &mut TableFactor) -> Result<bool, SqlError> {
     Ok(true)
 }
 
-fn table_function(name: &ObjectName) -> Result<(), SqlError> {
+/// A function in FROM: SQLite's table-valued ones pass; a scalar function with more
+/// than one column alias is PostgreSQL's 42P10; anything else is not translated.
+fn table_function(name: &ObjectName, aliases: usize) -> Result<(), SqlError> {
     let plain = match name.0.as_slice() {
         [ObjectNamePart::Identifier(ident)] => fold(ident),
         _ => String::new(),
     };
     if TABLE_FUNCTIONS.contains(&plain.as_str()) {
         Ok(())
+    } else if aliases > 1 && super::function_names::SQLITE_FUNCTIONS.contains(&plain.as_str()) {
+        Err(SqlError::TooManyColumnAliases {
+            message: format!("too many column aliases specified for function {plain}"),
+        })
     } else {
         Err(SqlError::unsupported(format!(
             "set-returning function {name}() in FROM"

@@ -184,13 +184,97 @@ fn custom_ddl_type(dt: &DataType, name: &ObjectName) -> Result<DataType, SqlErro
         PgType::Bool => DataType::Boolean,
         PgType::Text => DataType::Text,
         _ => {
-            return Err(SqlError::unsupported(format!(
-                "column type {}",
-                dt.to_string().to_lowercase()
-            )));
+            let spelled = dt.to_string().to_lowercase();
+            let base = custom_name(name).unwrap_or_default().to_lowercase();
+            if !base.is_empty() && !KNOWN_TYPE_NAMES.contains(&base.as_str()) {
+                return Err(SqlError::UndefinedObject {
+                    message: format!("type \"{spelled}\" does not exist"),
+                });
+            }
+            return Err(SqlError::unsupported(format!("column type {spelled}")));
         }
     })
 }
+
+/// PostgreSQL types (built in, or from common extensions) sqlparser reads as custom
+/// names and pgrq does not store: refused as unsupported. Any other unknown name is
+/// PostgreSQL's 42704.
+const KNOWN_TYPE_NAMES: &[&str] = &[
+    "inet",
+    "cidr",
+    "macaddr",
+    "macaddr8",
+    "money",
+    "xml",
+    "tsvector",
+    "tsquery",
+    "point",
+    "line",
+    "lseg",
+    "box",
+    "path",
+    "polygon",
+    "circle",
+    "bit",
+    "varbit",
+    "pg_lsn",
+    "txid_snapshot",
+    "pg_snapshot",
+    "int4range",
+    "int8range",
+    "numrange",
+    "tsrange",
+    "tstzrange",
+    "daterange",
+    "int4multirange",
+    "int8multirange",
+    "nummultirange",
+    "tsmultirange",
+    "tstzmultirange",
+    "datemultirange",
+    "hstore",
+    "citext",
+    "ltree",
+    "regclass",
+    "regtype",
+    "regproc",
+    "regprocedure",
+    "regoper",
+    "regnamespace",
+    "regrole",
+    "regconfig",
+    "regdictionary",
+    "oidvector",
+    "int2vector",
+    "jsonpath",
+    "xid",
+    "xid8",
+    "cid",
+    "tid",
+    "aclitem",
+    "record",
+    "void",
+    "anyelement",
+    "geometry",
+    "geography",
+    "vector",
+    "timetz",
+    "interval",
+    "uuid",
+    "json",
+    "jsonb",
+    "date",
+    "time",
+    "timestamp",
+    "timestamptz",
+    "bytea",
+    "serial",
+    "bigserial",
+    "smallserial",
+    "serial4",
+    "serial8",
+    "serial2",
+];
 
 fn text_spelling(pg_name: &str, precision: Option<u64>) -> DataType {
     custom(&format!("{pg_name}_TEXT"), precision)
