@@ -637,3 +637,20 @@ fn set_config_returns_its_value_and_reports_the_change() {
     );
     assert!(cat.take_set_calls().is_empty());
 }
+
+#[test]
+fn sqlx_nullables_query_with_parenthesised_union_members() {
+    let m = mirror();
+    // sqlx (postgres/connection/describe.rs) asks which result columns may be NULL.
+    let q = "SELECT NOT attnotnull FROM ( ( SELECT $1::int4 AS idx, $2::int4 AS table_id, \
+             $3::int2 AS col_idx ) UNION ALL ( SELECT $4::int4, $5::int4, $6::int2 ) ) params \
+             LEFT JOIN pg_catalog.pg_attribute ON attrelid = table_id AND attnum = col_idx \
+             ORDER BY idx";
+    let books: i64 = run(&m, "SELECT 'books'::regclass::oid").rows[0][0]
+        .parse()
+        .unwrap();
+    let p = |v: i64| Value::Int(v);
+    let r = run_with(&m, q, &[p(0), p(books), p(1), p(1), p(books), p(5)]);
+    // books.id is NOT NULL, books.pages is nullable.
+    assert_eq!(r.rows, [["f"], ["t"]]);
+}

@@ -225,6 +225,10 @@ impl VisitorMut for Exprs<'_> {
     /// (`SELECT s.r FROM generate_series(…) AS s(r)` is read by an outer query as `.r`,
     /// while `json_each` calls it `value`).
     fn pre_visit_query(&mut self, q: &mut Query) -> ControlFlow<SqlError> {
+        // `(SELECT …) UNION ALL (SELECT …)`: SQLite takes no parenthesised members.
+        if let Err(e) = crate::sql::rewrite::flatten_set_operation(&mut q.body) {
+            return ControlFlow::Break(e);
+        }
         self.scopes.push(srf_scope::from_names(&q.body));
         if let SetExpr::Select(select) = q.body.as_mut() {
             for item in &mut select.projection {

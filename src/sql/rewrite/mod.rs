@@ -75,6 +75,7 @@ mod uuid_defaults;
 pub(crate) use ddl_plan::plan_ddl;
 pub(crate) use float_output::wrap_outputs as wrap_float_outputs;
 pub(crate) use json_srf::expand as expand_set_returning;
+pub(crate) use query::flatten_set_operation;
 
 use std::ops::ControlFlow;
 

@@ -95,7 +95,7 @@ fn sqlite_limit_offset(q: &mut Query) {
 
 /// SQLite rejects parenthesised members of UNION/INTERSECT/EXCEPT and the
 /// explicit DISTINCT quantifier; INTERSECT ALL and EXCEPT ALL it lacks.
-fn flatten_set_operation(body: &mut SetExpr) -> Result<(), SqlError> {
+pub(crate) fn flatten_set_operation(body: &mut SetExpr) -> Result<(), SqlError> {
     let SetExpr::SetOperation {
         op,
         set_quantifier,
