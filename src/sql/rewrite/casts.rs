@@ -90,6 +90,19 @@ fn cast(rw: &mut Rewriter<'_>, inner: Expr, data_type: &DataType) -> Result<Expr
     {
         return Ok(super::string(&text));
     }
+    // A numeric(p, s) column prints with its scale (PostgreSQL keeps it; SQLite's REAL
+    // would print 12.3 for 12.30).
+    if pg == PgType::Text
+        && let Some(s) = rw
+            .column_types
+            .numeric_scale(&inner)
+            .filter(|s| *s > 0 && *s <= 30)
+    {
+        return super::template::fill(
+            &format!("CASE WHEN pgrq_arg1 IS NULL THEN NULL ELSE printf('%.{s}f', pgrq_arg1) END"),
+            &[inner],
+        );
+    }
     if pg == PgType::Text && is_float(rw, &inner) {
         return super::template::fill(FLOAT_TEXT, &[inner]);
     }
@@ -211,6 +224,20 @@ fn fold_literal(rw: &Rewriter<'_>, text: &str, pg: PgType) -> Result<Option<Expr
 #[cfg(test)]
 mod decimal_text_tests {
     use crate::sql::test_support::*;
+
+    #[test]
+    fn numeric_columns_keep_their_declared_scale_as_text() {
+        let schema = schema_from(&["CREATE TABLE m (a numeric(10,2), b numeric, c int)"]);
+        assert_eq!(
+            tr_with("SELECT a::text, b::text FROM m", &schema)
+                .sqlite
+                .as_deref(),
+            Some(
+                "SELECT CASE WHEN a IS NULL THEN NULL ELSE printf('%.2f', a) END AS \"a\", \
+                 CAST(b AS TEXT) AS \"b\" FROM m"
+            )
+        );
+    }
 
     #[test]
     fn decimal_literals_keep_their_scale_as_text() {

@@ -22,6 +22,8 @@ pub(super) struct ColumnTypes(
     HashMap<String, Option<Vec<String>>>,
     /// The `n` of the char(n) columns.
     HashMap<String, Option<u64>>,
+    /// The scale `s` of the numeric(p, s) columns.
+    HashMap<String, Option<u32>>,
 );
 
 impl ColumnTypes {
@@ -38,6 +40,7 @@ impl ColumnTypes {
         let mut map: HashMap<String, Option<PgType>> = HashMap::new();
         let mut enums: HashMap<String, Option<Vec<String>>> = HashMap::new();
         let mut bpchars: HashMap<String, Option<u64>> = HashMap::new();
+        let mut scales: HashMap<String, Option<u32>> = HashMap::new();
         for table in tables {
             for (column, n) in bpchar_columns(schema, &table) {
                 bpchars
@@ -60,6 +63,15 @@ impl ColumnTypes {
                     .or_insert(Some(labels));
             }
             for col in schema.columns(&table).unwrap_or_default() {
+                let s = numeric_scale(&col.decl_type);
+                scales
+                    .entry(col.name.to_lowercase())
+                    .and_modify(|seen| {
+                        if *seen != s {
+                            *seen = None;
+                        }
+                    })
+                    .or_insert(s);
                 let t = PgType::from_decl(&col.decl_type);
                 map.entry(col.name.to_lowercase())
                     .and_modify(|seen| {
@@ -70,7 +82,18 @@ impl ColumnTypes {
                     .or_insert(Some(t));
             }
         }
-        ColumnTypes(map, enums, bpchars)
+        ColumnTypes(map, enums, bpchars, scales)
+    }
+
+    /// The declared scale of a plain column reference of type numeric(p, s).
+    pub(super) fn numeric_scale(&self, e: &Expr) -> Option<u32> {
+        let ident = match e {
+            Expr::Identifier(i) => i,
+            Expr::CompoundIdentifier(parts) => parts.last()?,
+            Expr::Nested(inner) => return self.numeric_scale(inner),
+            _ => return None,
+        };
+        self.3.get(&fold(ident)).copied().flatten()
     }
 
     /// The `n` of a plain column reference of type char(n).
@@ -105,6 +128,19 @@ impl ColumnTypes {
         };
         self.0.get(&fold(ident)).copied().flatten()
     }
+}
+
+/// The `s` of a declared `NUMERIC(p, s)` / `DECIMAL(p, s)` type.
+fn numeric_scale(decl: &str) -> Option<u32> {
+    let d = decl.trim().to_ascii_uppercase();
+    let args = d
+        .strip_prefix("NUMERIC")
+        .or_else(|| d.strip_prefix("DECIMAL"))?
+        .trim()
+        .strip_prefix('(')?
+        .strip_suffix(')')?;
+    let (_, s) = args.split_once(',')?;
+    s.trim().parse().ok()
 }
 
 /// The char(n) columns of `table` (see `type_checks`: their CHECK is named
