@@ -311,6 +311,8 @@ pub fn write(root: &Path, results: &[FileResult], summary: &Summary) {
          column comes from `compat/sql/gap_reasons.tsv` (`file.slt:LINE` or `~text in the\n\
          difference`, a tab, the reason). A case that fails because an earlier statement of its\n\
          file failed (e.g. `42P01` after a failed CREATE TABLE) is listed with that symptom.\n\
+         The compat suite's client failures (drivers and ORMs, `compat/RESULTS.md`) are listed\n\
+         with their reasons in [CLIENT_GAPS.md](CLIENT_GAPS.md).\n\
          {} of {} cases fail in at least one protocol.\n",
         cases.len(),
         summary.total
