@@ -178,6 +178,8 @@ pub fn text_value(v: &Value, t: PgType) -> Option<String> {
         (Value::Text(s), PgType::Jsonb) => super::jsonb::normalize(s).unwrap_or_else(|| s.clone()),
         // SQLite has no booleans: elements of a bool[] arrive as 0/1.
         (Value::Text(s), PgType::BoolArray) => bool_array_text(s),
+        // A bytea that SQLite returns as text is its bytes (as the binary format sends them).
+        (Value::Text(s), PgType::Bytea) => bytea_hex(s.as_bytes()),
         (Value::Text(s), _) => s.clone(),
         (Value::Blob(b), PgType::Bytea) => bytea_hex(b),
         (Value::Blob(b), _) => match String::from_utf8(b.clone()) {
@@ -409,17 +411,40 @@ fn encode_binary(
         }
         PgType::Date => {
             let text = text_value(v, t).unwrap_or_default();
-            let d = datetime::parse_date(&text).ok_or_else(mismatch)?;
-            let d = i32::try_from(d).map_err(|_| mismatch())?;
+            let d = match text.as_str() {
+                "infinity" => i32::MAX,
+                "-infinity" => i32::MIN,
+                _ => {
+                    let d = datetime::parse_date(&text).ok_or_else(mismatch)?;
+                    i32::try_from(d).map_err(|_| mismatch())?
+                }
+            };
             enc.encode_field_with_type_and_format(&d, ty, f, &o)
         }
         PgType::Timestamp | PgType::Timestamptz => {
             let text = text_value(v, t).unwrap_or_default();
             // A date alone (a value stored before the column held timestamps) is midnight.
-            let us = datetime::parse_timestamp(&text)
-                .or_else(|| datetime::parse_date(&text).map(|d| d * 86_400_000_000))
-                .ok_or_else(mismatch)?;
+            let us = match text.as_str() {
+                "infinity" => i64::MAX,
+                "-infinity" => i64::MIN,
+                _ => datetime::parse_timestamp(&text)
+                    .or_else(|| datetime::parse_date(&text).map(|d| d * 86_400_000_000))
+                    .ok_or_else(mismatch)?,
+            };
             enc.encode_field_with_type_and_format(&us, ty, f, &o)
+        }
+        PgType::Time => {
+            let text = text_value(v, t).unwrap_or_default();
+            let us = datetime::parse_time(&text).ok_or_else(mismatch)?;
+            enc.encode_field_with_type_and_format(&us, ty, f, &o)
+        }
+        PgType::Interval => {
+            let text = text_value(v, t).unwrap_or_default();
+            let (us, days, months) = datetime::parse_interval(&text).ok_or_else(mismatch)?;
+            let mut b = us.to_be_bytes().to_vec();
+            b.extend_from_slice(&days.to_be_bytes());
+            b.extend_from_slice(&months.to_be_bytes());
+            enc.encode_field_with_type_and_format(&b, ty, f, &o)
         }
         PgType::Uuid => {
             let text = text_value(v, t).unwrap_or_default();
@@ -505,6 +530,10 @@ mod tests {
         assert_eq!(
             text_value(&Value::Blob(vec![0, 255, 16]), PgType::Bytea).as_deref(),
             Some("\\x00ff10")
+        );
+        assert_eq!(
+            text_value(&Value::Text("AB".into()), PgType::Bytea).as_deref(),
+            Some("\\x4142")
         );
         assert_eq!(text_value(&Value::Null, PgType::Text), None);
         assert_eq!(

@@ -12,6 +12,7 @@ mod arith;
 mod arrays;
 mod bool_text;
 mod bpchar_output;
+mod bucket;
 mod build;
 mod case_fold;
 mod casts;
