@@ -114,6 +114,10 @@ pub(super) fn pre_expr(expr: &mut Expr, columns: &ColumnTypes) -> Result<(), Sql
         *expr = out;
         return Ok(());
     }
+    if let Some(out) = super::make_interval::fold(expr)? {
+        *expr = out;
+        return Ok(());
+    }
     if let Some(out) = justify(expr)? {
         *expr = out;
         return Ok(());

@@ -46,6 +46,7 @@ mod json_srf;
 mod jsonb_ops;
 mod like;
 mod literals;
+mod make_interval;
 mod make_time;
 mod math;
 mod math_fold;
