@@ -302,6 +302,12 @@ pub fn register(conn: &Connection, lk: Arc<Lookup>) -> Result<()> {
     conn.create_scalar_function("quote_ident", 1, det, |ctx| {
         Ok(text_arg(ctx, 0).map(|s| super::model::quote_ident(&s)))
     })?;
+    conn.create_scalar_function("quote_literal", 1, det, |ctx| {
+        Ok(text_arg(ctx, 0).map(|s| quote_literal(&s)))
+    })?;
+    conn.create_scalar_function("quote_nullable", 1, det, |ctx| {
+        Ok(text_arg(ctx, 0).map_or_else(|| "NULL".to_string(), |s| quote_literal(&s)))
+    })?;
     conn.create_scalar_function("current_schemas", 1, det, |ctx| {
         Ok(if int_arg(ctx, 0).unwrap_or(0) != 0 {
             "{pg_catalog,public}"
@@ -417,6 +423,17 @@ fn by_name(
     }
 }
 
+/// PostgreSQL's `quote_literal(text)`: quotes doubled; a backslash makes it an
+/// escape string (`E'…'`) with the backslashes doubled.
+fn quote_literal(s: &str) -> String {
+    let body = s.replace('\'', "''");
+    if s.contains('\\') {
+        format!("E'{}'", body.replace('\\', "\\\\"))
+    } else {
+        format!("'{body}'")
+    }
+}
+
 /// PostgreSQL's `pg_size_pretty(bigint)`.
 fn size_pretty(n: i64) -> String {
     let units = ["bytes", "kB", "MB", "GB", "TB", "PB"];
@@ -450,5 +467,17 @@ impl Aggregate<Vec<Value>, Option<String>> for ArrayAgg {
             _ if self.empty => Ok(Some("{}".into())),
             _ => Ok(None),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quote_literal;
+
+    #[test]
+    fn quote_literal_like_postgres() {
+        assert_eq!(quote_literal("it's"), "'it''s'");
+        assert_eq!(quote_literal(""), "''");
+        assert_eq!(quote_literal(r"a\b'"), r"E'a\\b'''");
     }
 }

@@ -60,6 +60,59 @@ pub fn parse_timestamp(s: &str) -> Option<i64> {
     Some((day * 86_400 + h * 3600 + mi * 60 + sec - offset_secs) * 1_000_000 + micros_frac)
 }
 
+/// `HH:MM:SS[.ffffff]` (hours may pass 23, as in an interval's time part) →
+/// microseconds.
+fn clock_micros(s: &str) -> Option<i64> {
+    let mut hms = s.splitn(3, ':');
+    let h: i64 = hms.next()?.parse().ok()?;
+    let mi: i64 = hms.next()?.parse().ok()?;
+    let sec = hms.next().unwrap_or("0");
+    let (whole, frac) = sec.split_once('.').unwrap_or((sec, ""));
+    let sec: i64 = whole.parse().ok()?;
+    if !(0..60).contains(&mi) || !(0..=60).contains(&sec) || frac.len() > 6 {
+        return None;
+    }
+    let mut micros: i64 = 0;
+    for (i, c) in frac.chars().enumerate() {
+        micros += i64::from(c.to_digit(10)?) * 10_i64.pow(5 - i as u32);
+    }
+    Some(((h * 60 + mi) * 60 + sec) * 1_000_000 + micros)
+}
+
+/// A time of day as PostgreSQL prints it → microseconds since midnight.
+pub fn parse_time(s: &str) -> Option<i64> {
+    clock_micros(s.trim()).filter(|us| (0..=86_400_000_000).contains(us))
+}
+
+/// An interval as PostgreSQL prints it (`1 year 2 mons -3 days 04:05:06.5`) →
+/// (microseconds, days, months), the fields of its binary format.
+pub fn parse_interval(s: &str) -> Option<(i64, i32, i32)> {
+    let (mut micros, mut days, mut months) = (0_i64, 0_i64, 0_i64);
+    let mut words = s.split_whitespace();
+    while let Some(w) = words.next() {
+        if w.contains(':') {
+            let (sign, clock) = match w.strip_prefix('-') {
+                Some(rest) => (-1, rest),
+                None => (1, w.strip_prefix('+').unwrap_or(w)),
+            };
+            micros += sign * clock_micros(clock)?;
+            continue;
+        }
+        let n: i64 = w.parse().ok()?;
+        match words.next()? {
+            "year" | "years" => months += 12 * n,
+            "mon" | "mons" => months += n,
+            "day" | "days" => days += n,
+            _ => return None,
+        }
+    }
+    Some((
+        micros,
+        i32::try_from(days).ok()?,
+        i32::try_from(months).ok()?,
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,5 +143,22 @@ mod tests {
         assert_eq!(parse_timestamp("2026-11-21 17:01:25-0530"), Some(base));
         assert_eq!(parse_timestamp("2026-11-21 22:31:25"), Some(base));
         assert_eq!(parse_timestamp("not a time"), None);
+    }
+
+    #[test]
+    fn times_and_intervals_as_postgres_prints_them() {
+        assert_eq!(parse_time("03:04:05"), Some(11_045_000_000));
+        assert_eq!(parse_time("23:59:59.999999"), Some(86_399_999_999));
+        assert_eq!(parse_time("25:00:00"), None);
+        assert_eq!(parse_interval("00:00:00"), Some((0, 0, 0)));
+        assert_eq!(
+            parse_interval("1 year 2 mons 3 days 04:05:06.5"),
+            Some((14_706_500_000, 3, 14))
+        );
+        assert_eq!(parse_interval("-1 days"), Some((0, -1, 0)));
+        assert_eq!(parse_interval("-01:00:00"), Some((-3_600_000_000, 0, 0)));
+        assert_eq!(parse_interval("36:00:00"), Some((129_600_000_000, 0, 0)));
+        assert_eq!(parse_interval("1 fortnight"), None);
+        assert_eq!(parse_interval("2 hours"), None);
     }
 }

@@ -159,7 +159,9 @@ pub fn text_value(v: &Value, t: PgType) -> Option<String> {
         (Value::Null, _) => return None,
         (Value::Bool(b), _) => bool_text(*b),
         (Value::Int(i), PgType::Bool) => bool_text(*i != 0),
-        (Value::Int(i), PgType::Float4 | PgType::Float8) => float_text(*i as f64),
+        (Value::Int(i), PgType::Float4) => float4_text(*i as f64),
+        (Value::Int(i), PgType::Float8) => float_text(*i as f64),
+        (Value::Real(f), PgType::Float4) => float4_text(*f),
         (Value::Int(i), _) => i.to_string(),
         (Value::Real(f), PgType::Numeric) => numeric_from_float(*f),
         (Value::Real(f), _) => float_text(*f),
@@ -172,12 +174,17 @@ pub fn text_value(v: &Value, t: PgType) -> Option<String> {
             crate::sql::normalize_time_text(s, t).unwrap_or_else(|| s.clone())
         }
         // NaN is stored as text, and ±Infinity leaves SQLite as text (`sql::floats`).
-        (Value::Text(s), PgType::Float4 | PgType::Float8) => {
+        (Value::Text(s), PgType::Float4) => {
+            crate::sql::floats::parse_input(s).map_or_else(|| s.clone(), float4_text)
+        }
+        (Value::Text(s), PgType::Float8) => {
             crate::sql::floats::parse_input(s).map_or_else(|| s.clone(), float_text)
         }
         (Value::Text(s), PgType::Jsonb) => super::jsonb::normalize(s).unwrap_or_else(|| s.clone()),
         // SQLite has no booleans: elements of a bool[] arrive as 0/1.
         (Value::Text(s), PgType::BoolArray) => bool_array_text(s),
+        // A bytea that SQLite returns as text is its bytes (as the binary format sends them).
+        (Value::Text(s), PgType::Bytea) => bytea_hex(s.as_bytes()),
         (Value::Text(s), _) => s.clone(),
         (Value::Blob(b), PgType::Bytea) => bytea_hex(b),
         (Value::Blob(b), _) => match String::from_utf8(b.clone()) {
@@ -232,6 +239,19 @@ fn bool_text(b: bool) -> String {
 /// float8 output as PostgreSQL ≥ 12 prints it (shortest exact), with its spellings of the
 /// special values.
 pub fn float_text(f: f64) -> String {
+    float_text_with(f, format!("{f}"), format!("{f:e}"), 1e15)
+}
+
+/// PostgreSQL's text output for a float4: the shortest digits that identify the
+/// single-precision value, in exponent form from 1e6 on.
+pub fn float4_text(f: f64) -> String {
+    let g = f as f32;
+    float_text_with(f, format!("{g}"), format!("{g:e}"), 1e6)
+}
+
+/// `plain` or `exp` (Rust's shortest forms of `f`) as PostgreSQL prints them:
+/// exponent form below 1e-4 and from `limit` on.
+fn float_text_with(f: f64, plain: String, exp: String, limit: f64) -> String {
     if f.is_nan() {
         "NaN".into()
     } else if f.is_infinite() {
@@ -241,11 +261,10 @@ pub fn float_text(f: f64) -> String {
             "-Infinity".into()
         }
     } else {
-        let s = format!("{f}");
         let abs = f.abs();
-        if abs != 0.0 && !(1e-4..1e15).contains(&abs) {
+        if abs != 0.0 && !(1e-4..limit).contains(&abs) {
             // PostgreSQL switches to exponent form outside this range.
-            let e = format!("{f:e}");
+            let e = exp;
             match e.split_once('e') {
                 Some((m, x)) => {
                     let x: i32 = x.parse().unwrap_or(0);
@@ -254,7 +273,7 @@ pub fn float_text(f: f64) -> String {
                 None => e,
             }
         } else {
-            s
+            plain
         }
     }
 }
@@ -409,17 +428,40 @@ fn encode_binary(
         }
         PgType::Date => {
             let text = text_value(v, t).unwrap_or_default();
-            let d = datetime::parse_date(&text).ok_or_else(mismatch)?;
-            let d = i32::try_from(d).map_err(|_| mismatch())?;
+            let d = match text.as_str() {
+                "infinity" => i32::MAX,
+                "-infinity" => i32::MIN,
+                _ => {
+                    let d = datetime::parse_date(&text).ok_or_else(mismatch)?;
+                    i32::try_from(d).map_err(|_| mismatch())?
+                }
+            };
             enc.encode_field_with_type_and_format(&d, ty, f, &o)
         }
         PgType::Timestamp | PgType::Timestamptz => {
             let text = text_value(v, t).unwrap_or_default();
             // A date alone (a value stored before the column held timestamps) is midnight.
-            let us = datetime::parse_timestamp(&text)
-                .or_else(|| datetime::parse_date(&text).map(|d| d * 86_400_000_000))
-                .ok_or_else(mismatch)?;
+            let us = match text.as_str() {
+                "infinity" => i64::MAX,
+                "-infinity" => i64::MIN,
+                _ => datetime::parse_timestamp(&text)
+                    .or_else(|| datetime::parse_date(&text).map(|d| d * 86_400_000_000))
+                    .ok_or_else(mismatch)?,
+            };
             enc.encode_field_with_type_and_format(&us, ty, f, &o)
+        }
+        PgType::Time => {
+            let text = text_value(v, t).unwrap_or_default();
+            let us = datetime::parse_time(&text).ok_or_else(mismatch)?;
+            enc.encode_field_with_type_and_format(&us, ty, f, &o)
+        }
+        PgType::Interval => {
+            let text = text_value(v, t).unwrap_or_default();
+            let (us, days, months) = datetime::parse_interval(&text).ok_or_else(mismatch)?;
+            let mut b = us.to_be_bytes().to_vec();
+            b.extend_from_slice(&days.to_be_bytes());
+            b.extend_from_slice(&months.to_be_bytes());
+            enc.encode_field_with_type_and_format(&b, ty, f, &o)
         }
         PgType::Uuid => {
             let text = text_value(v, t).unwrap_or_default();
@@ -506,7 +548,24 @@ mod tests {
             text_value(&Value::Blob(vec![0, 255, 16]), PgType::Bytea).as_deref(),
             Some("\\x00ff10")
         );
+        assert_eq!(
+            text_value(&Value::Text("AB".into()), PgType::Bytea).as_deref(),
+            Some("\\x4142")
+        );
         assert_eq!(text_value(&Value::Null, PgType::Text), None);
+        for (f, text) in [
+            (12345678.9, "1.2345679e+07"),
+            (123456.0, "123456"),
+            (1234567.0, "1.234567e+06"),
+            (0.1, "0.1"),
+            (2.0 / 3.0, "0.6666667"),
+            (0.00001234, "1.234e-05"),
+        ] {
+            assert_eq!(
+                text_value(&Value::Real(f), PgType::Float4).as_deref(),
+                Some(text)
+            );
+        }
         assert_eq!(
             text_value(&Value::Int(i64::MAX), PgType::Int8).as_deref(),
             Some("9223372036854775807")

@@ -62,6 +62,8 @@ const CATALOG_FUNCTIONS: &[&str] = &[
     "set_config",
     "current_schemas",
     "quote_ident",
+    "quote_literal",
+    "quote_nullable",
     "array_to_string",
 ];
 

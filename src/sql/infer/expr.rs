@@ -357,6 +357,8 @@ fn function_type(name: &str, args: &[&Expr], scope: &Scope) -> Option<T> {
             "to_timestamp" => T::Timestamptz,
             "to_date" | "make_date" => T::Date,
             "make_timestamp" => T::Timestamp,
+            "justify_hours" | "justify_days" | "justify_interval" | "make_interval" => T::Interval,
+            "width_bucket" | "scale" => T::Int4,
             "decode" => T::Bytea,
             "div" | "factorial" => T::Numeric,
             "gcd" | "lcm" => arg(0)?,

@@ -114,6 +114,14 @@ pub(super) fn pre_expr(expr: &mut Expr, columns: &ColumnTypes) -> Result<(), Sql
         *expr = out;
         return Ok(());
     }
+    if let Some(out) = super::make_interval::fold(expr)? {
+        *expr = out;
+        return Ok(());
+    }
+    if let Some(out) = justify(expr)? {
+        *expr = out;
+        return Ok(());
+    }
     match expr {
         Expr::BinaryOp { left, op, right } => {
             let (l, r) = (interval_constant(left), interval_constant(right));
@@ -143,6 +151,33 @@ pub(super) fn pre_expr(expr: &mut Expr, columns: &ColumnTypes) -> Result<(), Sql
             }
             Ok(())
         }
+    }
+}
+
+/// `justify_hours/days/interval(constant interval)`, folded; other arguments refused.
+fn justify(expr: &Expr) -> Result<Option<Expr>, SqlError> {
+    let Expr::Function(f) = expr else {
+        return Ok(None);
+    };
+    let Some(name) = f.name.0.last().and_then(|p| p.as_ident()) else {
+        return Ok(None);
+    };
+    let name = name.value.to_ascii_lowercase();
+    if !matches!(
+        name.as_str(),
+        "justify_hours" | "justify_days" | "justify_interval"
+    ) {
+        return Ok(None);
+    }
+    let iv = match super::build::plain_args(f).as_deref() {
+        Some([arg]) => interval_constant(arg),
+        _ => None,
+    };
+    match iv {
+        Some(iv) => Ok(Some(string(&iv?.justified(&name).to_postgres()))),
+        None => Err(SqlError::unsupported(format!(
+            "{name}() of a value that is not a constant interval"
+        ))),
     }
 }
 

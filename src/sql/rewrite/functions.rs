@@ -169,6 +169,9 @@ fn math_function(
 
 /// Functions translated by the file owning their family.
 fn family_function(name: &str, args: &mut Vec<Expr>) -> Result<Option<Expr>, SqlError> {
+    if let Some(out) = super::bucket::function(name, args)? {
+        return Ok(Some(out));
+    }
     if let Some(out) = arith::function(name, args)? {
         return Ok(Some(out));
     }

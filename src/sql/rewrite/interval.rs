@@ -105,6 +105,64 @@ impl Interval {
         }
     }
 
+    /// PostgreSQL's `justify_hours`, `justify_days` and `justify_interval`
+    /// (`name` is one of them): 24 hours as a day, 30 days as a month, signs
+    /// made consistent.
+    pub(crate) fn justified(self, name: &str) -> Interval {
+        const DAY: i64 = 86_400_000_000;
+        let Interval {
+            mut months,
+            mut days,
+            mut micros,
+        } = self;
+        let hours_to_days = |days: &mut i64, micros: &mut i64| {
+            *days += *micros / DAY;
+            *micros %= DAY;
+            if *days > 0 && *micros < 0 {
+                *micros += DAY;
+                *days -= 1;
+            } else if *days < 0 && *micros > 0 {
+                *micros -= DAY;
+                *days += 1;
+            }
+        };
+        match name {
+            "justify_hours" => hours_to_days(&mut days, &mut micros),
+            "justify_days" => {
+                months += days / 30;
+                days %= 30;
+                if months > 0 && days < 0 {
+                    days += 30;
+                    months -= 1;
+                } else if months < 0 && days > 0 {
+                    days -= 30;
+                    months += 1;
+                }
+            }
+            _ => {
+                if (days > 0 && micros > 0) || (days < 0 && micros < 0) {
+                    days += micros / DAY;
+                    micros %= DAY;
+                }
+                months += days / 30;
+                days %= 30;
+                if months > 0 && (days < 0 || (days == 0 && micros < 0)) {
+                    days += 30;
+                    months -= 1;
+                } else if months < 0 && (days > 0 || (days == 0 && micros > 0)) {
+                    days -= 30;
+                    months += 1;
+                }
+                hours_to_days(&mut days, &mut micros);
+            }
+        }
+        Interval {
+            months,
+            days,
+            micros,
+        }
+    }
+
     /// PostgreSQL's output (IntervalStyle `postgres`).
     pub(crate) fn to_postgres(self) -> String {
         let mut parts = Vec::new();
@@ -233,6 +291,25 @@ mod tests {
                 .unwrap()
                 .sqlite_modifiers()
                 .is_none()
+        );
+    }
+
+    #[test]
+    fn justify_like_postgres() {
+        let j = |name: &str, text: &str| {
+            Interval::parse(text, None)
+                .unwrap()
+                .justified(name)
+                .to_postgres()
+        };
+        assert_eq!(j("justify_hours", "27 hours"), "1 day 03:00:00");
+        assert_eq!(j("justify_hours", "1 day -1 hour"), "23:00:00");
+        assert_eq!(j("justify_days", "35 days"), "1 mon 5 days");
+        assert_eq!(j("justify_days", "1 mon -1 day"), "29 days");
+        assert_eq!(j("justify_interval", "1 mon -1 hour"), "29 days 23:00:00");
+        assert_eq!(
+            j("justify_interval", "-1 mon 50 hours"),
+            "-27 days -22:00:00"
         );
     }
 }
