@@ -10,33 +10,8 @@ use std::time::{Duration, Instant};
 
 use tokio_postgres::{Client, NoTls};
 
-use pgrq::node::locate::{RQLITE_VERSION, default_cache_root, locate_rqlited};
-
 fn start() -> Pgrq {
-    let rqlited = match locate_rqlited(None, &default_cache_root(), RQLITE_VERSION) {
-        Ok(p) => p.display().to_string(),
-        Err(e) => panic!("the engine tests need rqlited: {e}"),
-    };
-    let base = common::port_base();
-    let env = [
-        ("PGRQ_RQLITED", rqlited),
-        ("PGRQ_DATABASE__MAX_DATABASES", "4".into()),
-        ("PGRQ_DATABASE__PORT_RANGE_HTTP_START", base.to_string()),
-        (
-            "PGRQ_DATABASE__PORT_RANGE_HTTP_END",
-            (base + 39).to_string(),
-        ),
-        (
-            "PGRQ_DATABASE__PORT_RANGE_RAFT_START",
-            (base + 50).to_string(),
-        ),
-        (
-            "PGRQ_DATABASE__PORT_RANGE_RAFT_END",
-            (base + 89).to_string(),
-        ),
-    ];
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    Pgrq::start(&env)
+    common::start_with_engine(4)
 }
 
 async fn try_lock(c: &Client, key: i64) -> bool {

@@ -15,33 +15,8 @@ use postgres_protocol::message::frontend;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use pgrq::node::locate::{RQLITE_VERSION, default_cache_root, locate_rqlited};
-
 fn start() -> Pgrq {
-    let rqlited = match locate_rqlited(None, &default_cache_root(), RQLITE_VERSION) {
-        Ok(p) => p.display().to_string(),
-        Err(e) => panic!("the engine tests need rqlited: {e}"),
-    };
-    let base = common::port_base();
-    let env = [
-        ("PGRQ_RQLITED", rqlited),
-        ("PGRQ_DATABASE__MAX_DATABASES", "4".into()),
-        ("PGRQ_DATABASE__PORT_RANGE_HTTP_START", base.to_string()),
-        (
-            "PGRQ_DATABASE__PORT_RANGE_HTTP_END",
-            (base + 39).to_string(),
-        ),
-        (
-            "PGRQ_DATABASE__PORT_RANGE_RAFT_START",
-            (base + 50).to_string(),
-        ),
-        (
-            "PGRQ_DATABASE__PORT_RANGE_RAFT_END",
-            (base + 89).to_string(),
-        ),
-    ];
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    Pgrq::start(&env)
+    common::start_with_engine(4)
 }
 
 /// A raw protocol connection: messages are written as they are built and read one by one.

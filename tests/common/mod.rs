@@ -182,3 +182,33 @@ pub async fn rows(c: &Client, sql: &str) -> Vec<Vec<Option<String>>> {
         })
         .collect()
 }
+
+/// A single-process pgrq on the engine this machine has (`PGRQ_RQLITED`, the install
+/// script's cache, PATH), its replica ports in this process's range.
+pub fn start_with_engine(max_databases: u32) -> Pgrq {
+    use pgrq::node::locate::{RQLITE_VERSION, default_cache_root, locate_rqlited};
+    let rqlited = match locate_rqlited(None, &default_cache_root(), RQLITE_VERSION) {
+        Ok(p) => p.display().to_string(),
+        Err(e) => panic!("the engine tests need rqlited: {e}"),
+    };
+    let base = port_base();
+    let env = [
+        ("PGRQ_RQLITED", rqlited),
+        ("PGRQ_DATABASE__MAX_DATABASES", max_databases.to_string()),
+        ("PGRQ_DATABASE__PORT_RANGE_HTTP_START", base.to_string()),
+        (
+            "PGRQ_DATABASE__PORT_RANGE_HTTP_END",
+            (base + 39).to_string(),
+        ),
+        (
+            "PGRQ_DATABASE__PORT_RANGE_RAFT_START",
+            (base + 50).to_string(),
+        ),
+        (
+            "PGRQ_DATABASE__PORT_RANGE_RAFT_END",
+            (base + 89).to_string(),
+        ),
+    ];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    Pgrq::start(&env)
+}

@@ -6,11 +6,10 @@
 //! refused.
 
 use sqlparser::ast::{
-    Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Query, SelectItem, SetExpr,
-    UnaryOperator, Value,
+    Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Query, UnaryOperator, Value,
 };
 
-use super::relations;
+use super::lone_call::lone_call;
 use crate::sql::{
     AdvisoryArg, AdvisoryCall, AdvisoryOp, PgType, SqlError, StatementKind, Translated,
 };
@@ -55,44 +54,14 @@ fn family(name: &str) -> Option<(AdvisoryOp, bool, bool)> {
 
 /// `SELECT pg_advisory_lock(…)` and the other advisory functions, as whole statements.
 pub(super) fn call(q: &Query) -> Result<Option<Translated>, SqlError> {
-    let SetExpr::Select(select) = q.body.as_ref() else {
+    let Some(call) = lone_call(q) else {
         return Ok(None);
     };
-    let [item] = select.projection.as_slice() else {
-        return Ok(None);
-    };
-    let (expr, alias) = match item {
-        SelectItem::UnnamedExpr(e) => (e, None),
-        SelectItem::ExprWithAlias { expr, alias } => (expr, Some(relations::fold(alias))),
-        _ => return Ok(None),
-    };
-    let Expr::Function(f) = expr else {
-        return Ok(None);
-    };
-    let Some(func) = f
-        .name
-        .0
-        .last()
-        .and_then(|p| p.as_ident())
-        .map(|i| i.value.to_ascii_lowercase())
-    else {
-        return Ok(None);
-    };
+    let (f, func, alias) = (call.f, call.name.clone(), call.alias.clone());
     let Some((op, xact, shared)) = family(&func) else {
         return Ok(None);
     };
-    let plain = select.from.is_empty()
-        && select.selection.is_none()
-        && q.with.is_none()
-        && q.order_by.is_none()
-        && q.limit_clause.is_none()
-        && f.over.is_none()
-        && f.filter.is_none();
-    if !plain {
-        return Err(SqlError::unsupported(format!(
-            "{func}() outside a plain SELECT {func}(…)"
-        )));
-    }
+    call.require_plain()?;
     let key = args(&f.args, &func)?;
     let arity_ok = match op {
         AdvisoryOp::UnlockAll => key.is_empty(),

@@ -87,46 +87,36 @@ impl ColumnTypes {
 
     /// The declared scale of a plain column reference of type numeric(p, s).
     pub(super) fn numeric_scale(&self, e: &Expr) -> Option<u32> {
-        let ident = match e {
-            Expr::Identifier(i) => i,
-            Expr::CompoundIdentifier(parts) => parts.last()?,
-            Expr::Nested(inner) => return self.numeric_scale(inner),
-            _ => return None,
-        };
+        let ident = column_ident(e)?;
         self.3.get(&fold(ident)).copied().flatten()
     }
 
     /// The `n` of a plain column reference of type char(n).
     pub(super) fn bpchar_length(&self, e: &Expr) -> Option<u64> {
-        let ident = match e {
-            Expr::Identifier(i) => i,
-            Expr::CompoundIdentifier(parts) => parts.last()?,
-            Expr::Nested(inner) => return self.bpchar_length(inner),
-            _ => return None,
-        };
+        let ident = column_ident(e)?;
         self.2.get(&fold(ident)).copied().flatten()
     }
 
     /// The enum labels of a plain column reference whose type is an enum.
     pub(super) fn enum_labels(&self, e: &Expr) -> Option<&[String]> {
-        let ident = match e {
-            Expr::Identifier(i) => i,
-            Expr::CompoundIdentifier(parts) => parts.last()?,
-            Expr::Nested(inner) => return self.enum_labels(inner),
-            _ => return None,
-        };
+        let ident = column_ident(e)?;
         self.1.get(&fold(ident))?.as_deref()
     }
 
     /// The type of a plain column reference (`c`, `t.c`).
     pub(super) fn of(&self, e: &Expr) -> Option<PgType> {
-        let ident = match e {
-            Expr::Identifier(i) => i,
-            Expr::CompoundIdentifier(parts) => parts.last()?,
-            Expr::Nested(inner) => return self.of(inner),
-            _ => return None,
-        };
+        let ident = column_ident(e)?;
         self.0.get(&fold(ident)).copied().flatten()
+    }
+}
+
+/// The column a plain reference (`c`, `t.c`, `(c)`) names.
+fn column_ident(e: &Expr) -> Option<&sqlparser::ast::Ident> {
+    match e {
+        Expr::Identifier(i) => Some(i),
+        Expr::CompoundIdentifier(parts) => parts.last(),
+        Expr::Nested(inner) => column_ident(inner),
+        _ => None,
     }
 }
 

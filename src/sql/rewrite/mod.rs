@@ -46,6 +46,7 @@ mod json_srf;
 mod jsonb_ops;
 mod like;
 mod literals;
+mod lone_call;
 mod make_interval;
 mod make_time;
 mod math;

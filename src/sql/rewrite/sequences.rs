@@ -12,11 +12,12 @@
 //! refused.
 
 use sqlparser::ast::{
-    DataType, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, ObjectName, Query, SelectItem,
-    SequenceOptions, SetExpr, Statement, UnaryOperator, Value,
+    DataType, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, ObjectName, Query,
+    SequenceOptions, Statement, UnaryOperator, Value,
 };
 
 use super::ddl_plan::ddl;
+use super::lone_call::lone_call;
 use super::relations;
 use super::type_checks::quoted;
 use crate::sql::markers::{SEQUENCE_MAX_CHECK, SEQUENCE_MIN_CHECK, SEQUENCE_TABLE};
@@ -181,44 +182,14 @@ pub(super) fn drop(names: &[ObjectName], if_exists: bool) -> Result<Translated, 
 
 /// `SELECT nextval('s')` and the other sequence functions, as whole statements.
 pub(super) fn call(q: &Query) -> Result<Option<Translated>, SqlError> {
-    let SetExpr::Select(select) = q.body.as_ref() else {
+    let Some(call) = lone_call(q) else {
         return Ok(None);
     };
-    let [item] = select.projection.as_slice() else {
-        return Ok(None);
-    };
-    let (expr, alias) = match item {
-        SelectItem::UnnamedExpr(e) => (e, None),
-        SelectItem::ExprWithAlias { expr, alias } => (expr, Some(relations::fold(alias))),
-        _ => return Ok(None),
-    };
-    let Expr::Function(f) = expr else {
-        return Ok(None);
-    };
-    let Some(func) = f
-        .name
-        .0
-        .last()
-        .and_then(|p| p.as_ident())
-        .map(|i| i.value.to_ascii_lowercase())
-    else {
-        return Ok(None);
-    };
+    let (f, func, alias) = (call.f, call.name.clone(), call.alias.clone());
     if !matches!(func.as_str(), "nextval" | "currval" | "setval" | "lastval") {
         return Ok(None);
     }
-    let plain = select.from.is_empty()
-        && select.selection.is_none()
-        && q.with.is_none()
-        && q.order_by.is_none()
-        && q.limit_clause.is_none()
-        && f.over.is_none()
-        && f.filter.is_none();
-    if !plain {
-        return Err(SqlError::unsupported(format!(
-            "{func}() outside a plain SELECT {func}(…)"
-        )));
-    }
+    call.require_plain()?;
     let args = args(&f.args)?;
     let column = alias.unwrap_or_else(|| func.clone());
     let out = quoted(&column);
