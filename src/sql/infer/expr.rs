@@ -369,10 +369,10 @@ fn function_type(name: &str, args: &[&Expr], scope: &Scope) -> Option<T> {
             "sin" | "cos" | "tan" | "asin" | "acos" | "atan" | "atan2" | "sinh" | "cosh"
             | "tanh" => T::Float8,
             "json_build_object" | "json_build_array" | "json_agg" | "to_json"
-            | "json_object_agg" => T::Json,
+            | "json_object_agg" | "json_strip_nulls" | "row_to_json" => T::Json,
             "jsonb_build_object" | "jsonb_build_array" | "jsonb_agg" | "to_jsonb" | "jsonb_set"
-            | "jsonb_object_agg" => T::Jsonb,
-            "json_typeof" | "jsonb_typeof" => T::Text,
+            | "jsonb_object_agg" | "jsonb_strip_nulls" => T::Jsonb,
+            "json_typeof" | "jsonb_typeof" | "jsonb_pretty" => T::Text,
             "json_array_length" | "jsonb_array_length" => T::Int4,
             "date_trunc" => match arg(1)? {
                 T::Timestamp => T::Timestamp,

@@ -22,6 +22,14 @@ pub(super) fn pre_expr(e: &mut Expr, columns: &ColumnTypes) -> Result<(), SqlErr
             concat(take(left), right)?
         }
         B::Minus if is_jsonb(left, columns) => remove(take(left), right)?,
+        B::Eq | B::NotEq if is_jsonb(left, columns) || is_jsonb(right, columns) => {
+            let eq = call(super::json_text::JSONB_EQ, vec![take(left), take(right)]);
+            if matches!(op, B::NotEq) {
+                super::build::not(eq)
+            } else {
+                eq
+            }
+        }
         _ => return Ok(()),
     };
     *e = out;

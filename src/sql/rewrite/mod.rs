@@ -42,7 +42,10 @@ mod int_overflow;
 mod interval;
 mod interval_fields;
 mod json;
+mod json_compare;
+mod json_pretty;
 mod json_srf;
+mod json_text;
 mod jsonb_ops;
 mod like;
 mod literals;
@@ -215,6 +218,7 @@ impl VisitorMut for Rewriter<'_> {
         operators::pre_expr(e);
         int_overflow::pre_expr(e);
         bool_text::pre_expr(e, &self.column_types);
+        json_text::pre_expr(e, &self.column_types);
         flow(
             arrays::pre_expr(e)
                 .and_then(|()| datetime::pre_expr(e, &self.column_types))
