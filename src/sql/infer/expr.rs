@@ -195,6 +195,7 @@ fn binary_type(op: &B, left: &Expr, right: &Expr, scope: &Scope) -> Option<T> {
     match op {
         B::Eq
         | B::NotEq
+        | B::Overlaps
         | B::Lt
         | B::Gt
         | B::LtEq

@@ -56,6 +56,7 @@ mod math;
 mod math_fold;
 mod md5;
 mod operators;
+mod overlaps;
 mod params;
 mod query;
 mod rebuild;
@@ -221,6 +222,7 @@ impl VisitorMut for Rewriter<'_> {
         json_text::pre_expr(e, &self.column_types);
         flow(
             arrays::pre_expr(e)
+                .and_then(|()| overlaps::pre_expr(e, &self.column_types))
                 .and_then(|()| datetime::pre_expr(e, &self.column_types))
                 .and_then(|()| json::pre_expr(e))
                 .and_then(|()| jsonb_ops::pre_expr(e, &self.column_types)),
