@@ -1,5 +1,5 @@
 //! JSON and jsonb on SQLite's JSON functions: `#>`/`#>>` with a constant
-//! path, `?`/`?|`/`?&` key tests, `@>` against a constant document, the
+//! path, `?`/`?|`/`?&` key tests, `@>`/`<@` (in `json_compare`), the
 //! build/agg/typeof/set functions, and casts that check the text is JSON.
 //! (`->`/`->>` are SQLite's own, with PostgreSQL's meaning.) jsonb's
 //! normalised output is printed by the wire encoder, not here.

@@ -4,7 +4,8 @@
 //! (a shallow merge, right wins), array || array appends its elements, and
 //! `- 'key'` / `- n` remove an object key / an array element. Other operand
 //! shapes, or values of another JSON type at run time, are refused (0A000)
-//! rather than answered differently. Runs on PostgreSQL's tree.
+//! rather than answered differently. `=`/`<>` with a jsonb side compare
+//! documents, not their text (see `json_compare`). Runs on PostgreSQL's tree.
 
 use sqlparser::ast::{BinaryOperator as B, DataType, Expr, Value};
 
