@@ -81,7 +81,7 @@ fn is_json_type(dt: &DataType) -> bool {
 /// The JSON text of one (rewritten) argument.
 fn element(e: &Expr) -> Result<Expr, SqlError> {
     if let Some(inner) = verbatim_inner(e) {
-        return fill("coalesce(pgrq_arg1, 'null')", &[inner.clone()]);
+        return fill("coalesce(pgrq_arg1, 'null')", std::slice::from_ref(inner));
     }
     fill(
         "substr(json_array(pgrq_arg1), 2, length(json_array(pgrq_arg1)) - 2)",
