@@ -18,6 +18,7 @@ pub mod catalog;
 mod classify;
 pub mod cluster_views;
 mod error;
+pub mod decimal;
 pub mod floats;
 mod infer;
 mod input;
