@@ -275,6 +275,17 @@ impl Decimal {
     }
 }
 
+/// An exact `avg` from its `sum/count` text (the sum's integer digits at `scale`, see
+/// `infer::avg`): the quotient as PostgreSQL's numeric `avg` prints it. `None` when the
+/// text is not such a pair or the count is zero.
+pub fn avg_text(pair: &str, scale: u32) -> Option<String> {
+    let (sum, count) = pair.split_once('/')?;
+    let sum: BigInt = sum.trim().parse().ok()?;
+    let count = Decimal::parse(count)?;
+    let sum = Decimal { mant: sum, scale };
+    Some(sum.div(&count)?.to_string())
+}
+
 /// PostgreSQL's choice of a quotient's scale: enough for 16 significant digits given
 /// the estimated weight of the quotient, at least each operand's scale, at most 1000.
 fn div_scale(a: &Decimal, b: &Decimal) -> u32 {
@@ -364,7 +375,9 @@ mod tests {
             "3.000000000000000000003"
         );
         assert_eq!(
-            d("99999999999999999999").add(&Decimal::from_i64(1)).to_string(),
+            d("99999999999999999999")
+                .add(&Decimal::from_i64(1))
+                .to_string(),
             "100000000000000000000"
         );
     }
@@ -398,6 +411,24 @@ mod tests {
     }
 
     #[test]
+    fn averages_divide_the_exact_sum() {
+        assert_eq!(
+            super::avg_text("27/5", 0).as_deref(),
+            Some("5.4000000000000000")
+        );
+        assert_eq!(
+            super::avg_text("1125/6", 2).as_deref(),
+            Some("1.8750000000000000")
+        );
+        assert_eq!(
+            super::avg_text("-7/3", 0).as_deref(),
+            Some("-2.3333333333333333")
+        );
+        assert_eq!(super::avg_text("7/0", 0), None);
+        assert_eq!(super::avg_text("7.5/2", 0), None);
+    }
+
+    #[test]
     fn typmods_round_and_overflow() {
         assert_eq!(d("12.345").to_typmod(5, 1).unwrap().to_string(), "12.3");
         assert_eq!(d("1.005").to_typmod(5, 2).unwrap().to_string(), "1.01");
@@ -409,9 +440,18 @@ mod tests {
 
     #[test]
     fn reals_stand_for_their_shortest_decimal() {
-        assert_eq!(Decimal::from_f64(1.005).unwrap().round(2).to_string(), "1.01");
-        assert_eq!(Decimal::from_f64(0.1 * 3.0).unwrap().round(2).to_string(), "0.30");
-        assert_eq!(Decimal::from_f64(1e21).unwrap().to_string(), "1000000000000000000000");
+        assert_eq!(
+            Decimal::from_f64(1.005).unwrap().round(2).to_string(),
+            "1.01"
+        );
+        assert_eq!(
+            Decimal::from_f64(0.1 * 3.0).unwrap().round(2).to_string(),
+            "0.30"
+        );
+        assert_eq!(
+            Decimal::from_f64(1e21).unwrap().to_string(),
+            "1000000000000000000000"
+        );
         assert!(Decimal::from_f64(f64::NAN).is_none());
         assert_eq!(d("12.50").significant_digits(), 4);
     }
