@@ -255,6 +255,13 @@ impl Decimal {
         self.mant.magnitude().to_string().len() as u32
     }
 
+    /// Significant digits without the trailing zeros (`1e20` has 1, `0.10` has 1,
+    /// `12.345` has 5): what a double must carry to hold the value exactly.
+    pub fn essential_digits(&self) -> u32 {
+        let digits = self.mant.magnitude().to_string();
+        digits.trim_end_matches('0').len() as u32
+    }
+
     /// The base-10000 weight and first digit of a non-zero value (`None` for zero), as
     /// PostgreSQL's digit array has them.
     fn weight_and_first_digit(&self) -> Option<(i64, u32)> {
@@ -454,5 +461,7 @@ mod tests {
         );
         assert!(Decimal::from_f64(f64::NAN).is_none());
         assert_eq!(d("12.50").significant_digits(), 4);
+        assert_eq!(d("1e20").essential_digits(), 1);
+        assert_eq!(d("12345678901234567890.0123456789").essential_digits(), 30);
     }
 }

@@ -19,6 +19,7 @@ use sqlparser::ast::{
 
 use super::build::raise;
 use super::{int_overflow, number, string};
+use crate::sql::SqlError;
 use crate::sql::decimal::Decimal;
 use crate::sql::names::fold as fold_name;
 
@@ -261,6 +262,30 @@ fn function(f: &sqlparser::ast::Function) -> Eval {
         ("abs", 1) => Some(Num::Dec(x.abs())),
         _ => None,
     })
+}
+
+/// Most significant digits a REAL keeps for any decimal (DBL_DIG).
+const REAL_DIGITS: u32 = 15;
+
+/// A number literal stored into (or compared with) a numeric column declared `decl`:
+/// pgrq holds numerics as SQLite REALs, so a value that still needs more than 15
+/// significant digits after rounding to the column's scale would silently change;
+/// it is refused (0A000) instead.
+pub(super) fn check_storable(text: &str, decl: &str) -> Result<(), SqlError> {
+    let Some(d) = Decimal::parse(text) else {
+        return Ok(());
+    };
+    let d = match super::column_types::numeric_scale(decl) {
+        Some(s) => d.round(i64::from(s)),
+        None => d,
+    };
+    if d.essential_digits() > REAL_DIGITS {
+        return Err(SqlError::unsupported(format!(
+            "numeric value {text} with more than {REAL_DIGITS} significant digits \
+             (pgrq holds numerics as SQLite REALs)"
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
