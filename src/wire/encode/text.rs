@@ -270,7 +270,10 @@ mod tests {
         );
         assert_eq!(numeric_text(&Value::Null, 2), None);
         // The REAL's decimal is rounded, not its binary value (1.00499999…).
-        assert_eq!(numeric_text(&Value::Real(1.005), 2).as_deref(), Some("1.01"));
+        assert_eq!(
+            numeric_text(&Value::Real(1.005), 2).as_deref(),
+            Some("1.01")
+        );
         assert_eq!(
             numeric_text(&Value::Text("0.33333333333333333333".into()), 20).as_deref(),
             Some("0.33333333333333333333")
