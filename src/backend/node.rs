@@ -196,8 +196,12 @@ impl Backend for NodeBackend {
         self.core.activity.touch(db.as_str());
         let mut client = self.clients.lock().await.get(db).cloned();
         if client.is_none() {
-            // Hibernated since the session opened: any request wakes it.
-            self.ensure_open(db, false).await?;
+            // Hibernated since the session opened: any request wakes it. Dropped
+            // (`pgrq db drop --force`): the session is terminated.
+            self.ensure_open(db, false).await.map_err(|e| match e {
+                BackendError::NotFound { db } => BackendError::Terminated { db },
+                other => other,
+            })?;
             client = self.clients.lock().await.get(db).cloned();
         }
         let client = client.ok_or_else(|| unavailable(db, "the database is not open"))?;

@@ -9,6 +9,7 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod drop;
 mod hibernate;
 mod ops;
 mod ports;
