@@ -140,6 +140,8 @@ pub mod codes {
     pub const INVALID_NAME: &str = "42602";
     pub const INSUFFICIENT_PRIVILEGE: &str = "42501";
     pub const CANNOT_CONNECT_NOW: &str = "57P03";
+    pub const ADMIN_SHUTDOWN: &str = "57P01";
+    pub const OBJECT_IN_USE: &str = "55006";
     pub const INSUFFICIENT_RESOURCES: &str = "53000";
     pub const CONNECTION_FAILURE: &str = "08006";
     pub const PROTOCOL_VIOLATION: &str = "08P01";
@@ -249,6 +251,8 @@ impl From<&BackendError> for PgError {
                     .with_hint("add nodes, raise database.max_databases or widen the port ranges")
             }
             BackendError::Internal { .. } => PgError::new(codes::INTERNAL_ERROR, e.to_string()),
+            // As pg_terminate_backend: the session ends.
+            BackendError::Terminated { .. } => PgError::fatal(codes::ADMIN_SHUTDOWN, e.to_string()),
         }
     }
 }

@@ -112,8 +112,14 @@ enum DbAction {
         confirm: bool,
     },
     /// Drop the database (`pgrq node`): its replicas stop and their data is deleted; the
-    /// next connection with its name creates a new, empty database.
-    Drop { name: String },
+    /// next connection with its name creates a new, empty database. Refused (55006) while
+    /// sessions use it, unless --force.
+    Drop {
+        name: String,
+        /// Terminate the sessions using it (they get 57P01), as DROP DATABASE … WITH (FORCE).
+        #[arg(long)]
+        force: bool,
+    },
     /// Wakes, hibernations and port moves since pgrq started; running databases; sessions
     /// and last activity per database (JSON).
     Stats,
@@ -343,7 +349,7 @@ fn db(action: DbAction, config: Option<PathBuf>, data_dir: Option<PathBuf>) -> E
             }
             Request::Recover { db: name, confirm }
         }
-        DbAction::Drop { name } => Request::Drop { db: name },
+        DbAction::Drop { name, force } => Request::Drop { db: name, force },
         DbAction::Stats => Request::Stats,
     };
     admin(req, config, data_dir)

@@ -6,7 +6,7 @@
 //! accepting, let sessions end, stop the control tasks, stop every rqlited child, stop
 //! gossiping, remove the status file.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
@@ -17,11 +17,14 @@ use crate::config::Config;
 use crate::gossip::{Gossip, GossipSettings};
 use crate::node::core::{NodeCore, forward_nudges, run_system};
 use crate::node::engine::Engine;
+use crate::node::inventory::{self, Usage};
 use crate::node::ops::NodeOps;
 use crate::node::status::{Reporter, keep_status_file, status_path};
 use crate::node::system::SystemCluster;
 use crate::node::{drain, hibernate, reconcile, replace};
 use crate::wire::{self, Frontend};
+
+type SnapshotWatch = tokio::sync::watch::Receiver<Option<Arc<crate::node::catalog::Snapshot>>>;
 
 pub(super) async fn run_node(cfg: Config) -> Result<(), AppError> {
     let signals = Signals::install().map_err(AppError::Signal)?;
@@ -44,14 +47,17 @@ pub(super) async fn run_node(cfg: Config) -> Result<(), AppError> {
         .map_err(|e| AppError::Cluster(format!("node.advertise_host: {e}")))?;
     let engine = Arc::new(Engine::new(&cfg)?);
     let system = Arc::new(SystemCluster::load(&cfg, &node_id)?);
-    let data_dir = cfg.node.data_dir.clone();
     let activity = Arc::new(crate::node::activity::Activity::new());
+    // What the catalog places here, once the reconciler has read it (the core, which
+    // holds it, is built after gossip starts).
+    let snaps: Arc<OnceLock<SnapshotWatch>> = Arc::default();
+    let (usage_snaps, usage_id) = (snaps.clone(), node_id.clone());
     let reporter = Reporter::new(
         cfg.clone(),
         proxy_addr.clone(),
         Box::new(move || {
-            let n = replicas_on_disk(&data_dir);
-            (n, n)
+            let snap = usage_snaps.get().and_then(|rx| rx.borrow().clone());
+            snap.map_or_else(Usage::default, |s| inventory::usage(&s, &usage_id))
         }),
     )
     .with_system(system.clone())
@@ -81,6 +87,7 @@ pub(super) async fn run_node(cfg: Config) -> Result<(), AppError> {
         gossip.nudger(),
         activity,
     );
+    let _ = snaps.set(core.snapshots());
     let control_stop = CancellationToken::new();
     let control = [
         tokio::spawn(forward_nudges(core.clone(), gossip.nudges())),
@@ -119,20 +126,6 @@ pub(super) async fn run_node(cfg: Config) -> Result<(), AppError> {
     let _ = status_file.await;
     tracing::info!("stopped");
     Ok(())
-}
-
-/// Databases with a replica directory on this node (what it announces as used capacity).
-fn replicas_on_disk(data_dir: &std::path::Path) -> u32 {
-    std::fs::read_dir(data_dir).map_or(0, |entries| {
-        entries
-            .flatten()
-            .filter(|e| {
-                let name = e.file_name();
-                let name = name.to_string_lossy();
-                !name.starts_with('_') && e.path().join("rqlite").is_dir()
-            })
-            .count() as u32
-    })
 }
 
 /// A dropped database's schema mirror is forgotten, so that the database created again

@@ -196,12 +196,45 @@ impl Backend for NodeBackend {
         self.core.activity.touch(db.as_str());
         let mut client = self.clients.lock().await.get(db).cloned();
         if client.is_none() {
-            // Hibernated since the session opened: any request wakes it.
-            self.ensure_open(db, false).await?;
+            // Hibernated since the session opened: any request wakes it. Dropped
+            // (`pgrq db drop --force`): the session is terminated.
+            self.ensure_open(db, false).await.map_err(|e| match e {
+                BackendError::NotFound { db } => BackendError::Terminated { db },
+                other => other,
+            })?;
             client = self.clients.lock().await.get(db).cloned();
         }
         let client = client.ok_or_else(|| unavailable(db, "the database is not open"))?;
-        exec::run_batch(&client, db, batch).await
+        // A drop (`--force`) while the request is in flight terminates the session at
+        // once, rather than after the client's retries against stopping replicas.
+        let mut snaps = self.core.snapshots();
+        let known = snaps
+            .borrow_and_update()
+            .as_ref()
+            .is_some_and(|s| s.database(db.as_str()).is_some());
+        let run = exec::run_batch(&client, db, batch);
+        tokio::pin!(run);
+        loop {
+            tokio::select! {
+                r = &mut run => return r,
+                changed = snaps.changed() => {
+                    if changed.is_err() {
+                        return run.await;
+                    }
+                    let dropped = snaps.borrow_and_update().as_ref().is_some_and(|s| {
+                        match s.database(db.as_str()) {
+                            Some(d) => d.state == DbState::Dropped,
+                            None => known,
+                        }
+                    });
+                    if dropped {
+                        return Err(BackendError::Terminated {
+                            db: db.as_str().to_string(),
+                        });
+                    }
+                }
+            }
+        }
     }
 
     fn cluster_info(&self) -> Option<&dyn ClusterInfo> {

@@ -98,7 +98,11 @@ impl Nudge {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Capacity {
     pub max_databases: u32,
+    /// Databases with a replica running (or starting) here: what `max_databases` bounds.
     pub current_databases: u32,
+    /// Databases with a hibernated replica here (disk only; absent from older nodes).
+    #[serde(default)]
+    pub hibernated_databases: u32,
 }
 
 /// What a received payload turned out to be.
@@ -150,6 +154,7 @@ mod tests {
             capacity: Capacity {
                 max_databases: 100,
                 current_databases: 7,
+                hibernated_databases: 0,
             },
             free_ports: 279,
             load: 0.25,

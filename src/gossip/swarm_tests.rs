@@ -16,6 +16,7 @@ impl LocalStatus for Fixed {
             capacity: Capacity {
                 max_databases: 10,
                 current_databases: 0,
+                hibernated_databases: 0,
             },
             free_ports: 30,
             load: 0.0,

@@ -58,9 +58,12 @@ pub enum Request {
     Drain {
         node: String,
     },
-    /// Drop a database (its replicas stop, their data is deleted, the name is freed).
+    /// Drop a database (its replicas stop, their data is deleted, the name is freed);
+    /// refused while sessions use it unless `force` (which terminates them).
     Drop {
         db: String,
+        #[serde(default)]
+        force: bool,
     },
 }
 
@@ -199,7 +202,7 @@ mod tests {
         async fn handle(&self, req: Request) -> Response {
             match req {
                 Request::Hibernate { db } => Response::ok(format!("hibernated {db}")),
-                Request::Wake { db } | Request::Recover { db, .. } | Request::Drop { db } => {
+                Request::Wake { db } | Request::Recover { db, .. } | Request::Drop { db, .. } => {
                     Response::error(format!("cannot wake {db}"))
                 }
                 Request::Drain { node } => Response::error(node),

@@ -140,18 +140,28 @@ impl Catalog {
         Ok(out.first().is_some_and(|o| o.rows_affected == 1))
     }
 
-    /// Records the ports this node allocated for its replica (once; false if it had some).
-    pub async fn set_ports(
+    /// Gives this node's replica of `db` the ports `new` (it holds `held` now: `None` for
+    /// none yet), taking them from the hibernated database `victim`'s replica when given
+    /// (one atomic request). True when the claim applied; false when the replica's ports
+    /// changed meanwhile, another replica holds `new`, or `victim` woke.
+    pub async fn claim_ports(
         &self,
         db: &str,
         node_id: &str,
-        http: u16,
-        raft: u16,
+        held: Option<(u16, u16)>,
+        new: (u16, u16),
+        victim: Option<&str>,
     ) -> Result<bool, CatalogError> {
-        let out = self
-            .write(vec![syscatalog::set_replica_ports(db, node_id, http, raft)])
-            .await?;
-        Ok(out.first().is_some_and(|o| o.rows_affected == 1))
+        let mut stmts = Vec::new();
+        if let Some(v) = victim {
+            stmts.push(syscatalog::take_hibernated_ports(v, node_id, new, db, held));
+        }
+        stmts.push(match held {
+            None => syscatalog::set_replica_ports(db, node_id, new.0, new.1),
+            Some(old) => syscatalog::move_replica_ports(db, node_id, old, new),
+        });
+        let out = self.write(stmts).await?;
+        Ok(out.last().is_some_and(|o| o.rows_affected == 1))
     }
 
     /// `creating → active` if still at `version` (true: this write applied it).
@@ -183,20 +193,6 @@ impl Catalog {
                 claim,
                 now_ms(),
             )])
-            .await?;
-        Ok(out.first().is_some_and(|o| o.rows_affected == 1))
-    }
-
-    /// Moves this node's replica of `db` from ports `old` to `new` if it still holds `old`.
-    pub async fn move_ports(
-        &self,
-        db: &str,
-        node_id: &str,
-        old: (u16, u16),
-        new: (u16, u16),
-    ) -> Result<bool, CatalogError> {
-        let out = self
-            .write(vec![syscatalog::move_replica_ports(db, node_id, old, new)])
             .await?;
         Ok(out.first().is_some_and(|o| o.rows_affected == 1))
     }

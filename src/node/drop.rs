@@ -5,6 +5,11 @@
 //! database row too, so the name is free again and the next connection creates a fresh,
 //! empty database. A node that is down keeps its row (and the name taken) until it comes
 //! back and deletes its data: a re-created database can never meet the old one's data.
+//! Sessions open on it (this node's count plus what every healthy node's heartbeat
+//! reports) make it refuse, as PostgreSQL's DROP DATABASE does (55006), unless `force`:
+//! then each such session's next request finds the database dropped and is terminated
+//! (FATAL 57P01, `NodeBackend::run`). A session opened within the last heartbeat period on
+//! another node may not be counted yet; it is terminated the same way.
 
 use std::time::Duration;
 
@@ -13,11 +18,60 @@ use crate::node::core::NodeCore;
 use crate::node::reconcile::replica_dir;
 use crate::syscatalog::DbState;
 
-/// Records the drop; what was done, or why not.
-pub async fn drop_database(core: &NodeCore, name: &str) -> Result<String, String> {
+/// How long a drop waits for the sessions using the database to end before refusing
+/// (PostgreSQL's DROP DATABASE waits 5 s too); it also covers gossip's lag in reporting a
+/// session that just closed on another node.
+const SESSIONS_GRACE: Duration = Duration::from_secs(5);
+
+/// Sessions open on `db` on every node: this node's own count, and what the last
+/// heartbeat of each other healthy node reports (a node the failure detector holds
+/// unhealthy serves none).
+pub fn sessions_everywhere(core: &NodeCore, db: &str) -> u32 {
+    let others: u32 = core
+        .peers
+        .borrow()
+        .iter()
+        .filter(|p| p.healthy && !p.is_self && p.heartbeat.node_id != core.node_id)
+        .flat_map(|p| p.heartbeat.activity.iter().filter(|a| a.db == db))
+        .map(|a| a.sessions)
+        .sum();
+    core.activity.sessions(db) + others
+}
+
+/// PostgreSQL's refusal of DROP DATABASE while others use it (SQLSTATE 55006).
+pub fn in_use(name: &str, sessions: u32) -> String {
+    let plural = if sessions == 1 {
+        "is 1 other session"
+    } else {
+        &format!("are {sessions} other sessions")
+    };
+    format!(
+        "ERROR:  database \"{name}\" is being accessed by other users (SQLSTATE {})\n\
+         DETAIL:  There {plural} using the database.\n\
+         HINT:  close them, or use --force to terminate them (they get 57P01)",
+        crate::error::codes::OBJECT_IN_USE
+    )
+}
+
+/// Records the drop; what was done, or why not. Without `force`, refused while sessions
+/// use the database (after waiting up to `SESSIONS_GRACE` for them to end); with it, the
+/// sessions are terminated: each one's next request, seeing the database dropped, gets
+/// FATAL 57P01 and its connection closes.
+pub async fn drop_database(core: &NodeCore, name: &str, force: bool) -> Result<String, String> {
     let catalog = core
         .catalog_now()
         .ok_or("the system catalog is not available yet")?;
+    let mut sessions = sessions_everywhere(core, name);
+    if !force {
+        let until = tokio::time::Instant::now() + SESSIONS_GRACE;
+        while sessions > 0 && tokio::time::Instant::now() < until {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            sessions = sessions_everywhere(core, name);
+        }
+        if sessions > 0 {
+            return Err(in_use(name, sessions));
+        }
+    }
     let snap = catalog.snapshot_of(name).await.map_err(|e| e.to_string())?;
     let Some(db) = snap.database(name) else {
         return Err(format!("database \"{name}\" does not exist"));
@@ -40,11 +94,16 @@ pub async fn drop_database(core: &NodeCore, name: &str) -> Result<String, String
             {
                 return Err(format!("{name} changed meanwhile; try again"));
             }
-            tracing::info!(db = %name, "database dropped");
+            tracing::info!(db = %name, sessions, force, "database dropped");
             core.nudge(name);
+            let terminated = if sessions > 0 {
+                format!("{sessions} session(s) terminated; ")
+            } else {
+                String::new()
+            };
             Ok(format!(
-                "dropped {name}: its {replicas} replica(s) stop and their data is deleted; \
-                 the name is free once every replica's node has done so"
+                "dropped {name}: {terminated}its {replicas} replica(s) stop and their data is \
+                 deleted; the name is free once every replica's node has done so"
             ))
         }
     }

@@ -2,7 +2,10 @@
 //! replica of it. A database `active` for at least `hibernation_timeout` is hibernated when
 //! no node reports a session on it or activity within the timeout (each node's heartbeat
 //! carries its `Activity::recent`, this node's own counts are read directly), every active
-//! node of the catalog is heard by gossip (an unheard node could be serving it), and this
+//! node of the catalog is heard by gossip (an unheard node could be serving it) unless the
+//! failure detector holds it dead (unhealthy, or never heard for the detector's grace: it
+//! serves no session, and replacement handles its replicas), this node sees a majority of
+//! the nodes healthy (else it may be the one cut off), and this
 //! node is its decider (the healthy replica holder with the lowest node id; the conditional
 //! write `active → hibernating` would resolve several deciders to one anyway). Each
 //! replica's node then SIGTERMs its rqlited (graceful: it snapshots, and
@@ -15,7 +18,7 @@
 //! session's requests — which the rqlite client retries while the ports refuse — land on
 //! the woken replicas. Waking itself is `node::wake`.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -25,6 +28,7 @@ use tokio_util::sync::CancellationToken;
 use crate::gossip::PeerView;
 use crate::node::catalog::{Snapshot, now_ms};
 use crate::node::core::NodeCore;
+use crate::node::replace::{absent_grace, dead_nodes};
 use crate::node::wake;
 use crate::syscatalog::{DbState, NodeState, ReplicaRecord};
 
@@ -45,6 +49,8 @@ pub async fn run(core: Arc<NodeCore>, stop: CancellationToken) {
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut changes = core.changes();
     let mut active_since: HashMap<String, (i64, Instant)> = HashMap::new();
+    let started = Instant::now();
+    let grace = absent_grace(&core.config.discovery);
     loop {
         tokio::select! {
             () = stop.cancelled() => return,
@@ -66,7 +72,7 @@ pub async fn run(core: Arc<NodeCore>, stop: CancellationToken) {
                 // members stopping first at shutdown): a stop must not wait for them.
                 tokio::select! {
                     () = stop.cancelled() => return,
-                    () = tick_work(&core, timeout, &mut active_since) => {}
+                    () = tick_work(&core, timeout, &mut active_since, started.elapsed() >= grace) => {}
                 }
             }
         }
@@ -78,6 +84,7 @@ async fn tick_work(
     core: &Arc<NodeCore>,
     timeout: Duration,
     active_since: &mut HashMap<String, (i64, Instant)>,
+    absent_counts: bool,
 ) {
     let with_sessions: Vec<String> = core
         .activity
@@ -96,7 +103,7 @@ async fn tick_work(
             .collect();
         wake_under_sessions(core, &asleep).await;
         if !timeout.is_zero() {
-            decide(core, &snap, timeout, active_since).await;
+            decide(core, &snap, timeout, active_since, absent_counts).await;
         }
     }
 }
@@ -129,11 +136,17 @@ async fn decide(
     snap: &Snapshot,
     timeout: Duration,
     active_since: &mut HashMap<String, (i64, Instant)>,
+    absent_counts: bool,
 ) {
     let Some(catalog) = core.catalog_now() else {
         return;
     };
     let peers = core.peers.borrow().clone();
+    // A node that sees no majority of the nodes healthy may be the one cut off: it
+    // decides nothing (a session could be open where it cannot hear).
+    let Some(dead) = dead_nodes(snap, &peers, &core.node_id, absent_counts) else {
+        return;
+    };
     active_since.retain(|db, _| {
         snap.database(db)
             .is_some_and(|d| d.state == DbState::Active)
@@ -148,7 +161,15 @@ async fn decide(
         if since.1.elapsed() < timeout
             || decider(snap, &d.name, &peers) != Some(core.node_id.as_str())
             || !core.activity.is_idle(&d.name, timeout)
-            || !idle_everywhere(snap, &d.name, &peers, &core.node_id, now_ms(), timeout)
+            || !idle_everywhere(
+                snap,
+                &d.name,
+                &peers,
+                &core.node_id,
+                now_ms(),
+                timeout,
+                &dead,
+            )
         {
             continue;
         }
@@ -177,9 +198,11 @@ pub fn decider<'a>(snap: &'a Snapshot, db: &'a str, peers: &[PeerView]) -> Optio
         .min()
 }
 
-/// Whether every other active node of the catalog is heard and reports neither a session
-/// on `db` nor activity on it within `timeout` of `now_unix_ms` (the node `me` is
-/// checked by its caller, from its own counts).
+/// Whether every other active (or draining) node of the catalog, but those in `dead`, is
+/// heard and reports neither a session on `db` nor activity on it within `timeout` of
+/// `now_unix_ms` (the node `me` is checked by its caller, from its own counts). `dead` is
+/// the failure detector's verdict (`replace::dead_nodes`): a dead node serves no session,
+/// and its replicas are replacement's business, so it must not keep every database awake.
 pub fn idle_everywhere(
     snap: &Snapshot,
     db: &str,
@@ -187,11 +210,13 @@ pub fn idle_everywhere(
     me: &str,
     now_unix_ms: i64,
     timeout: Duration,
+    dead: &BTreeSet<String>,
 ) -> bool {
     let timeout_ms = timeout.as_millis() as i64;
     snap.nodes
         .iter()
-        .filter(|n| n.state == NodeState::Active && n.id != me)
+        .filter(|n| matches!(n.state, NodeState::Active | NodeState::Draining))
+        .filter(|n| n.id != me && !dead.contains(&n.id))
         .all(|n| {
             let Some(p) = peers.iter().find(|p| p.heartbeat.node_id == n.id) else {
                 return false;

@@ -1,5 +1,7 @@
 use std::time::SystemTime;
 
+use std::collections::BTreeSet;
+
 use super::*;
 use crate::gossip::message::HEARTBEAT_VERSION;
 use crate::gossip::{Capacity, DbActivity, Heartbeat};
@@ -15,6 +17,7 @@ fn peer(id: &str, healthy: bool, activity: Vec<DbActivity>) -> PeerView {
             capacity: Capacity {
                 max_databases: 10,
                 current_databases: 0,
+                hibernated_databases: 0,
             },
             free_ports: 10,
             load: 0.0,
@@ -77,6 +80,10 @@ fn act(sessions: u32, at_ms: u64) -> Vec<DbActivity> {
 const NOW: i64 = 1_000_000;
 const TIMEOUT: Duration = Duration::from_secs(10);
 
+fn none() -> BTreeSet<String> {
+    BTreeSet::new()
+}
+
 #[test]
 fn idle_only_when_every_other_node_is_heard_and_quiet() {
     let s = snap(&["a", "b", "c"], &["a", "b", "c"]);
@@ -84,7 +91,15 @@ fn idle_only_when_every_other_node_is_heard_and_quiet() {
         peer("b", true, vec![]),
         peer("c", true, act(0, (NOW - 10_000) as u64)),
     ];
-    assert!(idle_everywhere(&s, "demo_a", &quiet, "a", NOW, TIMEOUT));
+    assert!(idle_everywhere(
+        &s,
+        "demo_a",
+        &quiet,
+        "a",
+        NOW,
+        TIMEOUT,
+        &none()
+    ));
     // Another database's activity does not count.
     assert!(idle_everywhere(
         &s,
@@ -92,21 +107,79 @@ fn idle_only_when_every_other_node_is_heard_and_quiet() {
         &quiet,
         "a",
         NOW,
-        Duration::ZERO
+        Duration::ZERO,
+        &none()
     ));
 
     let session = vec![peer("b", true, act(1, 0)), peer("c", true, vec![])];
-    assert!(!idle_everywhere(&s, "demo_a", &session, "a", NOW, TIMEOUT));
+    assert!(!idle_everywhere(
+        &s,
+        "demo_a",
+        &session,
+        "a",
+        NOW,
+        TIMEOUT,
+        &none()
+    ));
     let recent = vec![
         peer("b", true, vec![]),
         peer("c", true, act(0, (NOW - 9_999) as u64)),
     ];
-    assert!(!idle_everywhere(&s, "demo_a", &recent, "a", NOW, TIMEOUT));
-    // A node not heard (or silent) could be serving it.
+    assert!(!idle_everywhere(
+        &s,
+        "demo_a",
+        &recent,
+        "a",
+        NOW,
+        TIMEOUT,
+        &none()
+    ));
+    // A node not heard yet could be serving it.
     let unheard = vec![peer("b", true, vec![])];
-    assert!(!idle_everywhere(&s, "demo_a", &unheard, "a", NOW, TIMEOUT));
-    let silent = vec![peer("b", true, vec![]), peer("c", false, vec![])];
-    assert!(!idle_everywhere(&s, "demo_a", &silent, "a", NOW, TIMEOUT));
+    assert!(!idle_everywhere(
+        &s,
+        "demo_a",
+        &unheard,
+        "a",
+        NOW,
+        TIMEOUT,
+        &none()
+    ));
+}
+
+#[test]
+fn a_dead_node_does_not_keep_databases_awake() {
+    let s = snap(&["a", "b", "c"], &["a", "b", "c"]);
+    let me = "a";
+    // c stopped sending heartbeats with a session open in its last one.
+    let silent = vec![
+        peer("b", true, vec![]),
+        peer("c", false, act(1, NOW as u64)),
+    ];
+    let dead = dead_nodes(&s, &silent, me, false).expect("a majority is healthy");
+    assert_eq!(dead, BTreeSet::from(["c".to_string()]));
+    assert!(idle_everywhere(
+        &s, "demo_a", &silent, me, NOW, TIMEOUT, &dead
+    ));
+    // Never heard: dead only once the detector's grace has passed.
+    let unheard = vec![peer("b", true, vec![])];
+    let early = dead_nodes(&s, &unheard, me, false).expect("majority");
+    assert!(!idle_everywhere(
+        &s, "demo_a", &unheard, me, NOW, TIMEOUT, &early
+    ));
+    let late = dead_nodes(&s, &unheard, me, true).expect("majority");
+    assert!(idle_everywhere(
+        &s, "demo_a", &unheard, me, NOW, TIMEOUT, &late
+    ));
+    // A live node's session still counts, whoever else is dead.
+    let busy = vec![peer("b", true, act(1, 0)), peer("c", false, vec![])];
+    let dead = dead_nodes(&s, &busy, me, false).expect("majority");
+    assert!(!idle_everywhere(
+        &s, "demo_a", &busy, me, NOW, TIMEOUT, &dead
+    ));
+    // Cut off from both others: no majority, so no decision at all.
+    let alone = vec![peer("b", false, vec![]), peer("c", false, vec![])];
+    assert_eq!(dead_nodes(&s, &alone, me, false), None);
 }
 
 #[test]

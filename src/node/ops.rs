@@ -92,7 +92,9 @@ impl AdminOps for NodeOps {
     async fn handle(&self, req: Request) -> Response {
         let result = match req {
             Request::Drain { node } => self.drain(&node).await,
-            Request::Drop { db } => crate::node::drop::drop_database(&self.core, &db).await,
+            Request::Drop { db, force } => {
+                crate::node::drop::drop_database(&self.core, &db, force).await
+            }
             Request::Recover { db, confirm: true } => {
                 crate::node::recover::recover(&self.core, &db).await
             }

@@ -1,6 +1,7 @@
 //! The reconciler of one node: compares the catalog's desired state for this node (the
 //! replicas placed here) with the rqlited children running, and converges. For each
-//! replica: allocate its ports once (bind-probed, written to the catalog: sticky), start it
+//! replica: allocate its ports once (bind-probed, written to the catalog: sticky; when the
+//! ranges are full, a hibernated replica's, see `ports`), start it
 //! once every replica of its database has ports (`-bootstrap-expect RF -join …` while it has
 //! no Raft state; no `-join` on restart), and mark a `creating` database `active` once its
 //! cluster answers (conditional write: one winner). A replica placed here for an `active`
@@ -22,7 +23,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::node::catalog::{Catalog, Snapshot, host_port};
 use crate::node::core::NodeCore;
-use crate::node::ports::allocate_pair;
+use crate::node::ports::{self, PortBook};
 use crate::node::replace::evict_removed_members;
 use crate::node::supervisor::ReplicaSpec;
 use crate::node::{hibernate, wake};
@@ -92,13 +93,7 @@ async fn step(
                 .is_some_and(|d| d.state != DbState::Dropped)
         })
         .collect();
-    let (sys_http, sys_raft) = core.system.ports();
-    let mut taken: HashSet<u16> = mine
-        .iter()
-        .flat_map(|r| [r.http_port, r.raft_port])
-        .flatten()
-        .chain([sys_http, sys_raft])
-        .collect();
+    let mut book = PortBook::of(snap, &core.node_id, core.system.ports());
     let supervisor = core.engine.supervisor().map_err(|e| e.to_string())?;
     let running: HashSet<String> = supervisor.running().into_iter().collect();
     // Replicas the catalog no longer places here (replaced while this node was cut off)
@@ -129,24 +124,16 @@ async fn step(
                 continue;
             }
             DbState::Waking => {
-                if !wake::prepare(core, catalog, snap, r, is_running, &mut taken).await {
+                if !wake::prepare(core, catalog, snap, r, is_running, &mut book).await {
                     continue;
                 }
             }
             DbState::Dropped => continue,
         }
         let (Some(http), Some(raft)) = (r.http_port, r.raft_port) else {
-            let (http, raft) = allocate_pair(&core.config.database, core.host, &taken)
-                .map_err(|e| e.to_string())?;
-            taken.extend([http, raft]);
-            if catalog
-                .set_ports(&r.database, &core.node_id, http, raft)
-                .await
-                .map_err(|e| e.to_string())?
-            {
-                tracing::debug!(db = %r.database, http, raft, "ports allocated");
-                core.nudge(&r.database);
-                changed = true;
+            match ports::claim(core, catalog, r, None, &mut book).await {
+                Ok(won) => changed |= won,
+                Err(e) => tracing::warn!(db = %r.database, "cannot allocate ports: {e}"),
             }
             continue;
         };

@@ -85,6 +85,13 @@ pub fn dead_nodes(
     (healthy * 2 > active.len()).then_some(dead)
 }
 
+/// How long a node must have gossiped before a node of the catalog it never heard of
+/// counts as dead: max(30 s, 3 heartbeats + 3 discovery intervals).
+pub fn absent_grace(disc: &crate::config::DiscoveryConfig) -> Duration {
+    (disc.health_check_interval * MISSED_BEATS + disc.discovery_interval * 3)
+        .max(Duration::from_secs(30))
+}
+
 /// A replica id no replica of `db` ever had: creation uses `<db>-<n>`, and each
 /// replacement bumps the version it is named after.
 pub fn fresh_replica_id(db: &DatabaseRecord) -> String {
@@ -165,10 +172,8 @@ pub async fn run(core: Arc<NodeCore>, stop: CancellationToken) {
         return;
     };
     let started = Instant::now();
-    let disc = &core.config.discovery;
-    let period = disc.health_check_interval;
-    let absent_grace =
-        (period * MISSED_BEATS + disc.discovery_interval * 3).max(Duration::from_secs(30));
+    let period = core.config.discovery.health_check_interval;
+    let absent_grace = absent_grace(&core.config.discovery);
     let snaps = core.snapshots();
     let mut reported: HashSet<String> = HashSet::new();
     let mut dead_since: HashMap<String, Instant> = HashMap::new();

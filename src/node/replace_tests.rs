@@ -15,6 +15,7 @@ fn peer(id: &str, healthy: bool) -> PeerView {
             capacity: Capacity {
                 max_databases: 10,
                 current_databases: 0,
+                hibernated_databases: 0,
             },
             free_ports: 10,
             load: 0.0,

@@ -14,9 +14,10 @@ use tokio_util::sync::CancellationToken;
 use crate::config::Config;
 use crate::gossip::peers::MISSED_BEATS;
 use crate::gossip::{Capacity, LocalReport, LocalStatus, PeerView};
+use crate::node::inventory::Usage;
 
-/// Capacity in use on this node: (databases, replicas).
-pub type UsageFn = dyn Fn() -> (u32, u32) + Send + Sync;
+/// What the catalog places on this node: replicas running (or starting) and hibernated.
+pub type UsageFn = dyn Fn() -> Usage + Send + Sync;
 
 pub struct Reporter {
     config: Arc<Config>,
@@ -53,18 +54,21 @@ impl Reporter {
 
 impl LocalStatus for Reporter {
     fn report(&self) -> LocalReport {
-        let (databases, replicas) = (self.usage)();
+        let used = (self.usage)();
         let d = &self.config.database;
         let range = |start: u16, end: u16| u32::from(end.saturating_sub(start)) + 1;
         let ports = range(d.port_range_http_start, d.port_range_http_end)
             .min(range(d.port_range_raft_start, d.port_range_raft_end));
+        // The system replica's pair is reserved; a hibernated replica holds no ports.
+        let reserved = u32::from(self.system.is_some());
         LocalReport {
             proxy_addr: self.proxy_addr.clone(),
             capacity: Capacity {
                 max_databases: d.max_databases,
-                current_databases: databases,
+                current_databases: used.active,
+                hibernated_databases: used.hibernated,
             },
-            free_ports: ports.saturating_sub(replicas),
+            free_ports: ports.saturating_sub(reserved + used.active),
             load: load_per_cpu(),
             rqlite_host: self.config.node.advertise_host.clone(),
             system_ports: self.system.as_ref().map(|s| s.ports()),
@@ -185,8 +189,8 @@ impl StatusFile {
             ));
         }
         out.push_str(&format!(
-            "{:<60} {:<22} {:<9} {:>14} {:>9} {:>10}\n",
-            "NODE", "PROXY", "HEALTH", "LAST HEARTBEAT", "DATABASES", "FREE PORTS"
+            "{:<60} {:<22} {:<9} {:>14} {:>9} {:>10} {:>10}\n",
+            "NODE", "PROXY", "HEALTH", "LAST HEARTBEAT", "ACTIVE", "HIBERNATED", "FREE PORTS"
         ));
         for n in &self.nodes {
             let h = &n.heartbeat;
@@ -204,7 +208,7 @@ impl StatusFile {
                 )
             };
             out.push_str(&format!(
-                "{:<60} {:<22} {:<9} {:>14} {:>9} {:>10}\n",
+                "{:<60} {:<22} {:<9} {:>14} {:>9} {:>10} {:>10}\n",
                 id,
                 h.proxy_addr,
                 if n.healthy { "healthy" } else { "unhealthy" },
@@ -213,6 +217,7 @@ impl StatusFile {
                     "{}/{}",
                     h.capacity.current_databases, h.capacity.max_databases
                 ),
+                h.capacity.hibernated_databases,
                 h.free_ports
             ));
         }
@@ -244,6 +249,7 @@ mod tests {
                 capacity: Capacity {
                     max_databases: 90,
                     current_databases: 4,
+                    hibernated_databases: 0,
                 },
                 free_ports: 287,
                 load: 0.1,

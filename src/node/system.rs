@@ -277,6 +277,7 @@ mod tests {
                 capacity: Capacity {
                     max_databases: 1,
                     current_databases: 0,
+                    hibernated_databases: 0,
                 },
                 free_ports: 1,
                 load: 0.0,

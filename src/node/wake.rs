@@ -3,8 +3,11 @@
 //! conditional catalog write: of any number of askers cluster-wide exactly one write
 //! applies, the others see `waking` and wait. Each replica's node then restarts its
 //! replica with the same node id and data (the reconciler's ordinary restart, no `-join`),
-//! on the catalog's ports when they are free; a port taken meanwhile by another process
-//! moves that replica to new ports (conditional write), and every replica whose recorded
+//! on the catalog's ports when they are free. A hibernated replica holds no ports: one
+//! whose ports another replica took while it slept (`ports`: only when the node's ranges
+//! were full) has none and gets new ones first, and a port taken meanwhile by another
+//! process moves that replica to new ports (both conditional writes; the other replicas
+//! wait until every replica has ports), and every replica whose recorded
 //! Raft addresses (`<db>/raft_peers.json`, written at each start) differ from the
 //! catalog's gets rqlite's `raft/peers.json` before it starts (a replica already running
 //! with the old addresses is stopped first). Every replica node watches the wake through:
@@ -13,7 +16,6 @@
 //! undone by a conditional `waking → hibernating` (the replicas stop again), so the next
 //! client simply wakes it anew.
 
-use std::collections::HashSet;
 use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
 use std::sync::Arc;
@@ -22,7 +24,7 @@ use std::time::{Duration, Instant};
 use crate::node::catalog::{Catalog, CatalogError, Snapshot, host_port};
 use crate::node::core::NodeCore;
 use crate::node::lifecycle::{Peer, write_peers_json};
-use crate::node::ports::allocate_pair;
+use crate::node::ports::{self, PortBook};
 use crate::node::reconcile::replica_dir;
 use crate::syscatalog::{DatabaseRecord, DbState, ReplicaRecord};
 
@@ -74,7 +76,7 @@ pub async fn prepare(
     snap: &Snapshot,
     r: &ReplicaRecord,
     running: bool,
-    taken: &mut HashSet<u16>,
+    book: &mut PortBook,
 ) -> bool {
     watch(core, catalog, &r.database);
     let (Some(http), Some(raft)) = (r.http_port, r.raft_port) else {
@@ -82,7 +84,7 @@ pub async fn prepare(
     };
     let free = running || (bindable(core, http) && bindable(core, raft));
     if !free {
-        return move_ports(core, catalog, r, (http, raft), taken).await;
+        return move_ports(core, catalog, r, (http, raft), book).await;
     }
     let Some(peers) = raft_peers(snap, &r.database) else {
         return false;
@@ -178,25 +180,14 @@ async fn move_ports(
     catalog: &Catalog,
     r: &ReplicaRecord,
     old: (u16, u16),
-    taken: &mut HashSet<u16>,
+    book: &mut PortBook,
 ) -> bool {
-    let new = match allocate_pair(&core.config.database, core.host, taken) {
-        Ok(p) => p,
-        Err(e) => {
-            tracing::warn!(db = %r.database, "cannot wake: {e}");
-            return false;
+    match ports::claim(core, catalog, r, Some(old), book).await {
+        Ok(true) => {
+            tracing::info!(db = %r.database, ?old, "a port of the replica was taken: moved");
         }
-    };
-    taken.extend([new.0, new.1]);
-    match catalog
-        .move_ports(&r.database, &core.node_id, old, new)
-        .await
-    {
-        Ok(_) => {
-            tracing::info!(db = %r.database, ?old, ?new, "a port of the replica was taken: moved");
-            core.nudge(&r.database);
-        }
-        Err(e) => tracing::warn!(db = %r.database, "cannot move the replica's ports: {e}"),
+        Ok(false) => {}
+        Err(e) => tracing::warn!(db = %r.database, "cannot wake: {e}"),
     }
     false
 }

@@ -91,6 +91,9 @@ pub enum BackendError {
     Capacity { reason: String },
     #[error("internal error: {reason}")]
     Internal { reason: String },
+    /// The database was dropped with `--force` under this session.
+    #[error("terminating connection due to administrator command")]
+    Terminated { db: String },
 }
 
 #[async_trait]

@@ -10,12 +10,14 @@
 //! `pg_catalog` emulation.
 
 mod moves;
+mod ports;
 mod records;
 
 use crate::rqlite::{Stmt, Value};
 pub use moves::{
     add_replica, forget_dropped_replica, recover_replicas, remove_replica, roll_back_creation,
 };
+pub use ports::{move_replica_ports, set_replica_ports, take_hibernated_ports};
 pub use records::{
     DatabaseRecord, DbState, NodeLoad, NodeRecord, NodeState, ReplicaRecord, SysCatalogError,
 };
@@ -218,38 +220,6 @@ fn insert_replica_if_claimed(r: &ReplicaRecord, claim: &str, version: i64) -> St
 
 fn port_value(p: Option<u16>) -> Value {
     p.map_or(Value::Null, |p| Value::Integer(i64::from(p)))
-}
-
-/// The hosting node records the ports it allocated for its replica, once: applies (1 row)
-/// only while the replica has none, so ports are sticky.
-pub fn set_replica_ports(database: &str, node_id: &str, http: u16, raft: u16) -> Stmt {
-    Stmt::with_params(
-        "UPDATE replicas SET http_port = ?, raft_port = ?
-         WHERE database = ? AND node_id = ? AND http_port IS NULL AND raft_port IS NULL",
-        vec![
-            Value::Integer(i64::from(http)),
-            Value::Integer(i64::from(raft)),
-            Value::Text(database.into()),
-            Value::Text(node_id.into()),
-        ],
-    )
-}
-
-/// A hibernated database's replica found a port it held taken when waking: it moves to
-/// new ports if it still holds the old ones (1 row affected: applied).
-pub fn move_replica_ports(database: &str, node_id: &str, old: (u16, u16), new: (u16, u16)) -> Stmt {
-    Stmt::with_params(
-        "UPDATE replicas SET http_port = ?, raft_port = ?
-         WHERE database = ? AND node_id = ? AND http_port = ? AND raft_port = ?",
-        vec![
-            Value::Integer(i64::from(new.0)),
-            Value::Integer(i64::from(new.1)),
-            Value::Text(database.into()),
-            Value::Text(node_id.into()),
-            Value::Integer(i64::from(old.0)),
-            Value::Integer(i64::from(old.1)),
-        ],
-    )
 }
 
 /// Every database with its state (columns as `DatabaseRecord::from_row`), by name.

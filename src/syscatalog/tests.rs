@@ -409,5 +409,71 @@ fn a_waking_replica_moves_ports_only_from_the_ones_it_held() {
     );
 }
 
+#[test]
+fn a_hibernated_replica_s_ports_go_to_another_only_while_it_sleeps() {
+    let mut conn = catalog();
+    run(
+        &mut conn,
+        &create_database(&db("shop_h", "c"), &replicas("shop_h", &["n1"], 14001), 1),
+    )
+    .unwrap();
+    let mut fresh = replicas("shop_n", &["n1"], 0);
+    fresh[0].http_port = None;
+    fresh[0].raft_port = None;
+    run(&mut conn, &create_database(&db("shop_n", "c"), &fresh, 1)).unwrap();
+    // Held by shop_h: a plain claim of its ports affects no row (and fails nothing).
+    let plain = run(
+        &mut conn,
+        &[set_replica_ports("shop_n", "n1", 14001, 15001)],
+    )
+    .unwrap();
+    assert_eq!(plain[0].0, 0);
+    let take = |conn: &mut Connection| {
+        run(
+            conn,
+            &[
+                take_hibernated_ports("shop_h", "n1", (14001, 15001), "shop_n", None),
+                set_replica_ports("shop_n", "n1", 14001, 15001),
+            ],
+        )
+        .unwrap()
+    };
+    // shop_h is not hibernating (creating): its ports stay.
+    let out = take(&mut conn);
+    assert_eq!((out[0].0, out[1].0), (0, 0));
+    run(
+        &mut conn,
+        &[transition("shop_h", 1, DbState::Hibernating, "h", 2)],
+    )
+    .unwrap();
+    let out = take(&mut conn);
+    assert_eq!((out[0].0, out[1].0), (1, 1));
+    assert_eq!(replicas_of(&mut conn, "shop_h")[0].http_port, None);
+    assert_eq!(replicas_of(&mut conn, "shop_n")[0].http_port, Some(14001));
+    // Woken again (no ports: it gets new ones), it never gets the taken ones back.
+    run(
+        &mut conn,
+        &[transition("shop_h", 2, DbState::Waking, "w", 3)],
+    )
+    .unwrap();
+    let back = run(
+        &mut conn,
+        &[set_replica_ports("shop_h", "n1", 14001, 15001)],
+    )
+    .unwrap();
+    assert_eq!(back[0].0, 0);
+    let moved = run(
+        &mut conn,
+        &[move_replica_ports(
+            "shop_n",
+            "n1",
+            (14001, 15001),
+            (14001, 15002),
+        )],
+    )
+    .unwrap();
+    assert_eq!(moved[0].0, 0, "the new pair overlaps the held one");
+}
+
 #[path = "moves_tests.rs"]
 mod moves;

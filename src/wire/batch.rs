@@ -258,6 +258,10 @@ impl ExtendedQueryHandler for Batched {
         if let Some(portal) = held {
             // Alone in its batch: an ordinary autocommit write.
             if let Err(e) = self.run_held(client, &portal).await {
+                if e.is_fatal() {
+                    // The session was terminated: pgwire sends it and closes.
+                    return Err(e);
+                }
                 errored = true;
                 self.report(client, e).await?;
             }

@@ -250,6 +250,11 @@ impl SimpleQueryHandler for Conn {
             let resp = r.and_then(|reply| response(reply, |_| FieldFormat::Text));
             match resp {
                 Ok(resp) => out.push(resp),
+                // A FATAL error (the session was terminated) ends the connection:
+                // pgwire sends it and closes.
+                Err(e) if e.severity == crate::error::Severity::Fatal => {
+                    return Err(wire_error(e));
+                }
                 Err(e) => {
                     out.push(Response::Error(Box::new(pg_error(e))));
                     break;

@@ -16,7 +16,7 @@ use super::*;
 const HIBERNATION: &str = "hibernation_timeout = \"1s\"\n";
 
 /// The database's catalog state and version.
-async fn state(members: &[String], db: &str) -> (String, i64) {
+pub(super) async fn state(members: &[String], db: &str) -> (String, i64) {
     let rows = catalog_rows(
         members,
         &format!("SELECT state, version FROM databases WHERE name = '{db}'"),
@@ -32,7 +32,7 @@ async fn state(members: &[String], db: &str) -> (String, i64) {
 }
 
 /// rqlited processes running for `db` on any node.
-fn replica_processes(c: &Cluster, db: &str) -> usize {
+pub(super) fn replica_processes(c: &Cluster, db: &str) -> usize {
     c.nodes
         .iter()
         .map(|n| processes_under(&n.data_dir.join(db).join("rqlite")).len())
@@ -40,7 +40,7 @@ fn replica_processes(c: &Cluster, db: &str) -> usize {
 }
 
 /// Waits until `db` is hibernating with none of its rqlited left; returns its version.
-async fn hibernated(c: &Cluster, members: &[String], db: &str) -> i64 {
+pub(super) async fn hibernated(c: &Cluster, members: &[String], db: &str) -> i64 {
     until(&format!("{db} hibernated"), 60, || async {
         let (s, v) = state(members, db).await;
         (s == "hibernating" && replica_processes(c, db) == 0).then_some(v)

@@ -9,8 +9,10 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod drop;
 mod hibernate;
 mod ops;
+mod ports;
 mod replace;
 
 use std::io::{BufRead, BufReader, Read};
@@ -232,6 +234,11 @@ fn cluster(n: usize) -> Cluster {
 /// `n` nodes whose `[database]` section also has (or has instead) the `key = value` lines
 /// of `extra`.
 fn cluster_with(n: usize, extra: &str) -> Cluster {
+    cluster_sized(n, extra, None)
+}
+
+/// `cluster_with`, each node's HTTP and Raft port ranges cut to `room` ports when given.
+fn cluster_sized(n: usize, extra: &str, room: Option<u16>) -> Cluster {
     let dir = tempfile::tempdir().expect("tempdir");
     let width = 100 / n as u16;
     let gossip: Vec<u16> = (0..n)
@@ -245,7 +252,20 @@ fn cluster_with(n: usize, extra: &str) -> Cluster {
         .map(|i| {
             let peers: Vec<u16> = (0..n).filter(|j| *j != i).map(|j| gossip[j]).collect();
             let data = dir.path().join(format!("node{}", i + 1));
-            let mut text = config(&data, gossip[i], &peers, base + width * i as u16, width, n);
+            let first = base + width * i as u16;
+            let mut text = config(&data, gossip[i], &peers, first, width, n);
+            if let Some(room) = room {
+                let (http_end, raft_end) = (first + room - 1, first + width / 2 + room - 1);
+                text = text
+                    .replace(
+                        &format!("port_range_http_end = {}", first + width / 2 - 1),
+                        &format!("port_range_http_end = {http_end}"),
+                    )
+                    .replace(
+                        &format!("port_range_raft_end = {}", first + width - 1),
+                        &format!("port_range_raft_end = {raft_end}"),
+                    );
+            }
             for line in extra.lines() {
                 let key = format!("{} =", line.split('=').next().unwrap_or("").trim());
                 text = match text.lines().find(|l| l.starts_with(&key)) {

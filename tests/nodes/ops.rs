@@ -10,7 +10,7 @@ use super::replace::{RQLITE_AUTH, rqlite_rows, system_members, until};
 use super::*;
 
 /// Runs the `pgrq` CLI: (success, stdout + stderr).
-async fn pgrq_cli(args: Vec<String>) -> (bool, String) {
+pub(super) async fn pgrq_cli(args: Vec<String>) -> (bool, String) {
     tokio::task::spawn_blocking(move || {
         let out = Command::new(env!("CARGO_BIN_EXE_pgrq"))
             .args(&args)
@@ -29,7 +29,7 @@ async fn pgrq_cli(args: Vec<String>) -> (bool, String) {
     .expect("cli task")
 }
 
-fn on(node: &Node, args: &[&str]) -> Vec<String> {
+pub(super) fn on(node: &Node, args: &[&str]) -> Vec<String> {
     let mut v: Vec<String> = args.iter().map(|s| s.to_string()).collect();
     v.extend(["--config".to_string(), node.config.display().to_string()]);
     v
