@@ -12,6 +12,7 @@ mod common;
 mod hibernate;
 mod ops;
 mod replace;
+mod sysmember;
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::TcpListener;
