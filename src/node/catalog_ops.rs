@@ -31,6 +31,11 @@ impl Catalog {
             .await
     }
 
+    /// A write that changes nothing but goes through the Raft log (see `sysmember::run`).
+    pub async fn touch(&self) -> Result<(), CatalogError> {
+        self.write(vec![syscatalog::touch()]).await.map(|_| ())
+    }
+
     /// Whether statement 0 of the request affected one row (the guard applied).
     async fn decided(&self, stmts: Vec<crate::rqlite::Stmt>) -> Result<bool, CatalogError> {
         let out = self.write(stmts).await?;

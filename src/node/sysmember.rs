@@ -17,11 +17,13 @@
 //! dead member goes first and the live ones keep their majority; when reachable, i.e. a
 //! moved member, only after every recorded member is reachable in the configuration and
 //! has applied the leader's commit index, the leader first handing leadership away if it
-//! is the one leaving); and when the configuration equals the recorded set, a member on a
-//! node gossip has held dead for 3 more heartbeat periods (unreachable, with a majority of
-//! the members reachable) or on a draining node (every member reachable) is swapped for a
-//! healthy active non-member, by one conditional write of the next epoch. The new member's
-//! node then joins; for a drain the leaving member is removed once the new one caught up.
+//! is the one leaving); a member on a node gossip has held dead for 3 more heartbeat
+//! periods (unreachable, with a majority of the members reachable) is first removed from
+//! the Raft configuration, then swapped for a healthy active non-member by one conditional
+//! write of the next epoch, and the new member's node joins; a member on a draining node
+//! (every member reachable) is swapped the same way and removed once the new one caught
+//! up. After each configuration change it sees, the leader writes once
+//! (`touch_after_changes`).
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -116,15 +118,20 @@ pub fn next_step(
     if let Some(lost) = set
         .members
         .iter()
-        .find(|m| dead.contains(&m.node_id) && !state(m).is_some_and(|r| r.reachable))
+        .find(|m| dead.contains(&m.node_id) && state(m).is_none_or(|r| !r.reachable))
     {
-        if live * 2 > set.members.len() {
-            return pick(lost);
+        if live * 2 <= set.members.len() {
+            return Step::Stuck(format!(
+                "only {live} of {} system catalog members reachable: no majority to change it",
+                set.members.len()
+            ));
         }
-        return Step::Stuck(format!(
-            "only {live} of {} system catalog members reachable: no majority to change it",
-            set.members.len()
-        ));
+        // The dead voter leaves first (the live members keep their majority), then its
+        // successor is recorded and joins.
+        return match state(lost) {
+            Some(r) => Step::Remove(r.id.clone()),
+            None => pick(lost),
+        };
     }
     if live < set.members.len() {
         // A new member has not joined yet (or a member is unreachable but not held dead).
@@ -152,11 +159,17 @@ pub async fn run(core: Arc<NodeCore>, stop: CancellationToken) {
         .discovery_interval
         .min(Duration::from_secs(2));
     let mut lead_state = LeadState::default();
+    tokio::spawn(touch_after_changes(
+        core.clone(),
+        catalog.clone(),
+        stop.clone(),
+    ));
     loop {
         tokio::select! {
             () = stop.cancelled() => return,
             () = tokio::time::sleep(period) => {}
         }
+        let leading = leader_view(&core).await;
         let set = match sync(&core, &catalog).await {
             Ok(s) => s,
             Err(e) => {
@@ -165,7 +178,17 @@ pub async fn run(core: Arc<NodeCore>, stop: CancellationToken) {
             }
         };
         if let Some((text, set)) = set
-            && let Err(e) = lead(&core, &catalog, &text, &set, &mut lead_state).await
+            && let Some((status, raft)) = leading
+            && let Err(e) = lead(
+                &core,
+                &catalog,
+                &text,
+                &set,
+                &status,
+                &raft,
+                &mut lead_state,
+            )
+            .await
         {
             tracing::info!("system members: {e}");
         }
@@ -215,13 +238,21 @@ async fn sync(core: &NodeCore, catalog: &Catalog) -> Result<Option<(String, Memb
                 members: p.heartbeat.system_members.clone(),
             }),
     };
+    let before = core.system.members();
     if let Some(set) = newest
         && core
             .system
             .adopt(&set.members, set.epoch)
             .map_err(|e| e.to_string())?
     {
-        let addrs = set.members.iter().map(|m| m.http_addr.clone()).collect();
+        // The members leaving stay reachable until removed (a moved leader serves reads
+        // until it handed leadership over): keep them last in the client's list.
+        let mut addrs: Vec<String> = set.members.iter().map(|m| m.http_addr.clone()).collect();
+        for m in before {
+            if !addrs.contains(&m.http_addr) {
+                addrs.push(m.http_addr);
+            }
+        }
         catalog.set_client(core.engine.client(addrs));
         core.wake.notify_one();
     }
@@ -255,27 +286,60 @@ struct LeadState {
     reported: Option<String>,
 }
 
-/// The leader's pass (nothing unless this node's replica leads the system cluster).
+/// rqlite answers a linearizable read once its FSM applied the commit index, and a
+/// configuration entry (a join, a removal) is not applied through the FSM: after one,
+/// every catalog read waits until the next write. So while this node's replica leads, it
+/// writes once after each configuration change it sees (checked every 250 ms, apart from
+/// the main loop, whose own reads may be the ones waiting).
+async fn touch_after_changes(core: Arc<NodeCore>, catalog: Catalog, stop: CancellationToken) {
+    let mut seen: Option<Vec<String>> = None;
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(Duration::from_millis(250)) => {}
+        }
+        let Some((_, raft)) = leader_view(&core).await else {
+            seen = None;
+            continue;
+        };
+        let ids: Vec<String> = raft.iter().map(|m| m.id.clone()).collect();
+        if seen.as_ref() != Some(&ids) {
+            match catalog.touch().await {
+                Ok(()) => seen = Some(ids),
+                Err(e) => tracing::info!("system catalog: write after a change: {e}"),
+            }
+        }
+    }
+}
+
+/// When this node's system replica leads: its `/status` and the Raft configuration.
+async fn leader_view(core: &NodeCore) -> Option<(serde_json::Value, Vec<Member>)> {
+    if !core.system.is_member() {
+        return None;
+    }
+    let mine = core.system.me_as_member();
+    let local = core.engine.client(vec![mine.http_addr.clone()]);
+    let status = local.node_status(&mine.http_addr).await.ok()?;
+    if status.pointer("/store/raft/state").and_then(|s| s.as_str()) != Some("Leader") {
+        return None;
+    }
+    let raft = local.members(MEMBER_PROBE).await.ok()?;
+    Some((status, raft))
+}
+
+/// The leader's pass.
+#[allow(clippy::too_many_arguments)]
 async fn lead(
     core: &NodeCore,
     catalog: &Catalog,
     text: &str,
     set: &MemberSet,
+    status: &serde_json::Value,
+    raft: &[Member],
     st: &mut LeadState,
 ) -> Result<(), String> {
     let mine = core.system.me_as_member();
     let local = core.engine.client(vec![mine.http_addr.clone()]);
-    let Ok(status) = local.node_status(&mine.http_addr).await else {
-        return Ok(());
-    };
-    if status.pointer("/store/raft/state").and_then(|s| s.as_str()) != Some("Leader") {
-        st.dead_since.clear();
-        return Ok(());
-    }
-    let raft = local
-        .members(MEMBER_PROBE)
-        .await
-        .map_err(|e| e.to_string())?;
     let snap = catalog.snapshot().await.map_err(|e| e.to_string())?;
     let peers = core.peers.borrow().clone();
     let now = Instant::now();
@@ -315,7 +379,7 @@ async fn lead(
         })
         .collect();
     candidates.sort_by(|a, b| a.node_id.cmp(&b.node_id));
-    match next_step(set, &raft, &dead, &draining, &candidates) {
+    match next_step(set, raft, &dead, &draining, &candidates) {
         Step::Nothing => {}
         Step::Stuck(why) => {
             if st.reported.as_deref() != Some(why.as_str()) {
@@ -333,7 +397,7 @@ async fn lead(
                 tracing::info!("system catalog: leadership handed over before leaving");
                 return Ok(());
             }
-            caught_up(core, &status, set).await?;
+            caught_up(core, status, set).await?;
             local.remove_node(&id).await.map_err(|e| e.to_string())?;
             tracing::info!(member = %id, "system catalog: moved member removed");
         }

@@ -30,7 +30,7 @@ fn ids(v: &[&str]) -> BTreeSet<String> {
 }
 
 #[test]
-fn a_dead_member_is_swapped_then_removed_and_the_new_one_awaited() {
+fn a_dead_member_is_removed_then_swapped_and_the_new_one_awaited() {
     let s = set(&["a", "b", "c"]);
     let cands = [member("a"), member("d"), member("e")];
     let r = raft(&[("a", true), ("b", true), ("c", false)]);
@@ -39,20 +39,25 @@ fn a_dead_member_is_swapped_then_removed_and_the_new_one_awaited() {
         next_step(&s, &r, &ids(&[]), &ids(&[]), &cands),
         Step::Nothing
     );
+    // Held dead: it leaves the Raft configuration first, then d is recorded.
     assert_eq!(
         next_step(&s, &r, &ids(&["c"]), &ids(&[]), &cands),
+        Step::Remove(system_replica_id("c"))
+    );
+    let r2 = raft(&[("a", true), ("b", true)]);
+    assert_eq!(
+        next_step(&s, &r2, &ids(&["c"]), &ids(&[]), &cands),
         Step::Swap {
             out: "c".into(),
             new: member("d")
         }
     );
-    // Recorded: c is removed from Raft at once (unreachable), then d is awaited.
+    // Recorded: d is awaited; a Raft member no longer recorded and unreachable goes.
     let s2 = set(&["a", "b", "d"]);
     assert_eq!(
         next_step(&s2, &r, &ids(&["c"]), &ids(&[]), &cands),
         Step::Remove(system_replica_id("c"))
     );
-    let r2 = raft(&[("a", true), ("b", true)]);
     assert_eq!(
         next_step(&s2, &r2, &ids(&["c"]), &ids(&[]), &cands),
         Step::Nothing

@@ -14,7 +14,7 @@ mod moves;
 mod records;
 
 use crate::rqlite::{Stmt, Value};
-pub use members::{init_system_members, select_system_members, swap_system_members};
+pub use members::{init_system_members, select_system_members, swap_system_members, touch};
 pub use moves::{
     add_replica, forget_dropped_replica, recover_replicas, remove_replica, roll_back_creation,
 };

@@ -209,16 +209,13 @@ impl Drop for Cluster {
 }
 
 /// `n` nodes forming the system catalog together (`bootstrap_expect = n`).
-/// The last lines of each database replica's rqlited log on a node (system ones skipped).
+/// The last lines of each rqlited log on a node (database and system replicas).
 fn print_replica_logs(data_dir: &Path) {
     let Ok(entries) = std::fs::read_dir(data_dir.join("logs")) else {
         return;
     };
     for e in entries.flatten() {
         let name = e.file_name().to_string_lossy().to_string();
-        if name.starts_with("system-") {
-            continue;
-        }
         let text = std::fs::read_to_string(e.path()).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
         let tail = lines[lines.len().saturating_sub(25)..].join("\n");
