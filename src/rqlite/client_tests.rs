@@ -2,6 +2,8 @@
 //! involved: the only peers are closed ports and a TCP socket that drops the
 //! connection without answering (a network fault, not an rqlite stand-in).
 
+use super::classify::*;
+use super::control::parse_members;
 use super::*;
 use crate::rqlite::Value;
 use tokio::io::AsyncReadExt;
