@@ -215,7 +215,6 @@ fn print_replica_logs(data_dir: &Path) {
         return;
     };
     for e in entries.flatten() {
-        let name = e.file_name().to_string_lossy().to_string();
         let text = std::fs::read_to_string(e.path()).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
         let tail = lines[lines.len().saturating_sub(25)..].join("\n");
