@@ -77,7 +77,8 @@ fn no_change_without_a_majority_or_a_candidate() {
         next_step(&s, &r, &ids(&["b", "c"]), &ids(&[]), &[member("d")]),
         Step::Stuck(_)
     ));
-    let r = raft(&[("a", true), ("b", true), ("c", false)]);
+    // The dead member is removed either way; its successor needs a candidate.
+    let r = raft(&[("a", true), ("b", true)]);
     assert!(matches!(
         next_step(&s, &r, &ids(&["c"]), &ids(&[]), &[member("a")]),
         Step::Stuck(_)
