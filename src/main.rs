@@ -347,7 +347,11 @@ fn db(action: DbAction, config: Option<PathBuf>, data_dir: Option<PathBuf>) -> E
                 );
                 return ExitCode::FAILURE;
             }
-            Request::Recover { db: name, confirm }
+            Request::Recover {
+                db: name,
+                confirm,
+                survivor: None,
+            }
         }
         DbAction::Drop { name, force } => Request::Drop { db: name, force },
         DbAction::Stats => Request::Stats,

@@ -415,6 +415,7 @@ async fn recover_restarts_a_database_from_its_surviving_replica() {
         &Request::Recover {
             db: "demo_broken".into(),
             confirm: false,
+            survivor: None,
         },
         Duration::from_secs(60),
     )
@@ -439,6 +440,7 @@ async fn recover_restarts_a_database_from_its_surviving_replica() {
         Request::Recover {
             db: "demo_broken".into(),
             confirm: true,
+            survivor: None,
         },
     )
     .await;

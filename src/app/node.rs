@@ -1,6 +1,7 @@
 //! `pgrq node`: the proxy plus the node layer. Order: listener (its address is announced)
 //! → node identity → engine → system cluster state → gossip → control plane tasks (system
-//! catalog, reconciler, failure detector, drain loop, hibernation, nudge forwarding) →
+//! catalog, reconciler, failure detector, drain loop, hibernation, system catalog
+//! membership, nudge and relay forwarding) →
 //! admin socket →
 //! `NodeBackend` → front end. Shutdown: stop
 //! accepting, let sessions end, stop the control tasks, stop every rqlited child, stop
@@ -21,7 +22,7 @@ use crate::node::inventory::{self, Usage};
 use crate::node::ops::NodeOps;
 use crate::node::status::{Reporter, keep_status_file, status_path};
 use crate::node::system::SystemCluster;
-use crate::node::{drain, hibernate, reconcile, replace};
+use crate::node::{drain, hibernate, reconcile, replace, sysmember};
 use crate::wire::{self, Frontend};
 
 type SnapshotWatch = tokio::sync::watch::Receiver<Option<Arc<crate::node::catalog::Snapshot>>>;
@@ -89,17 +90,19 @@ pub(super) async fn run_node(cfg: Config) -> Result<(), AppError> {
     );
     let _ = snaps.set(core.snapshots());
     let control_stop = CancellationToken::new();
+    let ops: Arc<dyn crate::node::admin::AdminOps> = Arc::new(NodeOps::new(core.clone()));
     let control = [
-        tokio::spawn(forward_nudges(core.clone(), gossip.nudges())),
+        tokio::spawn(forward_nudges(core.clone(), gossip.nudges(), ops.clone())),
         tokio::spawn(run_system(core.clone(), control_stop.clone())),
         tokio::spawn(reconcile::run(core.clone(), control_stop.clone())),
         tokio::spawn(replace::run(core.clone(), control_stop.clone())),
         tokio::spawn(drain::run(core.clone(), control_stop.clone())),
         tokio::spawn(hibernate::run(core.clone(), control_stop.clone())),
+        tokio::spawn(sysmember::run(core.clone(), control_stop.clone())),
     ];
     let admin = crate::node::admin::serve(
         crate::node::admin::socket_path(&cfg.node.data_dir),
-        Arc::new(NodeOps::new(core.clone())),
+        ops,
         control_stop.clone(),
     )
     .await?;

@@ -150,7 +150,7 @@ impl AdminOps for LocalBackend {
                     Err(e) => Response::error(e.to_string()),
                 }
             }
-            Request::Recover { db, confirm } => {
+            Request::Recover { db, confirm, .. } => {
                 if !confirm {
                     return Response::error(format!(
                         "refusing to recover {db} without confirmation: recovery restarts it \

@@ -48,6 +48,10 @@ pub struct Heartbeat {
     /// arriving later adopts them instead of deciding anew.
     #[serde(default)]
     pub system_members: Vec<SystemMember>,
+    /// The epoch of `system_members` (grows with each membership change), so a node
+    /// adopts the newest it hears.
+    #[serde(default)]
+    pub system_epoch: u64,
     /// Databases with sessions on this node or activity within its hibernation timeout
     /// (only those: an absent database is idle here), so any node can tell whether a
     /// database is idle cluster-wide.
@@ -81,6 +85,29 @@ pub struct Nudge {
     pub version: u32,
     pub node_id: String,
     pub database: String,
+    /// An operation request carried to one node, or its answer carried back (added
+    /// within version 1: older nodes ignore it and see a plain nudge).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relay: Option<Relay>,
+}
+
+/// A request for node `to` (its `body` opaque here), or (`reply`) the answer to the
+/// request `id` that node `to` sent. Every node receives it; only `to` acts on it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Relay {
+    pub id: String,
+    pub to: String,
+    #[serde(default)]
+    pub reply: bool,
+    pub body: serde_json::Value,
+}
+
+/// What a node hands its gossip layer to publish: a nudge about `database`, possibly
+/// carrying a relayed request or answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outgoing {
+    pub database: String,
+    pub relay: Option<Relay>,
 }
 
 impl Nudge {
@@ -166,6 +193,7 @@ mod tests {
                 http_addr: "127.0.0.1:4001".into(),
                 raft_addr: "127.0.0.1:4002".into(),
             }],
+            system_epoch: 2,
             activity: vec![DbActivity {
                 db: "demo_a".into(),
                 sessions: 2,
@@ -213,8 +241,19 @@ mod tests {
             version: NUDGE_VERSION,
             node_id: "a".into(),
             database: "demo_x".into(),
+            relay: None,
         };
-        assert_eq!(Nudge::decode(&n.encode()), Some(n));
+        assert_eq!(Nudge::decode(&n.encode()), Some(n.clone()));
+        let carried = Nudge {
+            relay: Some(Relay {
+                id: "r1".into(),
+                to: "b".into(),
+                reply: false,
+                body: serde_json::json!({"op": "stats"}),
+            }),
+            ..n
+        };
+        assert_eq!(Nudge::decode(&carried.encode()), Some(carried));
         assert_eq!(
             Nudge::decode(br#"{"version":9,"node_id":"a","database":"x"}"#),
             None

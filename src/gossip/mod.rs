@@ -19,7 +19,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
-pub use message::{Capacity, DbActivity, Heartbeat, Nudge, SystemMember};
+pub use message::{Capacity, DbActivity, Heartbeat, Nudge, Outgoing, Relay, SystemMember};
 pub use peers::PeerView;
 
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +46,7 @@ pub struct LocalReport {
     pub rqlite_host: String,
     pub system_ports: Option<(u16, u16)>,
     pub system_members: Vec<SystemMember>,
+    pub system_epoch: u64,
     pub activity: Vec<DbActivity>,
 }
 
@@ -89,7 +90,7 @@ pub struct Gossip {
     peers: watch::Receiver<Vec<PeerView>>,
     unknown_versions: Arc<AtomicU64>,
     task: tokio::task::JoinHandle<()>,
-    nudge_out: tokio::sync::mpsc::UnboundedSender<String>,
+    nudge_out: tokio::sync::mpsc::UnboundedSender<Outgoing>,
     nudge_in: tokio::sync::broadcast::Sender<Nudge>,
 }
 
@@ -128,11 +129,14 @@ impl Gossip {
 
     /// Tells every node that the catalog changed about `database` (best effort).
     pub fn nudge(&self, database: &str) {
-        let _ = self.nudge_out.send(database.to_string());
+        let _ = self.nudge_out.send(Outgoing {
+            database: database.to_string(),
+            relay: None,
+        });
     }
 
     /// A sender for [`Gossip::nudge`] that outlives borrows of `self`.
-    pub fn nudger(&self) -> tokio::sync::mpsc::UnboundedSender<String> {
+    pub fn nudger(&self) -> tokio::sync::mpsc::UnboundedSender<Outgoing> {
         self.nudge_out.clone()
     }
 

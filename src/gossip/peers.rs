@@ -116,6 +116,7 @@ mod tests {
             rqlite_host: String::new(),
             system_ports: None,
             system_members: vec![],
+            system_epoch: 0,
             activity: vec![],
         }
     }

@@ -20,6 +20,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::message::{
     Decoded, HEARTBEAT_TOPIC, HEARTBEAT_VERSION, Heartbeat, NUDGE_TOPIC, NUDGE_VERSION, Nudge,
+    Outgoing,
 };
 use super::peers::{PeerTable, PeerView};
 use super::{GossipError, GossipSettings, LocalStatus};
@@ -48,12 +49,12 @@ pub(super) struct Runner {
     /// once per period (and when the listen addresses change), not per message received.
     last_beat: Option<Heartbeat>,
     nudge_topic: gossipsub::IdentTopic,
-    nudge_out: tokio::sync::mpsc::UnboundedReceiver<String>,
+    nudge_out: tokio::sync::mpsc::UnboundedReceiver<Outgoing>,
     nudge_in: tokio::sync::broadcast::Sender<Nudge>,
 }
 
 type NudgeChannels = (
-    tokio::sync::mpsc::UnboundedReceiver<String>,
+    tokio::sync::mpsc::UnboundedReceiver<Outgoing>,
     tokio::sync::broadcast::Sender<Nudge>,
 );
 
@@ -191,6 +192,7 @@ impl Runner {
             rqlite_host: r.rqlite_host,
             system_ports: r.system_ports,
             system_members: r.system_members,
+            system_epoch: r.system_epoch,
             activity: r.activity,
         };
         self.last_beat = Some(beat.clone());
@@ -211,11 +213,12 @@ impl Runner {
         self.publish_table(&me);
     }
 
-    fn publish_nudge(&mut self, database: String) {
+    fn publish_nudge(&mut self, out: Outgoing) {
         let n = Nudge {
             version: NUDGE_VERSION,
             node_id: self.me.to_string(),
-            database,
+            database: out.database,
+            relay: out.relay,
         };
         let topic = self.nudge_topic.clone();
         match self

@@ -23,6 +23,7 @@ impl LocalStatus for Fixed {
             rqlite_host: "127.0.0.1".into(),
             system_ports: None,
             system_members: vec![],
+            system_epoch: 0,
             activity: vec![],
         }
     }

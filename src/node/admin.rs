@@ -52,6 +52,10 @@ pub enum Request {
         db: String,
         #[serde(default)]
         confirm: bool,
+        /// The replica to recover from, chosen by the node the operator asked and relayed
+        /// to the node holding it (`None`: the node asked chooses).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        survivor: Option<String>,
     },
     Stats,
     /// `pgrq node drain`: move every replica off `node` (id or proxy address).

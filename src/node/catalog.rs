@@ -3,6 +3,8 @@
 //! and decodes the rows. The decisions themselves (who places, who activates) are its
 //! callers'.
 
+use std::sync::{Arc, RwLock};
+
 use crate::rqlite::{ClusterClient, Level, RqliteError, Stmt, StmtOk, into_ok};
 use crate::syscatalog::{
     self, DatabaseRecord, DbState, NodeRecord, ReplicaRecord, SysCatalogError,
@@ -70,27 +72,39 @@ pub fn host_port(host: &str, port: u16) -> String {
     }
 }
 
+/// Clones share one client, which `set_client` replaces when the system catalog's members
+/// change (`node::sysmember`), so long-lived holders follow them.
 #[derive(Clone)]
 pub struct Catalog {
-    client: ClusterClient,
+    client: Arc<RwLock<ClusterClient>>,
 }
 
 impl Catalog {
     pub fn new(client: ClusterClient) -> Catalog {
-        Catalog { client }
+        Catalog {
+            client: Arc::new(RwLock::new(client)),
+        }
     }
 
-    pub fn client(&self) -> &ClusterClient {
-        &self.client
+    pub fn client(&self) -> ClusterClient {
+        self.client
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Talks to the system catalog through `client` from now on (every clone).
+    pub fn set_client(&self, client: ClusterClient) {
+        *self.client.write().unwrap_or_else(|p| p.into_inner()) = client;
     }
 
     pub(super) async fn write(&self, stmts: Vec<Stmt>) -> Result<Vec<StmtOk>, CatalogError> {
-        Ok(into_ok(self.client.execute(&stmts, true).await?)?)
+        Ok(into_ok(self.client().execute(&stmts, true).await?)?)
     }
 
     pub(super) async fn read(&self, stmts: Vec<Stmt>) -> Result<Vec<StmtOk>, CatalogError> {
         Ok(into_ok(
-            self.client.query(&stmts, Level::Linearizable).await?,
+            self.client().query(&stmts, Level::Linearizable).await?,
         )?)
     }
 

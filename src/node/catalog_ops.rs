@@ -5,6 +5,37 @@ use crate::node::catalog::{Catalog, CatalogError, now_ms};
 use crate::syscatalog::{self, DatabaseRecord, DbState, NodeRecord, NodeState, ReplicaRecord};
 
 impl Catalog {
+    /// The system catalog's recorded membership text (`syscatalog::select_system_members`).
+    pub async fn system_members(&self) -> Result<Option<String>, CatalogError> {
+        let out = self.read(vec![syscatalog::select_system_members()]).await?;
+        Ok(out
+            .first()
+            .and_then(|o| o.rows.as_ref())
+            .and_then(|r| r.values.first())
+            .and_then(|row| row.first())
+            .and_then(|v| match v {
+                crate::rqlite::Value::Text(t) => Some(t.clone()),
+                _ => None,
+            }))
+    }
+
+    /// Records the membership unless one is recorded (true: this write recorded it).
+    pub async fn init_system_members(&self, text: &str) -> Result<bool, CatalogError> {
+        self.decided(vec![syscatalog::init_system_members(text)])
+            .await
+    }
+
+    /// Replaces the membership `old` by `new` if unchanged (true: this write applied).
+    pub async fn swap_system_members(&self, old: &str, new: &str) -> Result<bool, CatalogError> {
+        self.decided(vec![syscatalog::swap_system_members(old, new)])
+            .await
+    }
+
+    /// A write that changes nothing but goes through the Raft log (see `sysmember::run`).
+    pub async fn touch(&self) -> Result<(), CatalogError> {
+        self.write(vec![syscatalog::touch()]).await.map(|_| ())
+    }
+
     /// Whether statement 0 of the request affected one row (the guard applied).
     async fn decided(&self, stmts: Vec<crate::rqlite::Stmt>) -> Result<bool, CatalogError> {
         let out = self.write(stmts).await?;

@@ -12,10 +12,12 @@ use tokio::sync::{Notify, broadcast, mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
-use crate::gossip::{Nudge, PeerView};
+use crate::gossip::{Nudge, Outgoing, PeerView, Relay};
 use crate::node::activity::Activity;
+use crate::node::admin::AdminOps;
 use crate::node::catalog::{Catalog, Snapshot};
 use crate::node::engine::Engine;
+use crate::node::relay::{self, Relays};
 use crate::node::system::SystemCluster;
 use crate::syscatalog::{NodeRecord, NodeState};
 
@@ -30,7 +32,9 @@ pub struct NodeCore {
     /// Sessions and last activity per database on this node (gossiped; hibernation).
     pub activity: Arc<Activity>,
     catalog: watch::Sender<Option<Catalog>>,
-    nudger: mpsc::UnboundedSender<String>,
+    nudger: mpsc::UnboundedSender<Outgoing>,
+    /// Requests relayed to other nodes, awaiting their answers (`node::relay`).
+    pub relays: Relays,
     /// Wakes this node's reconciler.
     pub wake: Notify,
     /// Databases whose wake this node is seeing through (`node::wake`), one task each.
@@ -52,7 +56,7 @@ impl NodeCore {
         engine: Arc<Engine>,
         system: Arc<SystemCluster>,
         peers: watch::Receiver<Vec<PeerView>>,
-        nudger: mpsc::UnboundedSender<String>,
+        nudger: mpsc::UnboundedSender<Outgoing>,
         activity: Arc<Activity>,
     ) -> Arc<NodeCore> {
         let (catalog, _) = watch::channel(None);
@@ -69,6 +73,7 @@ impl NodeCore {
             activity,
             catalog,
             nudger,
+            relays: Relays::default(),
             wake: Notify::new(),
             finishing: Default::default(),
             changed,
@@ -98,8 +103,19 @@ impl NodeCore {
 
     /// Tells every node (and this one) that `database` changed in the catalog.
     pub fn nudge(&self, database: &str) {
-        let _ = self.nudger.send(database.to_string());
+        let _ = self.nudger.send(Outgoing {
+            database: database.to_string(),
+            relay: None,
+        });
         self.local_change(database);
+    }
+
+    /// Publishes a relayed request or answer (`node::relay`).
+    pub(crate) fn send_relay(&self, relay: Relay) {
+        let _ = self.nudger.send(Outgoing {
+            database: String::new(),
+            relay: Some(relay),
+        });
     }
 
     fn local_change(&self, database: &str) {
@@ -136,10 +152,20 @@ impl NodeCore {
     }
 }
 
-/// Forwards gossip nudges to the local signals until the channel closes.
-pub async fn forward_nudges(core: Arc<NodeCore>, mut rx: broadcast::Receiver<Nudge>) {
+/// Forwards gossip nudges to the local signals, and relayed requests to `ops` (their
+/// answers to the waiting caller), until the channel closes.
+pub async fn forward_nudges(
+    core: Arc<NodeCore>,
+    mut rx: broadcast::Receiver<Nudge>,
+    ops: Arc<dyn AdminOps>,
+) {
     loop {
         match rx.recv().await {
+            Ok(Nudge {
+                relay: Some(r),
+                node_id,
+                ..
+            }) => relay::receive(&core, &ops, &node_id, r),
             Ok(n) => core.local_change(&n.database),
             Err(broadcast::error::RecvError::Lagged(_)) => core.wake.notify_one(),
             Err(broadcast::error::RecvError::Closed) => return,

@@ -25,6 +25,7 @@ fn peer(id: &str, healthy: bool, activity: Vec<DbActivity>) -> PeerView {
             rqlite_host: "127.0.0.1".into(),
             system_ports: None,
             system_members: vec![],
+            system_epoch: 0,
             activity,
         },
         last_seen: SystemTime::now(),

@@ -89,6 +89,7 @@ mod tests {
                 rqlite_host: String::new(),
                 system_ports: None,
                 system_members: vec![],
+                system_epoch: 0,
                 activity: vec![],
             },
             last_seen: SystemTime::now(),

@@ -1,12 +1,14 @@
 //! The node layer on this host: finding the `rqlited` binary and supervising the replica
 //! processes (`locate`, `supervisor`, `engine`), the pure placement function (`placement`),
-//! the system catalog's cluster and typed access to it (`system`, `catalog`), port
+//! the system catalog's cluster, its membership over time and typed access to it
+//! (`system`, `sysmember`, `catalog`), port
 //! allocation (`ports`), the reconciler that converges this node's replicas on the
 //! catalog (`core`, `reconcile`), hibernation and wake under `pgrq node` (`hibernate`,
 //! `wake`, fed by `activity` through gossip), what operators see of the cluster (`view`),
 //! and what this node reports about itself to the gossip layer and to `pgrq status`
 //! (`status`); the operations (`ops`: `drain`, `drop`, `recover`, and `creating` for
-//! creations a dead node left unfinished). It must not know SQL or the wire protocol;
+//! creations a dead node left unfinished; `relay` carries a request to the node that must
+//! run it). It must not know SQL or the wire protocol;
 //! placement decisions are pure functions of an inventory its callers pass in.
 
 pub mod activity;
@@ -28,9 +30,12 @@ pub mod placement;
 pub mod ports;
 pub mod reconcile;
 pub mod recover;
+mod recover_choice;
+pub mod relay;
 pub mod replace;
 pub mod status;
 pub mod supervisor;
+pub mod sysmember;
 pub mod system;
 pub mod view;
 pub mod wake;

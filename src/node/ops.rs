@@ -3,8 +3,8 @@
 //! the whole cluster through the system catalog (conditional writes, then nudges); the
 //! work itself is the reconcilers', the drain loop's and the failure detector's, on
 //! whichever nodes hold the replicas. `drain` marks a node `draining` (`drain` moves its
-//! replicas), `drop` is `node::drop`, `recover` is `node::recover` (it must run on the
-//! node that holds the surviving replica); `hibernate`, `wake` and `stats` are
+//! replicas), `drop` is `node::drop`, `recover` is `node::recover` (relayed to the node
+//! holding the replica it recovers from); `hibernate`, `wake` and `stats` are
 //! `node::lifecycle_admin`'s.
 
 use std::sync::Arc;
@@ -95,9 +95,11 @@ impl AdminOps for NodeOps {
             Request::Drop { db, force } => {
                 crate::node::drop::drop_database(&self.core, &db, force).await
             }
-            Request::Recover { db, confirm: true } => {
-                crate::node::recover::recover(&self.core, &db).await
-            }
+            Request::Recover {
+                db,
+                confirm: true,
+                survivor,
+            } => crate::node::recover::recover(&self.core, &db, survivor.as_deref()).await,
             Request::Recover { confirm: false, .. } => Err(
                 "recovery needs the explicit confirmation --yes-i-know-writes-may-be-lost".into(),
             ),

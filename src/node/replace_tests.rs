@@ -23,6 +23,7 @@ fn peer(id: &str, healthy: bool) -> PeerView {
             rqlite_host: "127.0.0.1".into(),
             system_ports: None,
             system_members: vec![],
+            system_epoch: 0,
             activity: vec![],
         },
         last_seen: SystemTime::now(),

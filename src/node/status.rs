@@ -77,6 +77,7 @@ impl LocalStatus for Reporter {
                 .as_ref()
                 .map(|s| s.members())
                 .unwrap_or_default(),
+            system_epoch: self.system.as_ref().map_or(0, |s| s.epoch()),
             activity: self.activity.as_ref().map_or_else(Vec::new, |a| {
                 a.recent(self.config.database.hibernation_timeout)
             }),
@@ -257,6 +258,7 @@ mod tests {
                 rqlite_host: String::new(),
                 system_ports: None,
                 system_members: vec![],
+                system_epoch: 0,
                 activity: vec![],
             },
             last_seen: seen,

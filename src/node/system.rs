@@ -10,7 +10,10 @@
 //! their replica with `-bootstrap-expect k -join <all k>` (only while they have no Raft
 //! state). The decision is persisted in `<data_dir>/system.json`, so a restart finds the
 //! catalog without gossip. Operator contract (as for Consul's `bootstrap_expect`): start
-//! exactly `bootstrap_expect` nodes for the first formation.
+//! exactly `bootstrap_expect` nodes for the first formation. Later changes of the members
+//! (`node::sysmember`: a dead member replaced, a drained one moved) come with a growing
+//! epoch, kept here too and adopted from the catalog or from gossip; a member added later
+//! starts fresh and joins.
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -33,6 +36,9 @@ struct SystemFile {
     ports: Option<(u16, u16)>,
     #[serde(default)]
     members: Vec<SystemMember>,
+    /// Grows with each membership change after the formation (0: as formed).
+    #[serde(default)]
+    epoch: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -102,6 +108,83 @@ impl SystemCluster {
         self.lock().members.clone()
     }
 
+    /// The epoch of the members kept (0: as formed).
+    pub fn epoch(&self) -> u64 {
+        self.lock().epoch
+    }
+
+    /// Whether this node runs a member of the system catalog (as far as it knows).
+    pub fn is_member(&self) -> bool {
+        self.lock()
+            .members
+            .iter()
+            .any(|m| m.node_id == self.node_id)
+    }
+
+    /// Keeps `members` as of `epoch` if that is newer than what is kept (persisted first);
+    /// true when they changed.
+    pub fn adopt(&self, members: &[SystemMember], epoch: u64) -> Result<bool, SystemError> {
+        let mut st = self.lock();
+        let newer = epoch > st.epoch || (st.members.is_empty() && !members.is_empty());
+        if !newer || members.is_empty() || (st.epoch == epoch && st.members == members) {
+            return Ok(false);
+        }
+        let mut next = st.clone();
+        next.members = members.to_vec();
+        next.epoch = epoch;
+        write_file(&self.path, &next)?;
+        *st = next;
+        tracing::info!(
+            epoch,
+            "system catalog members now: {}",
+            members
+                .iter()
+                .map(|m| m.node_id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        Ok(true)
+    }
+
+    /// Whether this node runs a system replica or keeps its data.
+    pub fn has_replica(&self, engine: &Engine) -> bool {
+        self.data_dir.exists()
+            || engine
+                .supervisor()
+                .is_ok_and(|s| s.running().contains(&system_replica_id(&self.node_id)))
+    }
+
+    /// This node's member entry (its announced addresses), for a membership change.
+    pub fn me_as_member(&self) -> SystemMember {
+        SystemMember {
+            node_id: self.node_id.clone(),
+            http_addr: SocketAddr::new(self.host, self.ports.0).to_string(),
+            raft_addr: SocketAddr::new(self.host, self.ports.1).to_string(),
+        }
+    }
+
+    /// Stops this node's system replica (no longer a member) and deletes its data, so a
+    /// later membership starts it fresh, joining.
+    pub async fn leave(&self, engine: &Engine) -> Result<(), SystemError> {
+        let supervisor = engine
+            .supervisor()
+            .map_err(|e| SystemError::Start(e.to_string()))?;
+        let id = system_replica_id(&self.node_id);
+        if supervisor.running().contains(&id) {
+            supervisor
+                .stop(&id, std::time::Duration::from_secs(10))
+                .await
+                .map_err(|e| SystemError::Start(format!("stopping {id}: {e}")))?;
+        }
+        match std::fs::remove_dir_all(&self.data_dir) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(state_err(&self.data_dir, e)),
+        }
+        tracing::info!("left the system catalog: replica stopped, data removed");
+        Ok(())
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, SystemFile> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -154,9 +237,13 @@ impl SystemCluster {
         }
         let fresh = !self.data_dir.join("raft.db").exists();
         let multi = members.len() > 1;
+        // After a membership change (epoch > 0) a fresh member joins the running
+        // catalog; at the formation, all start together.
+        let joining = fresh && multi && self.epoch() > 0;
         let join: Vec<SocketAddr> = if fresh && multi {
             members
                 .iter()
+                .filter(|m| !joining || m.node_id != self.node_id)
                 .filter_map(|m| m.raft_addr.parse().ok())
                 .collect()
         } else {
@@ -168,7 +255,7 @@ impl SystemCluster {
             raft_addr: SocketAddr::new(self.host, self.ports.1),
             data_dir: self.data_dir.clone(),
             join,
-            bootstrap_expect: (fresh && multi).then_some(members.len() as u32),
+            bootstrap_expect: (fresh && multi && !joining).then_some(members.len() as u32),
             join_as: fresh.then(|| engine.creds.user.clone()),
             auth_file: engine.auth_file.clone(),
             extra_args: Vec::new(),
@@ -207,7 +294,8 @@ pub fn choose_members(
 ) -> Option<Vec<SystemMember>> {
     if let Some(p) = peers
         .iter()
-        .find(|p| !p.heartbeat.system_members.is_empty())
+        .filter(|p| !p.heartbeat.system_members.is_empty())
+        .max_by_key(|p| p.heartbeat.system_epoch)
     {
         return Some(p.heartbeat.system_members.clone());
     }
@@ -285,6 +373,7 @@ mod tests {
                 rqlite_host: "127.0.0.1".into(),
                 system_ports: Some((port, port + 1)),
                 system_members: vec![],
+                system_epoch: 0,
                 activity: vec![],
             },
             last_seen: SystemTime::now(),

@@ -9,11 +9,13 @@
 //! cluster runs with `-fk` so the references hold. Distinct from the PostgreSQL
 //! `pg_catalog` emulation.
 
+mod members;
 mod moves;
 mod ports;
 mod records;
 
 use crate::rqlite::{Stmt, Value};
+pub use members::{init_system_members, select_system_members, swap_system_members, touch};
 pub use moves::{
     add_replica, forget_dropped_replica, recover_replicas, remove_replica, roll_back_creation,
 };

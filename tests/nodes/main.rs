@@ -14,6 +14,7 @@ mod hibernate;
 mod ops;
 mod ports;
 mod replace;
+mod sysmember;
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::TcpListener;
@@ -210,16 +211,12 @@ impl Drop for Cluster {
 }
 
 /// `n` nodes forming the system catalog together (`bootstrap_expect = n`).
-/// The last lines of each database replica's rqlited log on a node (system ones skipped).
+/// The last lines of each rqlited log on a node (database and system replicas).
 fn print_replica_logs(data_dir: &Path) {
     let Ok(entries) = std::fs::read_dir(data_dir.join("logs")) else {
         return;
     };
     for e in entries.flatten() {
-        let name = e.file_name().to_string_lossy().to_string();
-        if name.starts_with("system-") {
-            continue;
-        }
         let text = std::fs::read_to_string(e.path()).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
         let tail = lines[lines.len().saturating_sub(25)..].join("\n");

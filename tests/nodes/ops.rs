@@ -1,7 +1,8 @@
 //! Operations under `pgrq node` with four real nodes (RF 3): `pgrq node drain` while a
 //! client writes through another node; a creation whose chosen node stops answering is
-//! rolled back and retried elsewhere; `pgrq db drop` then a reconnect; `pgrq db recover`
-//! after two of a database's three replica nodes are killed.
+//! rolled back and retried elsewhere; `pgrq db drop` then a reconnect; `pgrq db recover`,
+//! asked through the node holding no replica, after two of a database's three replica
+//! nodes are killed.
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -37,7 +38,7 @@ pub(super) fn on(node: &Node, args: &[&str]) -> Vec<String> {
 
 /// `sql` on the system catalog, through whichever member answers (retried while the
 /// catalog elects a leader, e.g. after a member was killed).
-async fn catalog_rows(members: &[String], sql: &str) -> Vec<Vec<serde_json::Value>> {
+pub(super) async fn catalog_rows(members: &[String], sql: &str) -> Vec<Vec<serde_json::Value>> {
     until("the system catalog answers", 60, || async {
         for m in members {
             if let Ok(rows) = rqlite_rows(m, sql, "strong").await {
@@ -50,7 +51,7 @@ async fn catalog_rows(members: &[String], sql: &str) -> Vec<Vec<serde_json::Valu
 }
 
 /// The system catalog's members once they are decided and the catalog answers.
-async fn formed_catalog(node: &Node) -> Vec<String> {
+pub(super) async fn formed_catalog(node: &Node) -> Vec<String> {
     until("the system catalog formed", 60, || async {
         let text = std::fs::read_to_string(node.data_dir.join("system.json")).ok()?;
         let v: serde_json::Value = serde_json::from_str(&text).ok()?;
@@ -73,7 +74,7 @@ async fn formed_catalog(node: &Node) -> Vec<String> {
 }
 
 /// Every node's id, in `c.nodes` order, once all registered.
-async fn node_ids(c: &Cluster, members: &[String]) -> Vec<String> {
+pub(super) async fn node_ids(c: &Cluster, members: &[String]) -> Vec<String> {
     until("every node registered", 60, || async {
         let rows = catalog_rows(members, "SELECT id, proxy_addr FROM nodes").await;
         c.nodes
@@ -448,11 +449,21 @@ async fn a_database_that_lost_its_majority_is_recovered() {
     let survivor = *holders.iter().find(|&&i| i != outsider).expect("survivor");
     let victims: Vec<usize> = holders.iter().copied().filter(|&i| i != survivor).collect();
     assert!(victims.contains(&outsider));
+    // Asked through the node that holds no replica: it relays to the survivor's node.
+    let asked = (0..4).find(|i| !holders.contains(i)).expect("a non-holder");
+    let recover_args = [
+        "db",
+        "recover",
+        db.as_str(),
+        "--yes-i-know-writes-may-be-lost",
+    ];
+    let (ok, out) = pgrq_cli(on(&c.nodes[asked], &recover_args)).await;
+    assert!(!ok && out.contains("nothing to recover"), "{out}");
     for v in &victims {
         c.nodes[*v].child.kill().expect("kill -9");
         let _ = c.nodes[*v].child.wait();
     }
-    let (ok, out) = pgrq_cli(on(&c.nodes[survivor], &["db", "recover", &db])).await;
+    let (ok, out) = pgrq_cli(on(&c.nodes[asked], &["db", "recover", &db])).await;
     assert!(
         !ok && out.contains("--yes-i-know-writes-may-be-lost"),
         "{out}"
@@ -460,11 +471,7 @@ async fn a_database_that_lost_its_majority_is_recovered() {
     // Gossip must see the victims dead first; until then the recovery refuses.
     let started = std::time::Instant::now();
     let out = until("the recovery goes through", 120, || async {
-        let (ok, out) = pgrq_cli(on(
-            &c.nodes[survivor],
-            &["db", "recover", &db, "--yes-i-know-writes-may-be-lost"],
-        ))
-        .await;
+        let (ok, out) = pgrq_cli(on(&c.nodes[asked], &recover_args)).await;
         if !ok {
             assert!(!out.contains("does not exist"), "{out}");
         }
@@ -476,6 +483,7 @@ async fn a_database_that_lost_its_majority_is_recovered() {
         started.elapsed().as_millis(),
         out.trim()
     );
+    assert!(out.contains(&format!("by node {}", ids[survivor])), "{out}");
     let after = until("the new replica has ports", 60, || async {
         let rows = placed(&members, &db).await;
         rows.iter().all(|r| r.2.is_some()).then_some(rows)
