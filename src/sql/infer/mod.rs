@@ -20,6 +20,7 @@ mod param_expr;
 mod params;
 #[cfg(test)]
 mod params_tests;
+mod row_json;
 mod scale;
 mod scope;
 #[cfg(test)]

@@ -42,7 +42,10 @@ mod int_overflow;
 mod interval;
 mod interval_fields;
 mod json;
+mod json_compare;
+mod json_pretty;
 mod json_srf;
+mod json_text;
 mod jsonb_ops;
 mod like;
 mod literals;
@@ -53,6 +56,7 @@ mod math;
 mod math_fold;
 mod md5;
 mod operators;
+mod overlaps;
 mod params;
 mod query;
 mod rebuild;
@@ -215,8 +219,10 @@ impl VisitorMut for Rewriter<'_> {
         operators::pre_expr(e);
         int_overflow::pre_expr(e);
         bool_text::pre_expr(e, &self.column_types);
+        json_text::pre_expr(e, &self.column_types);
         flow(
             arrays::pre_expr(e)
+                .and_then(|()| overlaps::pre_expr(e, &self.column_types))
                 .and_then(|()| datetime::pre_expr(e, &self.column_types))
                 .and_then(|()| json::pre_expr(e))
                 .and_then(|()| jsonb_ops::pre_expr(e, &self.column_types)),
