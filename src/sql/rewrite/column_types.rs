@@ -121,7 +121,7 @@ fn column_ident(e: &Expr) -> Option<&sqlparser::ast::Ident> {
 }
 
 /// The `s` of a declared `NUMERIC(p, s)` / `DECIMAL(p, s)` type.
-fn numeric_scale(decl: &str) -> Option<u32> {
+pub(super) fn numeric_scale(decl: &str) -> Option<u32> {
     let d = decl.trim().to_ascii_uppercase();
     let args = d
         .strip_prefix("NUMERIC")

@@ -32,6 +32,7 @@ mod dml;
 mod drops;
 mod enum_order;
 mod enums;
+mod exact_avg;
 mod expr;
 mod float_output;
 mod format;
@@ -55,6 +56,7 @@ mod make_time;
 mod math;
 mod math_fold;
 mod md5;
+mod numeric_fold;
 mod operators;
 mod overlaps;
 mod params;
@@ -80,6 +82,7 @@ mod types;
 mod uuid_defaults;
 
 pub(crate) use ddl_plan::plan_ddl;
+pub(crate) use exact_avg::split as split_avgs;
 pub(crate) use float_output::wrap_outputs as wrap_float_outputs;
 pub(crate) use json_srf::expand as expand_set_returning;
 pub(crate) use query::flatten_set_operation;
@@ -119,6 +122,7 @@ pub(crate) fn rewrite_statement(
     rw.column_types = column_types::ColumnTypes::of_statement(stmt, schema);
     rw.live_clock = is_stored_definition(stmt);
     bpchar_output::pad_outputs(stmt, &rw.column_types)?;
+    numeric_fold::fold_outputs(stmt);
     if let ControlFlow::Break(e) = stmt.visit(&mut rw) {
         return Err(e);
     }
@@ -218,6 +222,7 @@ impl VisitorMut for Rewriter<'_> {
     fn pre_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<SqlError> {
         operators::pre_expr(e);
         int_overflow::pre_expr(e);
+        numeric_fold::pre_expr(e);
         bool_text::pre_expr(e, &self.column_types);
         json_text::pre_expr(e, &self.column_types);
         flow(
