@@ -5,7 +5,8 @@
 //! its cluster and marked it `active`. Statements go to the database's replicas wherever
 //! they live (addresses from the catalog), so any node serves any database. A database
 //! that hibernates is woken by `open` and by any request (one conditional catalog write,
-//! `node::wake`), the client waiting as for a creation; sessions and activity are counted
+//! `node::wake`), the client waiting until its replicas serve (not for the `active`
+//! write, which the replicas' nodes make meanwhile); sessions and activity are counted
 //! in `NodeCore::activity` for gossip and hibernation. Running a batch is `exec`'s, shared
 //! with `LocalBackend`.
 
@@ -32,7 +33,8 @@ use crate::syscatalog::{DatabaseRecord, DbState, ReplicaRecord};
 /// How often a waiting client re-reads the catalog when no nudge arrives.
 const WAIT_POLL: Duration = Duration::from_millis(100);
 
-type Clients = Arc<Mutex<HashMap<DbName, ClusterClient>>>;
+/// Each open database's client, with the catalog version of its record when it was opened.
+type Clients = Arc<Mutex<HashMap<DbName, (ClusterClient, i64)>>>;
 
 pub struct NodeBackend {
     core: Arc<NodeCore>,
@@ -149,16 +151,16 @@ async fn follow_replicas(core: Arc<NodeCore>, clients: Clients) {
         };
         let mut map = clients.lock().await;
         // A dropped database is closed here, and one that hibernates loses its client: the
-        // next open reads the catalog again (and wakes it).
-        map.retain(|db, _| {
-            snap.database(db.as_str()).is_none_or(|d| {
-                !matches!(
-                    d.state,
-                    DbState::Dropped | DbState::Hibernating | DbState::Waking
-                )
+        // next open reads the catalog again (and wakes it). A client opened during the
+        // very wake the catalog still shows (same version) stays.
+        map.retain(|db, (_, opened)| {
+            snap.database(db.as_str()).is_none_or(|d| match d.state {
+                DbState::Dropped | DbState::Hibernating => false,
+                DbState::Waking => d.version == *opened,
+                DbState::Creating | DbState::Active => true,
             })
         });
-        for (db, client) in map.iter_mut() {
+        for (db, (client, _)) in map.iter_mut() {
             let addrs = snap.http_addrs(db.as_str(), &me);
             let mut old: Vec<&String> = client.nodes().iter().collect();
             let mut new: Vec<&String> = addrs.iter().collect();
@@ -194,7 +196,7 @@ impl Backend for NodeBackend {
 
     async fn run(&self, db: &DbName, batch: Batch) -> Result<Vec<StmtResult>, BackendError> {
         self.core.activity.touch(db.as_str());
-        let mut client = self.clients.lock().await.get(db).cloned();
+        let mut client = self.clients.lock().await.get(db).map(|c| c.0.clone());
         if client.is_none() {
             // Hibernated since the session opened: any request wakes it. Dropped
             // (`pgrq db drop --force`): the session is terminated.
@@ -202,7 +204,7 @@ impl Backend for NodeBackend {
                 BackendError::NotFound { db } => BackendError::Terminated { db },
                 other => other,
             })?;
-            client = self.clients.lock().await.get(db).cloned();
+            client = self.clients.lock().await.get(db).map(|c| c.0.clone());
         }
         let client = client.ok_or_else(|| unavailable(db, "the database is not open"))?;
         // A drop (`--force`) while the request is in flight terminates the session at
@@ -261,9 +263,7 @@ impl NodeBackend {
                 .map_err(|e| unavailable(db, &e.to_string()))?;
             match snap.database(db.as_str()).map(|d| d.state) {
                 Some(DbState::Active) => {
-                    let addrs = snap.http_addrs(db.as_str(), &self.core.node_id);
-                    let client = self.core.engine.client(addrs);
-                    self.clients.lock().await.insert(db.clone(), client);
+                    self.keep_client(db, &snap).await;
                     return Ok(());
                 }
                 Some(DbState::Dropped) | None if !allow_create => {
@@ -328,9 +328,61 @@ impl NodeBackend {
                     ),
                 ));
             }
+            let waking = snap
+                .database(db.as_str())
+                .is_some_and(|d| d.state == DbState::Waking);
+            if waking && self.until_serving(db, &snap, &mut changes, left).await {
+                tracing::info!(%db, waited_ms = started.elapsed().as_millis() as u64, "woken replicas serve: client proceeds");
+                self.keep_client(db, &snap).await;
+                return Ok(());
+            }
+            if !waking {
+                tokio::select! {
+                    _ = changes.recv() => {}
+                    () = tokio::time::sleep(WAIT_POLL.min(left)) => {}
+                }
+            }
+        }
+    }
+
+    /// Keeps a client of `db` on its replicas as `snap` lists them.
+    async fn keep_client(&self, db: &DbName, snap: &Snapshot) {
+        let addrs = snap.http_addrs(db.as_str(), &self.core.node_id);
+        let version = snap.database(db.as_str()).map_or(0, |d| d.version);
+        let client = self.core.engine.client(addrs);
+        self.clients
+            .lock()
+            .await
+            .insert(db.clone(), (client, version));
+    }
+
+    /// While `db` wakes: probes its replicas (as `snap` lists them) every few ms until
+    /// they serve (`wake::serving`: all running, a majority ready), for up to half a second
+    /// or `left`, or until the catalog changes. True when they serve: the client proceeds
+    /// without waiting for the `waking → active` write, which the replicas' nodes make.
+    async fn until_serving(
+        &self,
+        db: &DbName,
+        snap: &Snapshot,
+        changes: &mut tokio::sync::broadcast::Receiver<String>,
+        left: Duration,
+    ) -> bool {
+        let until = Instant::now() + left.min(Duration::from_millis(500));
+        let replicas = snap.replicas_of(db.as_str()).count();
+        let addrs = snap.http_addrs(db.as_str(), &self.core.node_id);
+        let majority = replicas / 2 + 1;
+        loop {
+            // Every replica needs its ports first (the wake may be moving one).
+            if addrs.len() == replicas && wake::serving(&self.core, &addrs, majority).await {
+                return true;
+            }
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
             tokio::select! {
-                _ = changes.recv() => {}
-                () = tokio::time::sleep(WAIT_POLL.min(left)) => {}
+                _ = changes.recv() => return false,
+                () = tokio::time::sleep(wake::PROBE_EVERY.min(left)) => {}
             }
         }
     }

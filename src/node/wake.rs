@@ -11,8 +11,10 @@
 //! Raft addresses (`<db>/raft_peers.json`, written at each start) differ from the
 //! catalog's gets rqlite's `raft/peers.json` before it starts (a replica already running
 //! with the old addresses is stopped first). Every replica node watches the wake through:
-//! once every replica answers `/readyz` (past half the bound: those on nodes gossip hears,
-//! a majority at least), one conditional write makes it `active`. A wake not done within `wake_timeout_secs` is
+//! once every replica's rqlited answers and a majority answers `/readyz` (past half the
+//! bound: only those on nodes gossip hears count, a majority at least), one conditional
+//! write makes it `active`. A waiting client does not wait for that write: it proceeds as
+//! soon as the same check holds (`serving`). A wake not done within `wake_timeout_secs` is
 //! undone by a conditional `waking → hibernating` (the replicas stop again), so the next
 //! client simply wakes it anew.
 
@@ -26,13 +28,14 @@ use crate::node::core::NodeCore;
 use crate::node::lifecycle::{Peer, write_peers_json};
 use crate::node::ports::{self, PortBook};
 use crate::node::reconcile::replica_dir;
+use crate::rqlite::{Readiness, probe};
 use crate::syscatalog::{DatabaseRecord, DbState, ReplicaRecord};
 
 /// Raft addresses the replica was last started with, beside its data dir.
 const STARTED_PEERS: &str = "raft_peers.json";
 
 /// How often a wake's watcher probes the replicas' `/readyz`.
-const PROBE_EVERY: Duration = Duration::from_millis(10);
+pub const PROBE_EVERY: Duration = Duration::from_millis(10);
 
 /// `hibernating → waking` if `rec` (read `hibernating`) is still current; true when this
 /// write applied it. Every node is nudged either way.
@@ -192,6 +195,26 @@ async fn move_ports(
     false
 }
 
+/// Whether the woken replicas at `addrs` serve: every one's rqlited answers HTTP (its node
+/// started it, after `prepare`, on the catalog's ports) and at least `majority` answer
+/// `/readyz` (a leader is elected and heard, the store open). The last follower to hear
+/// the new leader is not waited for: it catches up by itself.
+pub async fn serving(core: &NodeCore, addrs: &[String], majority: usize) -> bool {
+    let creds = &core.engine.creds;
+    let probes = addrs.iter().map(|a| {
+        probe(
+            &core.engine.http,
+            a,
+            &creds.user,
+            &creds.password,
+            Duration::from_millis(500),
+        )
+    });
+    let found = futures::future::join_all(probes).await;
+    !found.contains(&Readiness::Down)
+        && found.iter().filter(|r| **r == Readiness::Ready).count() >= majority
+}
+
 /// Starts (once per database on this node) the task that makes a `waking` database
 /// `active` when its replicas answer, or undoes the wake after `wake_timeout_secs`.
 fn watch(core: &Arc<NodeCore>, catalog: &Catalog, db: &str) {
@@ -216,7 +239,6 @@ fn watch(core: &Arc<NodeCore>, catalog: &Catalog, db: &str) {
 async fn see_through(core: &NodeCore, catalog: &Catalog, db: &str) {
     let t0 = Instant::now();
     let deadline = t0 + core.engine.deadline;
-    let creds = &core.engine.creds;
     loop {
         let snap = match catalog.snapshot_of(db).await {
             Ok(s) => s,
@@ -234,7 +256,8 @@ async fn see_through(core: &NodeCore, catalog: &Catalog, db: &str) {
             abandon(core, catalog, rec, &why).await;
             return;
         }
-        // Every replica must answer; only past half the bound may replicas on nodes gossip
+        // Every replica must run (a majority answering `/readyz`); only past half the bound
+        // may replicas on nodes gossip
         // calls unhealthy be left out (a dead node must not keep the database asleep until
         // it returns; a node missing a few heartbeats under load must not be skipped).
         let peers = core.peers.borrow().clone();
@@ -256,20 +279,7 @@ async fn see_through(core: &NodeCore, catalog: &Catalog, db: &str) {
         // Re-read the catalog every half second (ports may move); probe in between.
         let until = (Instant::now() + Duration::from_millis(500)).min(deadline);
         while addrs.len() >= majority && Instant::now() < until {
-            let probes = addrs.iter().map(|a| {
-                crate::rqlite::probe_ready(
-                    &core.engine.http,
-                    a,
-                    &creds.user,
-                    &creds.password,
-                    Duration::from_millis(500),
-                )
-            });
-            if futures::future::join_all(probes)
-                .await
-                .into_iter()
-                .all(|ok| ok)
-            {
+            if serving(core, &addrs, majority).await {
                 let ready_ms = t0.elapsed().as_millis() as u64;
                 let claim = format!("woken-{}", core.node_id);
                 let w = Instant::now();

@@ -13,9 +13,11 @@
 
 mod client;
 mod decode;
+mod probe;
 mod types;
 
 pub use client::{ClusterClient, Credentials, Member, probe_ready};
+pub use probe::{Readiness, probe};
 pub use types::{Level, Rows, Stmt, StmtOk, StmtResult, Value, into_ok};
 
 use std::time::Duration;

@@ -14,14 +14,38 @@ use std::time::Duration;
 use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
 
 /// The first of 100 loopback ports for the databases of one pgrq started by a test
-/// (`PGRQ_DATABASE__PORT_RANGE_HTTP_*` at +0..39, `…_RAFT_*` at +50..89): distinct for
-/// each of the last 10 pgrqs this process started and across concurrent test processes,
-/// and below Linux's ephemeral range (32768–60999), so that no outgoing connection can
-/// take a port between pgrq's bind probe and rqlited's bind.
+/// (`PGRQ_DATABASE__PORT_RANGE_HTTP_*` at +0..39, `…_RAFT_*` at +50..89), below Linux's
+/// ephemeral range (32768–60999), so that no outgoing connection can take a port between
+/// pgrq's bind probe and rqlited's bind. Each block of 100 (160 of them from 16000) is
+/// reserved machine-wide by an exclusive lock on `<tmp>/pgrq-test-ports/<base>.lock`,
+/// held until this process exits: concurrent test processes (other worktrees too) never
+/// share a block, and neither do the pgrqs one process starts. (A block chosen from the
+/// process id alone collided whenever two test processes' ids agreed modulo 16: their
+/// pgrqs then bind-probed the same ports at once and one rqlited failed to bind.)
 pub fn port_base() -> u16 {
+    const BLOCKS: u16 = 160;
     static NEXT: AtomicU16 = AtomicU16::new(0);
-    let slot = NEXT.fetch_add(1, Ordering::SeqCst) % 10;
-    16000 + (std::process::id() % 16) as u16 * 1000 + slot * 100
+    static HELD: Mutex<Vec<std::fs::File>> = Mutex::new(Vec::new());
+    let dir = std::env::temp_dir().join("pgrq-test-ports");
+    let _ = std::fs::create_dir_all(&dir);
+    let start = (std::process::id() % 16) as u16 * 10;
+    for _ in 0..BLOCKS {
+        let block = (start + NEXT.fetch_add(1, Ordering::SeqCst)) % BLOCKS;
+        let base = 16000 + block * 100;
+        let Ok(file) = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join(format!("{base}.lock")))
+        else {
+            continue;
+        };
+        if file.try_lock().is_ok() {
+            HELD.lock().unwrap_or_else(|p| p.into_inner()).push(file);
+            return base;
+        }
+    }
+    panic!("every test port block under 16000..32000 is held by running test processes");
 }
 
 pub struct Pgrq {

@@ -39,6 +39,16 @@ pub(super) fn replica_processes(c: &Cluster, db: &str) -> usize {
         .sum()
 }
 
+/// Waits until `db` is `active` (a woken client does not wait for that catalog write);
+/// returns its version.
+async fn active(members: &[String], db: &str) -> i64 {
+    until(&format!("{db} active"), 30, || async {
+        let (s, v) = state(members, db).await;
+        (s == "active").then_some(v)
+    })
+    .await
+}
+
 /// Waits until `db` is hibernating with none of its rqlited left; returns its version.
 pub(super) async fn hibernated(c: &Cluster, members: &[String], db: &str) -> i64 {
     until(&format!("{db} hibernated"), 60, || async {
@@ -74,7 +84,7 @@ async fn an_idle_database_hibernates_and_wakes_once_for_many_clients() {
         .execute("INSERT INTO t VALUES (2, 'after')", &[])
         .await
         .expect("write after wake");
-    assert_eq!(state(&members, db).await.0, "active");
+    active(&members, db).await;
     assert_eq!(replica_processes(&c, db), 3);
     // An open session keeps it awake however long it idles (three timeouts here).
     tokio::time::sleep(Duration::from_secs(3)).await;
@@ -85,8 +95,7 @@ async fn an_idle_database_hibernates_and_wakes_once_for_many_clients() {
     let before = hibernated(&c, &members, db).await;
     let conns: Vec<String> = (0..6).map(|i| c.nodes[i % 3].conn_str(db)).collect();
     let clients = futures::future::join_all(conns.iter().map(|s| client(s))).await;
-    let (s, after) = state(&members, db).await;
-    assert_eq!(s, "active");
+    let after = active(&members, db).await;
     assert_eq!(after, before + 2, "exactly hibernating → waking → active");
     let counts = futures::future::join_all(clients.iter().map(|cl| count(cl, "t"))).await;
     assert_eq!(counts, vec![2; 6]);
@@ -125,10 +134,9 @@ async fn hibernate_wake_cycles_lose_no_row() {
         let other = client(&c.nodes[(i + 1) % 3].conn_str(db)).await;
         warm.push(t.elapsed());
         drop(other);
-        let (s, v) = state(&members, db).await;
         assert_eq!(
-            (s.as_str(), v),
-            ("active", before + 2),
+            active(&members, db).await,
+            before + 2,
             "cycle {i}: one wake"
         );
     }
