@@ -278,6 +278,12 @@ impl PgType {
             DataType::Uuid => PgType::Uuid,
             DataType::JSON => PgType::Json,
             DataType::JSONB => PgType::Jsonb,
+            DataType::Array(
+                sqlparser::ast::ArrayElemTypeDef::AngleBracket(t)
+                | sqlparser::ast::ArrayElemTypeDef::SquareBracket(t, _),
+            ) => PgType::from_sqlparser(t)
+                .array_of()
+                .unwrap_or(PgType::Unknown),
             DataType::Custom(name, _) => custom_name(name)
                 .and_then(|n| decl_exact(&n))
                 .unwrap_or(PgType::Unknown),

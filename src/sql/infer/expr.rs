@@ -117,6 +117,14 @@ pub(super) fn expr_type(e: &Expr, scope: &Scope) -> Option<T> {
         | Expr::SimilarTo { .. }
         | Expr::Exists { .. } => Some(T::Bool),
         Expr::Cast { data_type, .. } => known(T::from_sqlparser(data_type)),
+        Expr::Array(arr) if arr.named => {
+            let types: Vec<Option<T>> = arr.elem.iter().map(|e| expr_type(e, scope)).collect();
+            // Sub-arrays are of the same type as the whole.
+            if arr.elem.iter().any(|e| matches!(e, Expr::Array(_))) {
+                return None;
+            }
+            common_type(&types)?.array_of()
+        }
         Expr::TypedString(ts) => known(T::from_sqlparser(&ts.data_type)),
         Expr::Case {
             conditions,

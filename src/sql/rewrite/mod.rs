@@ -9,6 +9,7 @@
 mod advisory;
 mod alter_table;
 mod arith;
+mod array_values;
 mod arrays;
 mod bool_text;
 mod bpchar_output;
@@ -215,6 +216,7 @@ impl VisitorMut for Rewriter<'_> {
         operators::pre_expr(e);
         int_overflow::pre_expr(e);
         bool_text::pre_expr(e, &self.column_types);
+        array_values::pre_expr(e);
         flow(
             arrays::pre_expr(e)
                 .and_then(|()| datetime::pre_expr(e, &self.column_types))
