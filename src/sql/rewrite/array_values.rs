@@ -181,7 +181,11 @@ pub(super) fn cast(inner: Expr, dt: &DataType) -> Result<Option<Expr>, SqlError>
         return Ok(Some(inner));
     };
     let elem = element_type(def).unwrap_or(PgType::Unknown);
-    if text.trim().strip_prefix('{').is_some_and(|t| t.contains('{')) {
+    if text
+        .trim()
+        .strip_prefix('{')
+        .is_some_and(|t| t.contains('{'))
+    {
         return Err(SqlError::unsupported("multidimensional array literal"));
     }
     let items = parse_literal(text)?;
@@ -247,7 +251,10 @@ mod tests {
             "SELECT ('{{1,2},{3,4}}') AS \"array\""
         );
         let built = sqlite("SELECT ARRAY[a, 1] FROM t");
-        assert!(built.starts_with("SELECT ('{' || CASE WHEN a IS NULL"), "{built}");
+        assert!(
+            built.starts_with("SELECT ('{' || CASE WHEN a IS NULL"),
+            "{built}"
+        );
         assert!(built.ends_with("|| ',1}') AS \"array\" FROM t"), "{built}");
     }
 

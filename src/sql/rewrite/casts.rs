@@ -64,7 +64,9 @@ fn cast(rw: &mut Rewriter<'_>, inner: Expr, data_type: &DataType) -> Result<Expr
         if let Some(done) = super::array_values::cast(inner, data_type)? {
             return Ok(done);
         }
-        return Err(SqlError::unsupported(format!("cast to array type {data_type}")));
+        return Err(SqlError::unsupported(format!(
+            "cast to array type {data_type}"
+        )));
     }
     let (sqlite_type, pg) = types::cast_target(data_type)?;
     if let Some(index) = params::param_index(&inner) {
