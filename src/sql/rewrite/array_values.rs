@@ -14,8 +14,35 @@ use crate::sql::{PgType, SqlError};
 
 /// Before the elements are rewritten: boolean literals inside a
 /// constructor print as PostgreSQL's `t` / `f` (the literal rewrite would
-/// make them 1 / 0).
-pub(super) fn pre_expr(e: &mut Expr) {
+/// make them 1 / 0). An array value handed to a function or to an operator
+/// other than `=` / `<>` is refused: as text it would give a different
+/// answer (`ARRAY[1] || ARRAY[2]`, `json_build_object('k', ARRAY[1])`).
+pub(super) fn pre_expr(e: &mut Expr) -> Result<(), SqlError> {
+    match e {
+        Expr::Function(f) => {
+            if let sqlparser::ast::FunctionArguments::List(list) = &f.args {
+                let array_arg = list.args.iter().any(|a| match a {
+                    sqlparser::ast::FunctionArg::Unnamed(
+                        sqlparser::ast::FunctionArgExpr::Expr(x),
+                    ) => is_array_value(x),
+                    _ => false,
+                });
+                if array_arg {
+                    return Err(SqlError::unsupported(format!(
+                        "array value as an argument of {}()",
+                        f.name
+                    )));
+                }
+            }
+        }
+        Expr::BinaryOp { left, op, right }
+            if !matches!(op, BinaryOperator::Eq | BinaryOperator::NotEq)
+                && (is_array_value(left) || is_array_value(right)) =>
+        {
+            return Err(SqlError::unsupported(format!("operator {op} on arrays")));
+        }
+        _ => {}
+    }
     if let Expr::Array(arr) = e {
         for el in &mut arr.elem {
             if let Expr::Value(v) = el
@@ -24,6 +51,17 @@ pub(super) fn pre_expr(e: &mut Expr) {
                 *el = string(if b { "t" } else { "f" });
             }
         }
+    }
+    Ok(())
+}
+
+/// An `ARRAY[…]` constructor or a cast to an array type.
+fn is_array_value(e: &Expr) -> bool {
+    match e {
+        Expr::Nested(inner) => is_array_value(inner),
+        Expr::Array(arr) => arr.named,
+        Expr::Cast { data_type, .. } => matches!(data_type, DataType::Array(_)),
+        _ => false,
     }
 }
 
@@ -273,6 +311,20 @@ mod tests {
             err("SELECT '{x}'::int[]"),
             crate::sql::SqlError::InvalidText { .. }
         ));
+    }
+
+    #[test]
+    fn array_values_where_text_would_differ_are_refused() {
+        assert_unsupported(
+            "SELECT json_build_object('y', ARRAY[1, 2])",
+            "array value as an argument of json_build_object()",
+        );
+        assert_unsupported("SELECT ARRAY[1] || ARRAY[2]", "operator || on arrays");
+        assert_unsupported("SELECT '{1}'::int[] < '{2}'::int[]", "operator < on arrays");
+        assert_eq!(
+            sqlite("SELECT ARRAY[1] = '{1}'::int[]"),
+            "SELECT ('{1}') = '{1}' AS \"?column?\""
+        );
     }
 
     #[test]

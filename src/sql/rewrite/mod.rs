@@ -216,9 +216,9 @@ impl VisitorMut for Rewriter<'_> {
         operators::pre_expr(e);
         int_overflow::pre_expr(e);
         bool_text::pre_expr(e, &self.column_types);
-        array_values::pre_expr(e);
         flow(
-            arrays::pre_expr(e)
+            array_values::pre_expr(e)
+                .and_then(|()| arrays::pre_expr(e))
                 .and_then(|()| datetime::pre_expr(e, &self.column_types))
                 .and_then(|()| json::pre_expr(e))
                 .and_then(|()| jsonb_ops::pre_expr(e, &self.column_types)),
