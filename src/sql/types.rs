@@ -354,7 +354,8 @@ fn decl_exact(norm: &str) -> Option<PgType> {
         "JSON" | "JSON_TEXT" => PgType::Json,
         "JSONB" | "JSONB_TEXT" => PgType::Jsonb,
         "OID" => PgType::Oid,
-        _ => return None,
+        // Array columns (`rewrite::types::ddl_type`): the element type's name + `_ARRAY`.
+        _ => return decl_exact(norm.strip_suffix("_ARRAY")?)?.array_of(),
     };
     Some(t)
 }

@@ -9,6 +9,7 @@ use sqlparser::ast::{BinaryOperator, DataType, Expr, Value};
 
 use super::arrays::{ARRAY_AGG_ELEMENT, parse_literal};
 use super::build::literal_str;
+use super::column_types::ColumnTypes;
 use super::{string, template};
 use crate::sql::{PgType, SqlError};
 
@@ -17,9 +18,10 @@ use crate::sql::{PgType, SqlError};
 /// make them 1 / 0). An array value handed to a function or to an operator
 /// other than `=` / `<>` is refused: as text it would give a different
 /// answer (`ARRAY[1] || ARRAY[2]`, `json_build_object('k', ARRAY[1])`).
-pub(super) fn pre_expr(e: &mut Expr) -> Result<(), SqlError> {
+pub(super) fn pre_expr(e: &mut Expr, columns: &ColumnTypes) -> Result<(), SqlError> {
+    let is_array_value = |x: &Expr| is_array_value(x, columns);
     match e {
-        Expr::Function(f) => {
+        Expr::Function(f) if !is_text_safe(&f.name) => {
             if let sqlparser::ast::FunctionArguments::List(list) = &f.args {
                 let array_arg = list.args.iter().any(|a| match a {
                     sqlparser::ast::FunctionArg::Unnamed(
@@ -55,14 +57,20 @@ pub(super) fn pre_expr(e: &mut Expr) -> Result<(), SqlError> {
     Ok(())
 }
 
-/// An `ARRAY[…]` constructor or a cast to an array type.
-fn is_array_value(e: &Expr) -> bool {
+/// An `ARRAY[…]` constructor, a cast to an array type or an array column.
+fn is_array_value(e: &Expr, columns: &ColumnTypes) -> bool {
     match e {
-        Expr::Nested(inner) => is_array_value(inner),
+        Expr::Nested(inner) => is_array_value(inner, columns),
         Expr::Array(arr) => arr.named,
         Expr::Cast { data_type, .. } => matches!(data_type, DataType::Array(_)),
-        _ => false,
+        other => columns.of(other).is_some_and(|t| t.element().is_some()),
     }
+}
+
+/// Functions whose answer over an array's text is PostgreSQL's answer.
+fn is_text_safe(name: &sqlparser::ast::ObjectName) -> bool {
+    let name = name.to_string().to_ascii_lowercase();
+    matches!(name.as_str(), "count" | "coalesce" | "nullif")
 }
 
 /// After the elements are rewritten: a top-level `ARRAY[…]` becomes its
@@ -219,6 +227,12 @@ pub(super) fn cast(inner: Expr, dt: &DataType) -> Result<Option<Expr>, SqlError>
         return Ok(Some(inner));
     };
     let elem = element_type(def).unwrap_or(PgType::Unknown);
+    Ok(Some(string(&canonical_text(text, elem)?)))
+}
+
+/// An array literal's text as PostgreSQL prints it back, its elements read
+/// as `elem` (invalid ones are 22P02, as in PostgreSQL).
+pub(super) fn canonical_text(text: &str, elem: PgType) -> Result<String, SqlError> {
     if text
         .trim()
         .strip_prefix('{')
@@ -238,7 +252,7 @@ pub(super) fn cast(inner: Expr, dt: &DataType) -> Result<Option<Expr>, SqlError>
         }
     }
     out.push('}');
-    Ok(Some(string(&out)))
+    Ok(out)
 }
 
 /// One literal element as the element type prints it.
@@ -324,6 +338,37 @@ mod tests {
         assert_eq!(
             sqlite("SELECT ARRAY[1] = '{1}'::int[]"),
             "SELECT ('{1}') = '{1}' AS \"?column?\""
+        );
+    }
+
+    #[test]
+    fn array_columns_store_canonical_text() {
+        let schema = schema_from(&["CREATE TABLE arr (id int, tags text[], nums int[])"]);
+        assert_eq!(
+            sqlite_with(
+                "INSERT INTO arr VALUES (1, ARRAY['a', 'b c'], '{ 1, 2 }')",
+                &schema
+            ),
+            "INSERT INTO arr VALUES (1, ('{a,\"b c\"}'), '{1,2}')"
+        );
+        assert!(matches!(
+            err_with("INSERT INTO arr (nums) VALUES ('{x}')", &schema),
+            crate::sql::SqlError::InvalidText { .. }
+        ));
+        assert_eq!(
+            sqlite("CREATE TABLE arr (tags text[], nums integer[])"),
+            "CREATE TABLE arr (tags TEXT_ARRAY, nums INT4_ARRAY)"
+        );
+    }
+
+    #[test]
+    fn array_columns_are_array_values() {
+        let schema = schema_from(&["CREATE TABLE arr (id int, tags text[])"]);
+        let refused = err_with("SELECT tags || 'x' FROM arr", &schema);
+        assert!(refused.to_string().contains("on arrays"), "{refused}");
+        assert!(
+            sqlite_with("SELECT count(tags), coalesce(tags, '{}') FROM arr", &schema)
+                .starts_with("SELECT count(tags)")
         );
     }
 

@@ -217,7 +217,7 @@ impl VisitorMut for Rewriter<'_> {
         int_overflow::pre_expr(e);
         bool_text::pre_expr(e, &self.column_types);
         flow(
-            array_values::pre_expr(e)
+            array_values::pre_expr(e, &self.column_types)
                 .and_then(|()| arrays::pre_expr(e))
                 .and_then(|()| datetime::pre_expr(e, &self.column_types))
                 .and_then(|()| json::pre_expr(e))
