@@ -97,6 +97,8 @@ impl Reply {
                 let mut columns =
                     columns_of(&rows.columns, from_sql, &rows.decl_types, &rows.values);
                 with_sql_scales(&mut columns, t);
+                let mut rows = rows;
+                finish_avgs(&mut rows.values, &t.column_avgs);
                 let count = if t.returning { n.max(affected) } else { n };
                 Reply::Rows {
                     columns,
@@ -154,6 +156,20 @@ pub fn with_sql_scales(columns: &mut [Column], t: &Translated) {
     for (c, s) in columns.iter_mut().zip(&t.column_scales) {
         if c.pg_type == PgType::Numeric && c.scale.is_none() {
             c.scale = *s;
+        }
+    }
+}
+
+/// The exact `avg` columns (`Translated::column_avgs`) arrive as `sum/count` text: divide
+/// them with numeric's rules.
+pub fn finish_avgs(rows: &mut [Vec<Value>], avgs: &[Option<u32>]) {
+    for row in rows {
+        for (v, scale) in row.iter_mut().zip(avgs) {
+            if let (Some(scale), Value::Text(pair)) = (scale, &*v)
+                && let Some(q) = crate::sql::decimal::avg_text(pair, *scale)
+            {
+                *v = Value::Text(q);
+            }
         }
     }
 }

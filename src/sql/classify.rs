@@ -61,11 +61,13 @@ pub(crate) fn translate_statement(
     // replaces e.g. `version()` with a literal.
     let column_types = infer::output_types(&stmt, schema);
     let column_scales = infer::output_scales(&stmt, schema);
+    let mut column_avgs = infer::output_avgs(&stmt, schema);
     let inferred = infer::param_types(&stmt, schema);
     let output_items = infer::output_items(&stmt, schema);
     names::name_outputs(&mut stmt);
     infer::check_statement(&mut stmt, schema)?;
     let outcome = rewrite_statement(&mut stmt, ctx, schema)?;
+    super::rewrite::split_avgs(&mut stmt, &mut column_avgs);
     super::rewrite::wrap_float_outputs(&mut stmt, &column_types, output_items.as_deref())?;
     // A cast the rewrite found wins over what the context says.
     let param_types = outcome
@@ -85,6 +87,7 @@ pub(crate) fn translate_statement(
         kind: shape.kind,
         column_types,
         column_scales,
+        column_avgs,
         uses_clock: outcome.uses_clock,
         sequence: None,
     })

@@ -65,6 +65,7 @@ pub(crate) fn translate(stmt: &Statement) -> Result<Option<Translated>, super::S
         needs_database: false,
         column_types: Vec::new(),
         column_scales: Vec::new(),
+        column_avgs: Vec::new(),
         uses_clock: false,
         sequence: None,
     }))

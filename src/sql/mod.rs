@@ -17,6 +17,7 @@ pub mod calendar;
 pub mod catalog;
 mod classify;
 pub mod cluster_views;
+pub mod decimal;
 mod error;
 pub mod floats;
 mod infer;
@@ -208,6 +209,9 @@ pub struct Translated {
     /// (`price * 2` of a `numeric(10,2)` column prints 2 digits after the point); aligned
     /// with `column_types`, or empty.
     pub column_scales: Vec<Option<u32>>,
+    /// Output columns holding an exact `avg` as `sum/count` text, to be divided with
+    /// numeric's rules (`Some(scale of the sum)`, see `infer::avg`); empty when none.
+    pub column_avgs: Vec<Option<u32>>,
     /// The SQLite text embeds the transaction time (`now()` and friends, or a time default
     /// added to an INSERT): a statement prepared once must be translated again for each
     /// transaction.
@@ -248,6 +252,7 @@ impl Translated {
             needs_database: false,
             column_types: Vec::new(),
             column_scales: Vec::new(),
+            column_avgs: Vec::new(),
             uses_clock: false,
             sequence: None,
         }

@@ -128,6 +128,7 @@ pub(crate) fn translate(
         needs_database: false,
         column_types,
         column_scales: Vec::new(),
+        column_avgs: Vec::new(),
         uses_clock: false,
         sequence: None,
     }))

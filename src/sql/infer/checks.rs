@@ -12,7 +12,8 @@
 //!   or its table's primary key is.
 //!
 //! Only certainties raise an error: an expression whose type is unknown here, or a
-//! column that cannot be placed, passes. It changes nothing but `pg_typeof` calls.
+//! column that cannot be placed, passes. It changes nothing but `pg_typeof` calls and
+//! `row_to_json`/`to_json`/`to_jsonb` of a whole FROM item (see `row_json`).
 
 use std::ops::ControlFlow;
 
@@ -177,6 +178,12 @@ fn node(e: &mut Expr, scope: &Scope) -> Result<(), SqlError> {
                 .map(fold)
                 .unwrap_or_default();
             let args = plain_args(f);
+            if let [arg] = args.as_slice()
+                && let Some(object) = super::row_json::expand(&name, arg, scope)
+            {
+                *e = object;
+                return Ok(());
+            }
             match (name.as_str(), args.as_slice()) {
                 ("pg_typeof", [arg]) => {
                     if let Some(t) = expr_type(arg, scope) {

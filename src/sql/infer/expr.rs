@@ -219,6 +219,7 @@ fn binary_type(op: &B, left: &Expr, right: &Expr, scope: &Scope) -> Option<T> {
     match op {
         B::Eq
         | B::NotEq
+        | B::Overlaps
         | B::Lt
         | B::Gt
         | B::LtEq
@@ -340,93 +341,93 @@ pub(super) fn common_type(types: &[Option<T>]) -> Option<T> {
 /// The result type of calling `name` (lower case, no schema).
 fn function_type(name: &str, args: &[&Expr], scope: &Scope) -> Option<T> {
     let arg = |i: usize| args.get(i).and_then(|e| expr_type(e, scope));
-    let t =
-        match name {
-            "count" => T::Int8,
-            "sum" => match arg(0)? {
-                T::Int2 | T::Int4 => T::Int8,
-                T::Int8 | T::Numeric => T::Numeric,
-                t @ (T::Float4 | T::Float8 | T::Interval) => t,
-                _ => return None,
-            },
-            "avg" => match arg(0)? {
-                T::Int2 | T::Int4 | T::Int8 | T::Numeric => T::Numeric,
-                T::Float4 | T::Float8 => T::Float8,
-                T::Interval => T::Interval,
-                _ => return None,
-            },
-            "min" | "max" if args.len() == 1 => arg(0)?,
-            // The array text `array_agg` builds prints these element types as PostgreSQL
-            // does (booleans, say, would print 1/0: those stay text).
-            "array_agg" => match arg(0)? {
-                t @ (T::Int2 | T::Int4 | T::Int8 | T::Oid | T::Text | T::Varchar | T::Name) => {
-                    t.array_of()?
-                }
-                _ => return None,
-            },
-            "coalesce" | "ifnull" => {
-                let types: Vec<Option<T>> = (0..args.len()).map(arg).collect();
-                return common_type(&types).or(types.first().copied().flatten().and_then(known));
-            }
-            "greatest" | "least" => {
-                let types: Vec<Option<T>> = (0..args.len()).map(arg).collect();
-                return common_type(&types).or(types
-                    .iter()
-                    .flatten()
-                    .copied()
-                    .find(|t| *t != T::Unknown));
-            }
-            "power" | "pow" | "pi" | "degrees" | "radians" | "date_part" => T::Float8,
-            "log" if args.len() == 2 => T::Numeric,
-            "to_timestamp" => T::Timestamptz,
-            "to_date" | "make_date" => T::Date,
-            "make_timestamp" => T::Timestamp,
-            "justify_hours" | "justify_days" | "justify_interval" | "make_interval" => T::Interval,
-            "width_bucket" | "scale" => T::Int4,
-            "decode" => T::Bytea,
-            "div" | "factorial" => T::Numeric,
-            "gcd" | "lcm" => arg(0)?,
-            "sqrt" | "cbrt" | "exp" | "ln" | "log" | "log10" => match arg(0) {
-                Some(T::Numeric) => T::Numeric,
-                _ => T::Float8,
-            },
-            "sin" | "cos" | "tan" | "asin" | "acos" | "atan" | "atan2" | "sinh" | "cosh"
-            | "tanh" => T::Float8,
-            "json_build_object" | "json_build_array" | "json_agg" | "to_json"
-            | "json_object_agg" => T::Json,
-            "jsonb_build_object" | "jsonb_build_array" | "jsonb_agg" | "to_jsonb" | "jsonb_set"
-            | "jsonb_object_agg" => T::Jsonb,
-            "json_typeof" | "jsonb_typeof" => T::Text,
-            "json_array_length" | "jsonb_array_length" => T::Int4,
-            "date_trunc" => match arg(1)? {
-                T::Timestamp => T::Timestamp,
-                T::Timestamptz | T::Date => T::Timestamptz,
-                _ => return None,
-            },
-            "mod" => arithmetic(arg(0)?, arg(1)?)?,
-            "nullif" | "lag" | "lead" | "first_value" | "last_value" | "nth_value" => arg(0)?,
-            "abs" => arg(0).filter(|t| rank(*t).is_some())?,
-            "round" | "trunc" | "ceil" | "ceiling" | "floor" => {
-                arg(0).filter(|t| matches!(t, T::Numeric | T::Float8))?
-            }
-            "row_number" | "rank" | "dense_rank" => T::Int8,
-            "percent_rank" | "cume_dist" | "random" | "total" => T::Float8,
-            "now"
-            | "transaction_timestamp"
-            | "statement_timestamp"
-            | "clock_timestamp"
-            | "current_timestamp" => T::Timestamptz,
-            "localtimestamp" => T::Timestamp,
-            // SQLite's date() and time() give PostgreSQL's text forms.
-            "current_date" | "date" => T::Date,
-            "time" => T::Time,
-            "localtime" => T::Time,
-            "pg_is_in_recovery" | "starts_with" | "bool_and" | "bool_or" | "every" => T::Bool,
-            n if NAME_FUNCTIONS.contains(&n) => T::Name,
-            n if TEXT_FUNCTIONS.contains(&n) => T::Text,
-            n if INT4_FUNCTIONS.contains(&n) => T::Int4,
-            // current_time is timetz, which pgrq does not describe.
+    let t = match name {
+        "count" => T::Int8,
+        "sum" => match arg(0)? {
+            T::Int2 | T::Int4 => T::Int8,
+            T::Int8 | T::Numeric => T::Numeric,
+            t @ (T::Float4 | T::Float8 | T::Interval) => t,
             _ => return None,
-        };
+        },
+        "avg" => match arg(0)? {
+            T::Int2 | T::Int4 | T::Int8 | T::Numeric => T::Numeric,
+            T::Float4 | T::Float8 => T::Float8,
+            T::Interval => T::Interval,
+            _ => return None,
+        },
+        "min" | "max" if args.len() == 1 => arg(0)?,
+        // The array text `array_agg` builds prints these element types as PostgreSQL
+        // does (booleans, say, would print 1/0: those stay text).
+        "array_agg" => match arg(0)? {
+            t @ (T::Int2 | T::Int4 | T::Int8 | T::Oid | T::Text | T::Varchar | T::Name) => {
+                t.array_of()?
+            }
+            _ => return None,
+        },
+        "coalesce" | "ifnull" => {
+            let types: Vec<Option<T>> = (0..args.len()).map(arg).collect();
+            return common_type(&types).or(types.first().copied().flatten().and_then(known));
+        }
+        "greatest" | "least" => {
+            let types: Vec<Option<T>> = (0..args.len()).map(arg).collect();
+            return common_type(&types).or(types
+                .iter()
+                .flatten()
+                .copied()
+                .find(|t| *t != T::Unknown));
+        }
+        "power" | "pow" | "pi" | "degrees" | "radians" | "date_part" => T::Float8,
+        "log" if args.len() == 2 => T::Numeric,
+        "to_timestamp" => T::Timestamptz,
+        "to_date" | "make_date" => T::Date,
+        "make_timestamp" => T::Timestamp,
+        "justify_hours" | "justify_days" | "justify_interval" | "make_interval" => T::Interval,
+        "width_bucket" | "scale" => T::Int4,
+        "decode" => T::Bytea,
+        "div" | "factorial" => T::Numeric,
+        "gcd" | "lcm" => arg(0)?,
+        "sqrt" | "cbrt" | "exp" | "ln" | "log" | "log10" => match arg(0) {
+            Some(T::Numeric) => T::Numeric,
+            _ => T::Float8,
+        },
+        "sin" | "cos" | "tan" | "asin" | "acos" | "atan" | "atan2" | "sinh" | "cosh" | "tanh" => {
+            T::Float8
+        }
+        "json_build_object" | "json_build_array" | "json_agg" | "to_json" | "json_object_agg"
+        | "json_strip_nulls" | "row_to_json" => T::Json,
+        "jsonb_build_object" | "jsonb_build_array" | "jsonb_agg" | "to_jsonb" | "jsonb_set"
+        | "jsonb_object_agg" | "jsonb_strip_nulls" => T::Jsonb,
+        "json_typeof" | "jsonb_typeof" | "jsonb_pretty" => T::Text,
+        "json_array_length" | "jsonb_array_length" => T::Int4,
+        "date_trunc" => match arg(1)? {
+            T::Timestamp => T::Timestamp,
+            T::Timestamptz | T::Date => T::Timestamptz,
+            _ => return None,
+        },
+        "mod" => arithmetic(arg(0)?, arg(1)?)?,
+        "nullif" | "lag" | "lead" | "first_value" | "last_value" | "nth_value" => arg(0)?,
+        "abs" => arg(0).filter(|t| rank(*t).is_some())?,
+        "round" | "trunc" | "ceil" | "ceiling" | "floor" => {
+            arg(0).filter(|t| matches!(t, T::Numeric | T::Float8))?
+        }
+        "row_number" | "rank" | "dense_rank" => T::Int8,
+        "percent_rank" | "cume_dist" | "random" | "total" => T::Float8,
+        "now"
+        | "transaction_timestamp"
+        | "statement_timestamp"
+        | "clock_timestamp"
+        | "current_timestamp" => T::Timestamptz,
+        "localtimestamp" => T::Timestamp,
+        // SQLite's date() and time() give PostgreSQL's text forms.
+        "current_date" | "date" => T::Date,
+        "time" => T::Time,
+        "localtime" => T::Time,
+        "pg_is_in_recovery" | "starts_with" | "bool_and" | "bool_or" | "every" => T::Bool,
+        n if NAME_FUNCTIONS.contains(&n) => T::Name,
+        n if TEXT_FUNCTIONS.contains(&n) => T::Text,
+        n if INT4_FUNCTIONS.contains(&n) => T::Int4,
+        // current_time is timetz, which pgrq does not describe.
+        _ => return None,
+    };
     Some(t)
 }

@@ -11,6 +11,7 @@
 //! The same scopes give the types of uncast `$n` parameters from where
 //! they stand ([`params`], [`param_expr`]).
 
+mod avg;
 mod checks;
 #[cfg(test)]
 mod checks_tests;
@@ -20,6 +21,7 @@ mod param_expr;
 mod params;
 #[cfg(test)]
 mod params_tests;
+mod row_json;
 mod scale;
 mod scope;
 #[cfg(test)]
@@ -30,6 +32,7 @@ use sqlparser::ast::{
     TableObject, UpdateTableFromKind, Values,
 };
 
+pub(crate) use self::avg::{avg_arg, output_avgs};
 pub(crate) use self::checks::check_statement;
 use self::expr::{common_type, expr_type};
 pub(crate) use self::items::{OutputItem, StarColumn, output_items};

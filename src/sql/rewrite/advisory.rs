@@ -110,6 +110,7 @@ pub(super) fn call(q: &Query) -> Result<Option<Translated>, SqlError> {
         needs_database: true,
         column_types: vec![Some(returns)],
         column_scales: Vec::new(),
+        column_avgs: Vec::new(),
         uses_clock: false,
         sequence: None,
     }))

@@ -47,6 +47,8 @@ pub(super) fn pre_expr(e: &mut Expr, columns: &ColumnTypes) {
                     | "jsonb_build_array"
                     | "to_json"
                     | "to_jsonb"
+                    | "json_agg"
+                    | "jsonb_agg"
             );
             if !json
                 && !matches!(

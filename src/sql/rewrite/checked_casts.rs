@@ -293,7 +293,7 @@ mod tests {
         assert!(sqlite("SELECT a::bool FROM t").contains("'yes'"));
         assert_eq!(
             sqlite("SELECT '.5'::float8, ' 2.'::numeric"),
-            "SELECT 0.5 AS \"float8\", 2 AS \"numeric\""
+            "SELECT 0.5 AS \"float8\", '2' AS \"numeric\""
         );
         assert!(sqlite("SELECT 'x'::numeric").contains("pgrq:22P02"));
         assert_unsupported("SELECT 'NaN'::numeric", "NaN");

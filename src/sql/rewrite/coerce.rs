@@ -246,6 +246,24 @@ fn column_of<'c>(
 
 /// Replace `e`, when it is a plain string literal, by the value column `col` would hold.
 fn coerce(e: &mut Expr, col: &ColumnInfo) -> Result<(), SqlError> {
+    if PgType::from_decl(&col.decl_type) == PgType::Numeric {
+        match e {
+            Expr::Value(ValueWithSpan {
+                value: Value::Number(n, _) | Value::SingleQuotedString(n),
+                ..
+            }) => super::numeric_fold::check_storable(n, &col.decl_type)?,
+            Expr::UnaryOp { expr, .. } => {
+                if let Expr::Value(ValueWithSpan {
+                    value: Value::Number(n, _),
+                    ..
+                }) = expr.as_ref()
+                {
+                    super::numeric_fold::check_storable(n, &col.decl_type)?;
+                }
+            }
+            _ => {}
+        }
+    }
     let Expr::Value(ValueWithSpan {
         value: Value::SingleQuotedString(text),
         ..

@@ -138,3 +138,24 @@ fn number_columns_read_their_literals_as_numbers() {
         SqlError::OutOfRange { .. }
     ));
 }
+
+#[test]
+fn numerics_a_real_cannot_hold_are_refused() {
+    let schema = schema_from(&["CREATE TABLE n (a numeric, b numeric(30,10), c numeric(10,2))"]);
+    let refused = err_with(
+        "INSERT INTO n (b) VALUES (12345678901234567890.0123456789)",
+        &schema,
+    );
+    assert!(
+        refused.to_string().contains("15 significant digits"),
+        "{refused}"
+    );
+    assert!(
+        err_with("INSERT INTO n (a) VALUES (1.0 / 3)", &schema)
+            .to_string()
+            .contains("significant digits")
+    );
+    // Rounded to the column's scale first; trailing zeros cost nothing.
+    sqlite_with("INSERT INTO n (c) VALUES (1.0 / 3)", &schema);
+    sqlite_with("INSERT INTO n (a, b) VALUES (1e20, '0.10')", &schema);
+}

@@ -143,6 +143,7 @@ pub(super) fn ddl(tag: &str, statements: Vec<String>) -> Translated {
         needs_database: true,
         column_types: Vec::new(),
         column_scales: Vec::new(),
+        column_avgs: Vec::new(),
         uses_clock: false,
         sequence: None,
     }

@@ -98,6 +98,9 @@ pub(super) fn rewrite_function(rw: &mut Rewriter<'_>, expr: &mut Expr) -> Result
 /// and bool_or are min and max over 0/1; array_agg builds the array text
 /// with group_concat (keeping ORDER BY, FILTER and OVER).
 fn aggregate(f: &mut Function, name: &str) -> Result<Option<Expr>, SqlError> {
+    if let Some(out) = super::json_text::aggregate(f, name)? {
+        return Ok(Some(out));
+    }
     match name {
         n if json::aggregate_name(n).is_some() => {
             rename(f, json::aggregate_name(n).unwrap_or(n));

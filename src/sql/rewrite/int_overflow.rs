@@ -50,6 +50,15 @@ pub(super) fn pre_expr(e: &mut Expr) {
     }
 }
 
+/// The value of a constant integer expression: `Ok(None)` when it is not one, `Err(())`
+/// when it overflows its PostgreSQL type.
+pub(super) fn constant(e: &Expr) -> Result<Option<i128>, ()> {
+    match eval(e) {
+        Ok(v) => Ok(v.map(|(v, _)| v)),
+        Err(_) => Err(()),
+    }
+}
+
 /// The value and type of a constant integer expression: `Ok(None)` when it
 /// is not one, `Err(type)` when it overflows that type.
 fn eval(e: &Expr) -> Result<Option<(i128, Int)>, Int> {

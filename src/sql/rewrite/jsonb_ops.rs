@@ -4,7 +4,8 @@
 //! (a shallow merge, right wins), array || array appends its elements, and
 //! `- 'key'` / `- n` remove an object key / an array element. Other operand
 //! shapes, or values of another JSON type at run time, are refused (0A000)
-//! rather than answered differently. Runs on PostgreSQL's tree.
+//! rather than answered differently. `=`/`<>` with a jsonb side compare
+//! documents, not their text (see `json_compare`). Runs on PostgreSQL's tree.
 
 use sqlparser::ast::{BinaryOperator as B, DataType, Expr, Value};
 
@@ -22,6 +23,14 @@ pub(super) fn pre_expr(e: &mut Expr, columns: &ColumnTypes) -> Result<(), SqlErr
             concat(take(left), right)?
         }
         B::Minus if is_jsonb(left, columns) => remove(take(left), right)?,
+        B::Eq | B::NotEq if is_jsonb(left, columns) || is_jsonb(right, columns) => {
+            let eq = call(super::json_text::JSONB_EQ, vec![take(left), take(right)]);
+            if matches!(op, B::NotEq) {
+                super::build::not(eq)
+            } else {
+                eq
+            }
+        }
         _ => return Ok(()),
     };
     *e = out;

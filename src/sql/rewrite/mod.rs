@@ -33,6 +33,7 @@ mod dml;
 mod drops;
 mod enum_order;
 mod enums;
+mod exact_avg;
 mod expr;
 mod float_output;
 mod format;
@@ -43,7 +44,10 @@ mod int_overflow;
 mod interval;
 mod interval_fields;
 mod json;
+mod json_compare;
+mod json_pretty;
 mod json_srf;
+mod json_text;
 mod jsonb_ops;
 mod like;
 mod literals;
@@ -53,7 +57,9 @@ mod make_time;
 mod math;
 mod math_fold;
 mod md5;
+mod numeric_fold;
 mod operators;
+mod overlaps;
 mod params;
 mod query;
 mod rebuild;
@@ -77,6 +83,7 @@ mod types;
 mod uuid_defaults;
 
 pub(crate) use ddl_plan::plan_ddl;
+pub(crate) use exact_avg::split as split_avgs;
 pub(crate) use float_output::wrap_outputs as wrap_float_outputs;
 pub(crate) use json_srf::expand as expand_set_returning;
 pub(crate) use query::flatten_set_operation;
@@ -116,6 +123,7 @@ pub(crate) fn rewrite_statement(
     rw.column_types = column_types::ColumnTypes::of_statement(stmt, schema);
     rw.live_clock = is_stored_definition(stmt);
     bpchar_output::pad_outputs(stmt, &rw.column_types)?;
+    numeric_fold::fold_outputs(stmt);
     if let ControlFlow::Break(e) = stmt.visit(&mut rw) {
         return Err(e);
     }
@@ -215,10 +223,13 @@ impl VisitorMut for Rewriter<'_> {
     fn pre_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<SqlError> {
         operators::pre_expr(e);
         int_overflow::pre_expr(e);
+        numeric_fold::pre_expr(e);
         bool_text::pre_expr(e, &self.column_types);
+        json_text::pre_expr(e, &self.column_types);
         flow(
             array_values::pre_expr(e, &self.column_types)
                 .and_then(|()| arrays::pre_expr(e))
+                .and_then(|()| overlaps::pre_expr(e, &self.column_types))
                 .and_then(|()| datetime::pre_expr(e, &self.column_types))
                 .and_then(|()| json::pre_expr(e))
                 .and_then(|()| jsonb_ops::pre_expr(e, &self.column_types)),

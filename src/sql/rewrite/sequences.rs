@@ -254,6 +254,7 @@ pub(super) fn call(q: &Query) -> Result<Option<Translated>, SqlError> {
         needs_database: true,
         column_types: vec![Some(PgType::Int8)],
         column_scales: Vec::new(),
+        column_avgs: Vec::new(),
         uses_clock: false,
         sequence: Some(op),
     }))

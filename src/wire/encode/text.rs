@@ -5,23 +5,20 @@
 
 use crate::session::Value;
 use crate::sql::PgType;
+use crate::sql::decimal::Decimal;
 
 /// A number printed with exactly `scale` digits after the point, as PostgreSQL prints
-/// a `numeric(p,s)` value (`1.5` → `1.50`); `None` when `v` is not a number.
+/// a `numeric(p,s)` value (`1.5` → `1.50`); `None` when `v` is not a number. A REAL
+/// stands for its shortest decimal (what SQLite was given), rounded half away from
+/// zero on that decimal (`1.005` → `1.01`), as PostgreSQL rounds the decimal it holds.
 pub(super) fn numeric_text(v: &Value, scale: u32) -> Option<String> {
-    let s = scale as usize;
-    match v {
-        Value::Int(i) if s == 0 => Some(i.to_string()),
-        Value::Int(i) => Some(format!("{i}.{}", "0".repeat(s))),
-        Value::Real(f) if f.is_finite() => Some(format!("{f:.s$}")),
-        Value::Text(t) => t
-            .trim()
-            .parse::<f64>()
-            .ok()
-            .filter(|f| f.is_finite())
-            .map(|f| format!("{f:.s$}")),
-        _ => None,
-    }
+    let d = match v {
+        Value::Int(i) => Decimal::from_i64(*i),
+        Value::Real(f) => Decimal::from_f64(*f)?,
+        Value::Text(t) => Decimal::parse(t)?,
+        _ => return None,
+    };
+    Some(d.round(i64::from(scale)).to_string())
 }
 
 /// PostgreSQL's text output for a value of column type `t`.
@@ -272,5 +269,14 @@ mod tests {
             Some("2.1")
         );
         assert_eq!(numeric_text(&Value::Null, 2), None);
+        // The REAL's decimal is rounded, not its binary value (1.00499999…).
+        assert_eq!(
+            numeric_text(&Value::Real(1.005), 2).as_deref(),
+            Some("1.01")
+        );
+        assert_eq!(
+            numeric_text(&Value::Text("0.33333333333333333333".into()), 20).as_deref(),
+            Some("0.33333333333333333333")
+        );
     }
 }
