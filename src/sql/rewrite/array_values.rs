@@ -101,7 +101,7 @@ pub(super) fn constructor(e: &mut Expr) -> Result<(), SqlError> {
 /// One piece of the array text: fixed text, or an element to print.
 enum Part {
     Text(String),
-    Element(Expr),
+    Element(Box<Expr>),
 }
 
 fn push_array(elements: &[Expr], parts: &mut Vec<Part>) -> Result<(), SqlError> {
@@ -122,9 +122,9 @@ fn push_array(elements: &[Expr], parts: &mut Vec<Part>) -> Result<(), SqlError> 
                 Value::Null => parts.push(Part::Text("NULL".into())),
                 Value::Number(n, _) => parts.push(Part::Text(number_text(n))),
                 Value::SingleQuotedString(s) => parts.push(Part::Text(quote_element(s))),
-                _ => parts.push(Part::Element(el.clone())),
+                _ => parts.push(Part::Element(Box::new(el.clone()))),
             },
-            other => parts.push(Part::Element(other.clone())),
+            other => parts.push(Part::Element(Box::new(other.clone()))),
         }
     }
     parts.push(Part::Text("}".into()));
@@ -142,7 +142,7 @@ fn concat(parts: Vec<Part>) -> Expr {
                 if !text.is_empty() {
                     exprs.push(string(&std::mem::take(&mut text)));
                 }
-                let printed = template::fill(ARRAY_AGG_ELEMENT, std::slice::from_ref(&e))
+                let printed = template::fill(ARRAY_AGG_ELEMENT, std::slice::from_ref(e.as_ref()))
                     .unwrap_or_else(|_| string("NULL"));
                 exprs.push(printed);
             }
