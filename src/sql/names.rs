@@ -154,6 +154,11 @@ fn first_column_name(q: &Query) -> Option<String> {
 pub(crate) fn type_name(dt: &DataType) -> String {
     match dt {
         DataType::Time(_, TimezoneInfo::Tz | TimezoneInfo::WithTimeZone) => "timetz".into(),
+        // PostgreSQL names an array cast by its element type.
+        DataType::Array(
+            sqlparser::ast::ArrayElemTypeDef::AngleBracket(t)
+            | sqlparser::ast::ArrayElemTypeDef::SquareBracket(t, _),
+        ) => type_name(t),
         DataType::Array(_) => "array".into(),
         DataType::Custom(name, _) if PgType::from_sqlparser(dt) == PgType::Unknown => name
             .0

@@ -278,6 +278,12 @@ impl PgType {
             DataType::Uuid => PgType::Uuid,
             DataType::JSON => PgType::Json,
             DataType::JSONB => PgType::Jsonb,
+            DataType::Array(
+                sqlparser::ast::ArrayElemTypeDef::AngleBracket(t)
+                | sqlparser::ast::ArrayElemTypeDef::SquareBracket(t, _),
+            ) => PgType::from_sqlparser(t)
+                .array_of()
+                .unwrap_or(PgType::Unknown),
             DataType::Custom(name, _) => custom_name(name)
                 .and_then(|n| decl_exact(&n))
                 .unwrap_or(PgType::Unknown),
@@ -348,7 +354,8 @@ fn decl_exact(norm: &str) -> Option<PgType> {
         "JSON" | "JSON_TEXT" => PgType::Json,
         "JSONB" | "JSONB_TEXT" => PgType::Jsonb,
         "OID" => PgType::Oid,
-        _ => return None,
+        // Array columns (`rewrite::types::ddl_type`): the element type's name + `_ARRAY`.
+        _ => return decl_exact(norm.strip_suffix("_ARRAY")?)?.array_of(),
     };
     Some(t)
 }

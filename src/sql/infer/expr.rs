@@ -117,6 +117,30 @@ pub(super) fn expr_type(e: &Expr, scope: &Scope) -> Option<T> {
         | Expr::SimilarTo { .. }
         | Expr::Exists { .. } => Some(T::Bool),
         Expr::Cast { data_type, .. } => known(T::from_sqlparser(data_type)),
+        Expr::Array(arr) if arr.named => {
+            let types: Vec<Option<T>> = arr.elem.iter().map(|e| expr_type(e, scope)).collect();
+            // Sub-arrays are of the same type as the whole.
+            if arr.elem.iter().any(|e| matches!(e, Expr::Array(_))) {
+                return None;
+            }
+            let literal = |e: &Expr, bools: bool| match e {
+                Expr::Value(v) => match v.value {
+                    Value::Null => true,
+                    Value::Boolean(_) => bools,
+                    Value::SingleQuotedString(_) => !bools,
+                    _ => false,
+                },
+                _ => false,
+            };
+            // Quoted literals alone make text[]; booleans print t/f only as literals.
+            if !arr.elem.is_empty() && arr.elem.iter().all(|e| literal(e, false)) {
+                return Some(T::TextArray);
+            }
+            match common_type(&types)? {
+                T::Bool if !arr.elem.iter().all(|e| literal(e, true)) => None,
+                t => t.array_of(),
+            }
+        }
         Expr::TypedString(ts) => known(T::from_sqlparser(&ts.data_type)),
         Expr::Case {
             conditions,

@@ -299,3 +299,14 @@ fn array_agg_is_an_array_where_its_text_is_postgresql_s() {
     // Booleans would print 1/0 inside the array text: left untyped (text).
     assert_eq!(ty("array_agg(flag)"), None);
 }
+
+#[test]
+fn array_constructors_and_literals_are_typed_as_arrays() {
+    assert_eq!(ty("ARRAY[1, 2]"), Some(Int4Array));
+    assert_eq!(ty("ARRAY['a', NULL]"), Some(TextArray));
+    assert_eq!(ty("ARRAY[true, false]"), Some(BoolArray));
+    assert_eq!(ty("ARRAY[flag]"), None);
+    assert_eq!(ty("'{1,2}'::int[]"), Some(Int4Array));
+    assert_eq!(ty("'{}'::text[]"), Some(TextArray));
+    assert_eq!(ty("ARRAY[[1], [2]]"), None);
+}

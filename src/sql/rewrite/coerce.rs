@@ -277,6 +277,13 @@ fn coerce(e: &mut Expr, col: &ColumnInfo) -> Result<(), SqlError> {
             false,
         )),
         PgType::Bytea => Some(Value::HexStringLiteral(bytea_hex(text)?)),
+        pg @ (PgType::BoolArray
+        | PgType::Int2Array
+        | PgType::Int4Array
+        | PgType::Int8Array
+        | PgType::TextArray) => Some(Value::SingleQuotedString(
+            super::array_values::canonical_text(text, pg.element().unwrap_or(PgType::Text))?,
+        )),
         PgType::Uuid => {
             // Lower-case and hyphenated, as PostgreSQL stores and prints it (22P02 if bad).
             *e = super::checked_casts::uuid(e)?;

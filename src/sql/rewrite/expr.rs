@@ -30,6 +30,7 @@ pub(super) fn rewrite_expr(rw: &mut Rewriter<'_>, expr: &mut Expr) -> Result<(),
         | Expr::Floor { .. } => functions::rewrite_special_form(expr)?,
         Expr::Extract { .. } => datetime::extract(expr)?,
         Expr::Subquery(_) => super::scalar_subquery::check(expr)?,
+        Expr::Array(_) => super::array_values::constructor(expr)?,
         Expr::Overlay { .. } => {
             if let Expr::Overlay {
                 expr: s,
@@ -182,7 +183,6 @@ mod tests {
 
     #[test]
     fn postgres_only_expressions_are_refused_by_name() {
-        assert_unsupported("SELECT ARRAY[1, 2]", "ARRAY constructor");
         assert_unsupported("SELECT ts AT TIME ZONE 'UTC' FROM t", "AT TIME ZONE");
         assert_unsupported("SELECT * FROM t WHERE id = ANY($1)", "ANY");
         assert_unsupported("SELECT a[1] FROM t", "array subscript");

@@ -9,6 +9,7 @@
 mod advisory;
 mod alter_table;
 mod arith;
+mod array_values;
 mod arrays;
 mod bool_text;
 mod bpchar_output;
@@ -226,7 +227,8 @@ impl VisitorMut for Rewriter<'_> {
         bool_text::pre_expr(e, &self.column_types);
         json_text::pre_expr(e, &self.column_types);
         flow(
-            arrays::pre_expr(e)
+            array_values::pre_expr(e, &self.column_types)
+                .and_then(|()| arrays::pre_expr(e))
                 .and_then(|()| overlaps::pre_expr(e, &self.column_types))
                 .and_then(|()| datetime::pre_expr(e, &self.column_types))
                 .and_then(|()| json::pre_expr(e))

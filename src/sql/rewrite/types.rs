@@ -159,9 +159,11 @@ pub(super) fn ddl_type(dt: &DataType) -> Result<DataType, SqlError> {
         | DataType::Bool
         | DataType::Boolean
         | DataType::Bytea => dt.clone(),
-        DataType::Array(_) => {
-            return Err(SqlError::unsupported(format!("array column type {dt}")));
-        }
+        // Stored as PostgreSQL's array text; the declared name keeps the type.
+        DataType::Array(_) => match PgType::from_sqlparser(dt).element() {
+            Some(elem) => custom(&format!("{}_ARRAY", elem.name().to_uppercase()), None),
+            None => return Err(SqlError::unsupported(format!("array column type {dt}"))),
+        },
         DataType::Custom(name, _) => custom_ddl_type(dt, name)?,
         _ => return Err(SqlError::unsupported(format!("column type {dt}"))),
     };
@@ -390,7 +392,8 @@ mod tests {
         assert_eq!(e, SqlError::unsupported("column type inet"));
         let e = cast_target(&parse_type("regtype")).unwrap_err();
         assert_eq!(e, SqlError::unsupported("cast to regtype"));
-        assert!(ddl_type(&parse_type("int[]")).is_err());
+        assert!(ddl_type(&parse_type("float8[]")).is_err());
+        assert!(ddl_type(&parse_type("int[]")).is_ok());
     }
 
     #[test]
