@@ -14,7 +14,7 @@ cargo test --locked --lib --bins --test frontdoor --test cluster -- --test-threa
 version=$(awk '/github.com\/rqlite\/rqlite\/v10 v/ {print $NF; exit}' tools/rqlite/go.mod)
 cached="${PGRQ_CACHE_DIR:-$HOME/.cache/pgrq}/rqlite/$version/rqlited"
 if [ -n "${PGRQ_RQLITED:-}" ] || [ -x "$cached" ] || command -v rqlited >/dev/null 2>&1; then
-  cargo test --locked --test engine --test ddl --test syscatalog --test nodes --test lifecycle --test advisory --test batch --test floats -- --test-threads=2
+  cargo test --locked --test engine --test ddl --test syscatalog --test nodes --test lifecycle --test advisory --test batch --test floats --test array_params -- --test-threads=2
   # The differential corpus against PostgreSQL 15's recorded answers (prints pass rates).
   cargo test --locked --test differential -- --nocapture
   # psql's \d family against pgrq and a real PostgreSQL (skips when no server binaries).

@@ -219,12 +219,7 @@ mod tests {
     fn a_hibernated_replica_s_ports_are_taken_only_when_nothing_else_is_free() {
         use crate::syscatalog::{DatabaseRecord, ReplicaRecord};
         let host: IpAddr = "127.0.0.1".parse().unwrap();
-        let p = TcpListener::bind((host, 0))
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let p = p.saturating_sub(10);
+        let p = free_block(host, 7);
         let d = DatabaseConfig {
             port_range_http_start: p,
             port_range_http_end: p + 1,
@@ -277,5 +272,22 @@ mod tests {
                 victim: None
             })
         );
+    }
+
+    /// A base port whose `len` ports can all be bound now (other processes on the
+    /// machine, e.g. tests running beside this one, hold ports at random).
+    fn free_block(host: IpAddr, len: u16) -> u16 {
+        for _ in 0..50 {
+            let p = TcpListener::bind((host, 0))
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port()
+                .saturating_sub(len * 2);
+            if (p..p + len).all(|q| TcpListener::bind((host, q)).is_ok()) {
+                return p;
+            }
+        }
+        panic!("no block of {len} free ports found");
     }
 }

@@ -5,6 +5,7 @@
 //! the backend's), nor encode wire messages (that is `wire/`'s).
 
 mod advisory;
+mod array_params;
 mod backend;
 mod catalog;
 mod cluster;
@@ -386,6 +387,7 @@ impl Session {
                 let sql = t.sqlite.clone().ok_or_else(|| {
                     PgError::new(codes::INTERNAL_ERROR, "statement has no SQLite translation")
                 })?;
+                let params = array_params::as_json(t, params)?;
                 let stmt = BoundStmt { sql, params };
                 if let Some(op) = &t.sequence {
                     return self.run_sequence(op, t, stmt).await;

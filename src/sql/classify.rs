@@ -81,6 +81,7 @@ pub(crate) fn translate_statement(
         sqlite: Some(stmt.to_string()),
         param_count: outcome.param_count,
         param_types,
+        array_params: outcome.json_array_params,
         returning: shape.returning,
         tag: shape.tag,
         needs_database: touches_storage || outcome.needs_database,

@@ -66,6 +66,7 @@ pub(crate) fn translate(stmt: &Statement) -> Result<Option<Translated>, super::S
         column_types: Vec::new(),
         column_scales: Vec::new(),
         column_avgs: Vec::new(),
+        array_params: Vec::new(),
         uses_clock: false,
         sequence: None,
     }))

@@ -34,6 +34,7 @@ pub(crate) mod test_support;
 mod types;
 
 pub use error::SqlError;
+pub use rewrite::array_param_json;
 pub(crate) use rewrite::normalize_time_text;
 pub use schema::{ColumnInfo, NoSchema, Schema, SchemaObject};
 pub use types::PgType;
@@ -193,6 +194,9 @@ pub struct Translated {
     /// (`id = $1`, `VALUES ($1)` into a known column, `SET c = $1`,
     /// `LIMIT $1`, `lower($1)`, …). `None` where nothing says (`SELECT $1`).
     pub param_types: Vec<Option<PgType>>,
+    /// Parameters (1-based) compared by `= ANY($n)`: the session sends each one's value,
+    /// PostgreSQL's array text, as a JSON array ([`array_param_json`]).
+    pub array_params: Vec<usize>,
     /// A write with a RETURNING clause.
     pub returning: bool,
     /// Command tag verb: "SELECT", "INSERT", "CREATE TABLE", "BEGIN", ….
@@ -253,6 +257,7 @@ impl Translated {
             column_types: Vec::new(),
             column_scales: Vec::new(),
             column_avgs: Vec::new(),
+            array_params: Vec::new(),
             uses_clock: false,
             sequence: None,
         }

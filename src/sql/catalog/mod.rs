@@ -129,6 +129,7 @@ pub(crate) fn translate(
         column_types,
         column_scales: Vec::new(),
         column_avgs: Vec::new(),
+        array_params: Vec::new(),
         uses_clock: false,
         sequence: None,
     }))

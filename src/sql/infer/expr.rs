@@ -111,6 +111,8 @@ pub(super) fn expr_type(e: &Expr, scope: &Scope) -> Option<T> {
         | Expr::IsNotDistinctFrom(..)
         | Expr::InList { .. }
         | Expr::InSubquery { .. }
+        | Expr::AnyOp { .. }
+        | Expr::AllOp { .. }
         | Expr::Between { .. }
         | Expr::Like { .. }
         | Expr::ILike { .. }

@@ -111,6 +111,7 @@ pub(super) fn call(q: &Query) -> Result<Option<Translated>, SqlError> {
         column_types: vec![Some(returns)],
         column_scales: Vec::new(),
         column_avgs: Vec::new(),
+        array_params: Vec::new(),
         uses_clock: false,
         sequence: None,
     }))

@@ -144,6 +144,7 @@ pub(super) fn ddl(tag: &str, statements: Vec<String>) -> Translated {
         column_types: Vec::new(),
         column_scales: Vec::new(),
         column_avgs: Vec::new(),
+        array_params: Vec::new(),
         uses_clock: false,
         sequence: None,
     }

@@ -9,6 +9,7 @@
 mod advisory;
 mod alter_table;
 mod arith;
+mod array_params;
 mod array_values;
 mod arrays;
 mod bool_text;
@@ -82,6 +83,7 @@ mod type_checks;
 mod types;
 mod uuid_defaults;
 
+pub use array_params::array_param_json;
 pub(crate) use ddl_plan::plan_ddl;
 pub(crate) use exact_avg::split as split_avgs;
 pub(crate) use float_output::wrap_outputs as wrap_float_outputs;
@@ -106,6 +108,8 @@ use super::{Context, PgType, SqlError};
 pub(crate) struct Outcome {
     pub param_count: usize,
     pub param_types: Vec<Option<PgType>>,
+    /// Parameters sent as JSON arrays (see `array_params`).
+    pub json_array_params: Vec<usize>,
     pub needs_database: bool,
     /// The output embeds the transaction time.
     pub uses_clock: bool,
@@ -134,6 +138,7 @@ pub(crate) fn rewrite_statement(
     Ok(Outcome {
         param_count: rw.params.count(),
         param_types: rw.params.types(),
+        json_array_params: rw.params.json_arrays(),
         needs_database: rw.tables.touched,
         uses_clock: rw.clock_read.get() || filled,
     })
@@ -237,6 +242,11 @@ impl VisitorMut for Rewriter<'_> {
     }
 
     fn post_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<SqlError> {
+        match array_params::rewrite(self, e) {
+            Ok(true) => return ControlFlow::Continue(()),
+            Ok(false) => {}
+            Err(err) => return ControlFlow::Break(err),
+        }
         flow(expr::rewrite_expr(self, e))
     }
 

@@ -1,7 +1,7 @@
 //! `$n` parameters: renumbered to SQLite's `?n`, counted, and typed where
 //! the SQL states a type.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use sqlparser::ast::{Expr, Value};
 
@@ -15,6 +15,7 @@ const MAX_PARAMS: usize = 65_535;
 pub(super) struct Params {
     max: usize,
     types: BTreeMap<usize, PgType>,
+    json_arrays: BTreeSet<usize>,
 }
 
 impl Params {
@@ -42,6 +43,17 @@ impl Params {
     /// type wins, as PostgreSQL infers from the first use.
     pub(super) fn note_type(&mut self, index: usize, ty: PgType) {
         self.types.entry(index).or_insert(ty);
+    }
+
+    /// Record that parameter `index` (an array) is to be sent as a JSON array
+    /// (see `array_params`).
+    pub(super) fn note_json_array(&mut self, index: usize) {
+        self.json_arrays.insert(index);
+    }
+
+    /// The parameters recorded by [`Params::note_json_array`], ascending.
+    pub(super) fn json_arrays(&self) -> Vec<usize> {
+        self.json_arrays.iter().copied().collect()
     }
 }
 

@@ -255,6 +255,7 @@ pub(super) fn call(q: &Query) -> Result<Option<Translated>, SqlError> {
         column_types: vec![Some(PgType::Int8)],
         column_scales: Vec::new(),
         column_avgs: Vec::new(),
+        array_params: Vec::new(),
         uses_clock: false,
         sequence: Some(op),
     }))
