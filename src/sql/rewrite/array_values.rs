@@ -85,7 +85,7 @@ fn is_text_safe(name: &sqlparser::ast::ObjectName) -> bool {
 
 /// After the elements are rewritten: a top-level `ARRAY[…]` becomes its
 /// text. A bare `[…]` is a sub-array, which its parent constructor prints.
-pub(super) fn constructor(e: &mut Expr) -> Result<(), SqlError> {
+pub(super) fn constructor(e: &mut Expr, columns: &ColumnTypes) -> Result<(), SqlError> {
     let Expr::Array(arr) = e else {
         return Ok(());
     };
@@ -93,7 +93,7 @@ pub(super) fn constructor(e: &mut Expr) -> Result<(), SqlError> {
         return Ok(());
     }
     let mut parts = Vec::new();
-    push_array(&arr.elem, &mut parts)?;
+    push_array(&arr.elem, columns, &mut parts)?;
     *e = concat(parts);
     Ok(())
 }
@@ -104,7 +104,11 @@ enum Part {
     Element(Box<Expr>),
 }
 
-fn push_array(elements: &[Expr], parts: &mut Vec<Part>) -> Result<(), SqlError> {
+fn push_array(
+    elements: &[Expr],
+    columns: &ColumnTypes,
+    parts: &mut Vec<Part>,
+) -> Result<(), SqlError> {
     let nested = elements.iter().any(|e| matches!(e, Expr::Array(_)));
     if nested && !elements.iter().all(|e| matches!(e, Expr::Array(_))) {
         return Err(SqlError::syntax(
@@ -117,18 +121,38 @@ fn push_array(elements: &[Expr], parts: &mut Vec<Part>) -> Result<(), SqlError> 
             parts.push(Part::Text(",".into()));
         }
         match el {
-            Expr::Array(inner) => push_array(&inner.elem, parts)?,
+            Expr::Array(inner) => push_array(&inner.elem, columns, parts)?,
             Expr::Value(v) => match &v.value {
                 Value::Null => parts.push(Part::Text("NULL".into())),
                 Value::Number(n, _) => parts.push(Part::Text(number_text(n))),
                 Value::SingleQuotedString(s) => parts.push(Part::Text(quote_element(s))),
-                _ => parts.push(Part::Element(Box::new(el.clone()))),
+                _ => return Err(element_refused(el)),
             },
-            other => parts.push(Part::Element(Box::new(other.clone()))),
+            // SQLite's text of an integer or text column is PostgreSQL's; other values
+            // (booleans stored as 1/0, floats, numerics, expressions) would print
+            // differently inside the array.
+            other
+                if matches!(
+                    columns.of(other),
+                    Some(
+                        PgType::Int2 | PgType::Int4 | PgType::Int8 | PgType::Text | PgType::Varchar
+                    )
+                ) =>
+            {
+                parts.push(Part::Element(Box::new(other.clone())))
+            }
+            other => return Err(element_refused(other)),
         }
     }
     parts.push(Part::Text("}".into()));
     Ok(())
+}
+
+fn element_refused(e: &Expr) -> SqlError {
+    let text: String = e.to_string().chars().take(40).collect();
+    SqlError::unsupported(format!(
+        "ARRAY[…] element `{text}` (only constants and integer or text columns)"
+    ))
 }
 
 /// The pieces joined with SQLite's `||` (fixed text merged).
@@ -300,6 +324,7 @@ fn canonical(s: &str, elem: PgType) -> Result<String, SqlError> {
 #[cfg(test)]
 mod tests {
     use super::quote_element;
+    use crate::sql::SqlError;
     use crate::sql::test_support::*;
 
     #[test]
@@ -312,7 +337,17 @@ mod tests {
             sqlite("SELECT ARRAY[[1, 2], [3, 4]]"),
             "SELECT ('{{1,2},{3,4}}') AS \"array\""
         );
-        let built = sqlite("SELECT ARRAY[a, 1] FROM t");
+        let schema = schema_from(&["CREATE TABLE t (a int, f float8, b boolean)"]);
+        for refused in ["ARRAY[f]", "ARRAY[b, true]", "ARRAY[a + 1]", "ARRAY[$1]"] {
+            assert!(
+                matches!(
+                    err_with(&format!("SELECT {refused} FROM t"), &schema),
+                    SqlError::Unsupported { .. }
+                ),
+                "{refused}"
+            );
+        }
+        let built = sqlite_with("SELECT ARRAY[a, 1] FROM t", &schema);
         assert!(
             built.starts_with("SELECT ('{' || CASE WHEN a IS NULL"),
             "{built}"

@@ -30,7 +30,7 @@ pub(super) fn rewrite_expr(rw: &mut Rewriter<'_>, expr: &mut Expr) -> Result<(),
         | Expr::Floor { .. } => functions::rewrite_special_form(expr)?,
         Expr::Extract { .. } => datetime::extract(expr)?,
         Expr::Subquery(_) => super::scalar_subquery::check(expr)?,
-        Expr::Array(_) => super::array_values::constructor(expr)?,
+        Expr::Array(_) => super::array_values::constructor(expr, &rw.column_types)?,
         Expr::Overlay { .. } => {
             if let Expr::Overlay {
                 expr: s,
