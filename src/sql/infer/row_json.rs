@@ -5,34 +5,13 @@
 //! are embedded as JSON, as PostgreSQL does; row_to_json/to_json print
 //! compact (SQLite's `json_object`), to_jsonb is normalised on output.
 
-use sqlparser::ast::{
-    Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList, FunctionArguments, Ident,
-    ObjectName,
-};
+use sqlparser::ast::{Expr, Ident, ObjectName};
 
 use super::scope::{Local, Scope};
 use crate::sql::PgType as T;
 use crate::sql::names::fold;
 
-fn call(name: &str, args: Vec<Expr>) -> Expr {
-    Expr::Function(Function {
-        name: ObjectName::from(vec![Ident::new(name)]),
-        uses_odbc_syntax: false,
-        parameters: FunctionArguments::None,
-        args: FunctionArguments::List(FunctionArgumentList {
-            duplicate_treatment: None,
-            args: args
-                .into_iter()
-                .map(|e| FunctionArg::Unnamed(FunctionArgExpr::Expr(e)))
-                .collect(),
-            clauses: vec![],
-        }),
-        filter: None,
-        null_treatment: None,
-        over: None,
-        within_group: vec![],
-    })
-}
+use crate::sql::rewrite::call;
 
 /// The object `name(arg)` stands for, when `arg` names a FROM item with known
 /// columns (and no column of that name is in scope).

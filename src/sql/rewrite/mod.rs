@@ -259,7 +259,7 @@ impl VisitorMut for Rewriter<'_> {
 }
 
 /// `name(args…)` as an expression.
-fn call(name: &str, args: Vec<Expr>) -> Expr {
+pub(in crate::sql) fn call(name: &str, args: Vec<Expr>) -> Expr {
     Expr::Function(Function {
         name: ObjectName::from(vec![Ident::new(name)]),
         uses_odbc_syntax: false,
