@@ -426,6 +426,7 @@ impl ClusterInfo for NodeBackend {
                         text(&n.state),
                         n.healthy.map_or(Value::Null, Value::Bool),
                         Value::Int(i64::from(n.databases)),
+                        Value::Int(i64::from(n.active_databases)),
                     ]
                 })
                 .collect(),

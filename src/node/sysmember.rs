@@ -312,9 +312,11 @@ async fn touch_after_changes(core: Arc<NodeCore>, catalog: Catalog, stop: Cancel
     }
 }
 
-/// When this node's system replica leads: its `/status` and the Raft configuration.
+/// When this node's system replica leads: its `/status` and the Raft configuration. A
+/// replica still running after its member was moved away counts too: while it leads, it
+/// is the one that must hand leadership over before it can be removed.
 async fn leader_view(core: &NodeCore) -> Option<(serde_json::Value, Vec<Member>)> {
-    if !core.system.is_member() {
+    if !core.system.is_member() && !core.system.has_replica(&core.engine) {
         return None;
     }
     let mine = core.system.me_as_member();

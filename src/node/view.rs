@@ -19,8 +19,11 @@ pub struct NodeRow {
     pub state: String,
     /// From this node's gossip view; `None` when it has none (`pgrq status` offline).
     pub healthy: Option<bool>,
-    /// Databases with a replica on the node.
+    /// Databases with a replica on the node (hibernated ones included).
     pub databases: u32,
+    /// Of those, the ones not hibernated (the ones counted against `max_databases`).
+    #[serde(default)]
+    pub active_databases: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -61,6 +64,15 @@ pub async fn cluster_view(
             state: n.state.as_str().to_string(),
             healthy: peers.map(|ps| ps.iter().any(|p| p.heartbeat.node_id == n.id && p.healthy)),
             databases: snap.replicas.iter().filter(|r| r.node_id == n.id).count() as u32,
+            active_databases: snap
+                .replicas
+                .iter()
+                .filter(|r| r.node_id == n.id)
+                .filter(|r| {
+                    snap.database(&r.database)
+                        .is_some_and(|d| d.state != DbState::Hibernating)
+                })
+                .count() as u32,
         })
         .collect();
     let leaders = snap.databases.iter().map(|d| async move {
@@ -136,8 +148,8 @@ impl ClusterView {
     /// The two tables `pgrq status` prints.
     pub fn render(&self) -> String {
         let mut out = format!(
-            "{:<54} {:<22} {:<10} {:>9}\n",
-            "NODE", "PROXY", "HEALTH", "DATABASES"
+            "{:<54} {:<22} {:<10} {:>9} {:>6}\n",
+            "NODE", "PROXY", "HEALTH", "DATABASES", "ACTIVE"
         );
         for n in &self.nodes {
             let health = match n.healthy {
@@ -146,8 +158,8 @@ impl ClusterView {
                 None => "unknown",
             };
             out.push_str(&format!(
-                "{:<54} {:<22} {:<10} {:>9}\n",
-                n.id, n.proxy_addr, health, n.databases
+                "{:<54} {:<22} {:<10} {:>9} {:>6}\n",
+                n.id, n.proxy_addr, health, n.databases, n.active_databases
             ));
         }
         out.push_str(&format!(
@@ -182,6 +194,7 @@ mod tests {
                 state: "active".into(),
                 healthy: None,
                 databases: 2,
+                active_databases: 1,
             }],
             databases: vec![DatabaseRow {
                 name: "demo_app".into(),
@@ -193,6 +206,7 @@ mod tests {
         };
         let text = v.render();
         assert!(text.contains("unknown"), "{text}");
+        assert!(text.contains("ACTIVE"), "{text}");
         assert!(text.contains("BBBBCCCC,x"), "{text}");
         assert!(text.lines().last().unwrap().contains("active"), "{text}");
     }

@@ -32,7 +32,7 @@ pub use control::{Member, probe_ready};
 
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use reqwest::header::CONTENT_TYPE;
@@ -42,7 +42,7 @@ use super::decode::{Body, decode_body};
 use super::types::{Level, Stmt, StmtResult, encode_body};
 use classify::{
     Kind, Step, classify_request_error, classify_status, classify_transport, error_chain,
-    is_commit_constraint,
+    is_commit_constraint, is_fsm_stall,
 };
 
 const BACKOFF_START: Duration = Duration::from_millis(25);
@@ -157,6 +157,16 @@ impl ClusterClient {
             .await
     }
 
+    /// The query string a read at `level` switches to after an FSM stall (see
+    /// [`classify::is_fsm_stall`]): the same read at `strong`, which goes through the Raft
+    /// log and so moves the FSM past the configuration entry it was waiting behind.
+    fn stall_fallback(query: &str) -> Option<String> {
+        let linearizable = Level::Linearizable.as_query();
+        query
+            .contains(&linearizable)
+            .then(|| query.replacen(&linearizable, &Level::Strong.as_query(), 1))
+    }
+
     /// POST `/db/request`: reads and writes together (use it for
     /// `RETURNING`). Same rollback rule as [`ClusterClient::execute`].
     /// Treated as a write for retry purposes.
@@ -203,9 +213,19 @@ impl ClusterClient {
             (Kind::Write, false) => format!("{query}&redirect"),
             (Kind::Read, _) => query,
         };
+        // Set once a linearizable read stalled behind a configuration entry: later
+        // attempts read at `strong` instead.
+        let stalled = AtomicBool::new(false);
+        let fallback = Self::stall_fallback(&query);
         self.with_retries(|node| {
             let body = body.clone();
-            let url = format!("http://{node}{path}?{query}");
+            let q = match &fallback {
+                Some(f) if stalled.load(Ordering::Relaxed) => f,
+                _ => &query,
+            };
+            let url = format!("http://{node}{path}?{q}");
+            let stalled = &stalled;
+            let fallback = &fallback;
             async move {
                 let c = &self.inner.creds;
                 let http = match kind {
@@ -249,6 +269,12 @@ impl ClusterClient {
                     // SQLite refusing the batch's COMMIT (a deferred foreign key): every
                     // node rolls it back alike, so the outcome is known: nothing applied.
                     Ok(Body::RequestError(msg)) if is_commit_constraint(&msg) => Ok(vec![Err(msg)]),
+                    // Nothing was applied (only a read waits for the FSM); read again at
+                    // `strong` at once.
+                    Ok(Body::RequestError(msg)) if is_fsm_stall(&msg) && fallback.is_some() => {
+                        stalled.store(true, Ordering::Relaxed);
+                        Err(Step::Again(msg))
+                    }
                     Ok(Body::RequestError(msg)) => Err(classify_request_error(&node, &msg, kind)),
                     Err(detail) => Err(Step::Fail(RqliteError::BadResponse { node, detail })),
                 }
@@ -273,6 +299,7 @@ impl ClusterClient {
         let mut last_error = "no nodes configured".to_string();
         let mut backoff = BACKOFF_START;
         let mut redirects = 0;
+        let mut again = false;
         'rounds: loop {
             let preferred = self.inner.preferred.load(Ordering::Relaxed);
             for (pos, idx) in node_order(n, preferred).enumerate() {
@@ -290,6 +317,16 @@ impl ClusterClient {
                         return Ok(v);
                     }
                     Err(Step::Fail(e)) => return Err(e),
+                    // The same node, once, at once (its next attempt differs).
+                    Err(Step::Again(msg)) if !again => {
+                        again = true;
+                        last_error = format!("{node}: {msg}");
+                        self.inner.preferred.store(idx, Ordering::Relaxed);
+                        continue 'rounds;
+                    }
+                    Err(Step::Again(msg)) => {
+                        last_error = format!("{node}: {msg}");
+                    }
                     Err(Step::Retry(msg)) => {
                         tracing::debug!(node = %node, error = %msg, "rqlite attempt failed; trying next node");
                         last_error = format!("{node}: {msg}");

@@ -371,3 +371,19 @@ fn members_are_read_from_the_nodes_array() {
     assert!(parse_members(br#"{"a-1":{}}"#).is_err(), "legacy format");
     assert!(parse_members(br#"{"nodes":[{"addr":"x"}]}"#).is_err());
 }
+
+#[test]
+fn a_read_stalled_behind_a_configuration_entry_is_read_again_at_strong() {
+    assert!(is_fsm_stall("index 7: timeout waiting for fsm"));
+    assert!(!is_fsm_stall("leader not found"));
+    assert_eq!(
+        ClusterClient::stall_fallback("level=linearizable&blob_array").as_deref(),
+        Some("level=strong&blob_array")
+    );
+    // Other levels do not wait for the FSM, and writes carry no level.
+    assert_eq!(ClusterClient::stall_fallback("level=weak&blob_array"), None);
+    assert_eq!(
+        ClusterClient::stall_fallback("blob_array&transaction"),
+        None
+    );
+}

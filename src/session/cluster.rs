@@ -32,6 +32,7 @@ pub const NODES: &[(&str, PgType)] = &[
     ("state", PgType::Text),
     ("healthy", PgType::Bool),
     ("databases", PgType::Int8),
+    ("active_databases", PgType::Int8),
 ];
 
 /// `pgrq.databases`: one row per database; `replicas` lists node ids (comma-separated),

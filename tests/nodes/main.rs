@@ -120,7 +120,10 @@ impl Node {
         let mut child = Command::new(env!("CARGO_BIN_EXE_pgrq"))
             .args(["node", "--config"])
             .arg(&self.config)
-            .env("PGRQ_LOG", "info")
+            .env(
+                "PGRQ_LOG",
+                std::env::var("PGRQ_TEST_NODE_LOG").unwrap_or_else(|_| "info".into()),
+            )
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

@@ -116,6 +116,17 @@ async fn hibernated_databases_hold_no_ports() {
         );
     }
     status_shows(&c, (2, 2, 0)).await;
+    // The same counts as SQL: each node holds four databases, two of them running.
+    let rows = client(&c.nodes[2].conn_str(p3))
+        .await
+        .query(
+            "SELECT databases, active_databases FROM pgrq.nodes ORDER BY id",
+            &[],
+        )
+        .await
+        .expect("pgrq.nodes");
+    let counts: Vec<(i64, i64)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+    assert_eq!(counts, vec![(4, 2); 3]);
 
     // A client of p3 writes throughout what follows.
     let stop = Arc::new(AtomicBool::new(false));

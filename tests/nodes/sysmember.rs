@@ -186,10 +186,10 @@ async fn a_drain_moves_the_system_member_while_the_catalog_answers() {
                         tokio::spawn(io);
                         match cl.query_one("SELECT count(*) FROM t", &[]).await {
                             Ok(_) => ok += 1,
-                            Err(e) => failed.push(e.to_string()),
+                            Err(e) => failed.push(format!("{e:?}")),
                         }
                     }
-                    Err(e) => failed.push(e.to_string()),
+                    Err(e) => failed.push(format!("{e:?}")),
                 }
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }

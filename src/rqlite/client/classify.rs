@@ -20,6 +20,17 @@ pub(super) enum Step {
     Redirect(String),
     /// Give up now with this error.
     Fail(RqliteError),
+    /// Nothing was applied and the next attempt is different (a read switching level):
+    /// try this node again at once.
+    Again(String),
+}
+
+/// rqlite's linearizable read waits until its FSM applied the commit index it saw, but a
+/// Raft configuration entry (a replica joining or leaving) is never applied through the
+/// FSM: after one, every linearizable read fails with "index N: timeout waiting for fsm"
+/// until the next entry that is, such as a write or a `strong` read. Nothing was applied.
+pub(super) fn is_fsm_stall(msg: &str) -> bool {
+    msg.trim_end().ends_with("timeout waiting for fsm")
 }
 
 /// Request-level errors after which rqlite has certainly not applied a write

@@ -93,7 +93,7 @@ impl ClusterClient {
                     }
                 }
                 Err(Step::Fail(e)) => return Err(e),
-                Err(Step::Retry(msg) | Step::Redirect(msg)) => {
+                Err(Step::Retry(msg) | Step::Redirect(msg) | Step::Again(msg)) => {
                     last_error = format!("{node}: {msg}")
                 }
             }
@@ -200,7 +200,7 @@ impl ClusterClient {
     pub async fn node_status(&self, node: &str) -> Result<serde_json::Value, RqliteError> {
         self.get_status(node).await.map_err(|s| match s {
             Step::Fail(e) => e,
-            Step::Retry(m) | Step::Redirect(m) => RqliteError::Unavailable {
+            Step::Retry(m) | Step::Redirect(m) | Step::Again(m) => RqliteError::Unavailable {
                 tried: vec![node.to_string()],
                 waited: Duration::ZERO,
                 last_error: m,
