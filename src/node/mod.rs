@@ -4,7 +4,8 @@
 //! (`system`, `sysmember`, `catalog`), port
 //! allocation (`ports`), the reconciler that converges this node's replicas on the
 //! catalog (`core`, `reconcile`), hibernation and wake under `pgrq node` (`hibernate`,
-//! `wake`, fed by `activity` through gossip), what operators see of the cluster (`view`),
+//! `wake`, fed by `activity` through gossip; `evict` makes room on a full node for a
+//! wake), what operators see of the cluster (`view`),
 //! and what this node reports about itself to the gossip layer and to `pgrq status`
 //! (`status`); the operations (`ops`: `drain`, `drop`, `recover`, and `creating` for
 //! creations a dead node left unfinished; `relay` carries a request to the node that must
@@ -20,6 +21,7 @@ pub mod creating;
 pub mod drain;
 pub mod drop;
 pub mod engine;
+pub mod evict;
 pub mod hibernate;
 pub mod inventory;
 pub mod lifecycle;

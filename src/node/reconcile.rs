@@ -124,6 +124,7 @@ async fn step(
                 continue;
             }
             DbState::Waking => {
+                changed |= crate::node::evict::make_room(core, catalog, snap, r, &book).await;
                 if !wake::prepare(core, catalog, snap, r, is_running, &mut book).await {
                     continue;
                 }

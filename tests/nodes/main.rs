@@ -10,6 +10,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod drop;
+mod evict;
 mod hibernate;
 mod ops;
 mod ports;

@@ -13,10 +13,13 @@ use super::ops::{on, pgrq_cli};
 use super::replace::{catalog_rows, system_members, until};
 use super::*;
 
-const ROOM: &str = "max_databases = 2\nhibernation_timeout = \"0s\"\n";
+pub(super) const ROOM: &str = "max_databases = 2\nhibernation_timeout = \"0s\"\n";
 
 /// (node id, http port, raft port) of each replica of `db`.
-async fn ports_of(members: &[String], db: &str) -> Vec<(String, Option<u64>, Option<u64>)> {
+pub(super) async fn ports_of(
+    members: &[String],
+    db: &str,
+) -> Vec<(String, Option<u64>, Option<u64>)> {
     catalog_rows(
         members,
         &format!(
@@ -36,7 +39,7 @@ async fn ports_of(members: &[String], db: &str) -> Vec<(String, Option<u64>, Opt
     .collect()
 }
 
-async fn fill(node: &Node, db: &str) {
+pub(super) async fn fill(node: &Node, db: &str) {
     let c = client(&node.conn_str(db)).await;
     c.batch_execute(&format!(
         "CREATE TABLE t (id int PRIMARY KEY, v text); \
@@ -47,7 +50,7 @@ async fn fill(node: &Node, db: &str) {
 }
 
 /// Connects (waking it), checks its three rows, adds a fourth.
-async fn wake_and_check(node: &Node, db: &str) {
+pub(super) async fn wake_and_check(node: &Node, db: &str) {
     let c = client(&node.conn_str(db)).await;
     let rows = c
         .query("SELECT v FROM t ORDER BY id", &[])
@@ -61,7 +64,7 @@ async fn wake_and_check(node: &Node, db: &str) {
     assert_eq!(count(&c, "t").await, 4);
 }
 
-async fn hibernate(c: &Cluster, members: &[String], db: &str) {
+pub(super) async fn hibernate(c: &Cluster, members: &[String], db: &str) {
     let (ok, out) = pgrq_cli(on(&c.nodes[0], &["db", "hibernate", db])).await;
     assert!(ok, "hibernate {db}: {out}");
     hibernated(c, members, db).await;
