@@ -124,7 +124,8 @@ impl Default for TlsConfig {
 pub struct DatabaseConfig {
     /// Replicas per database (each one rqlited process).
     pub replication_factor: u32,
-    /// Databases this node runs at once.
+    /// Databases this node runs at once (hibernated ones only take disk; a wake on a full
+    /// node hibernates its longest-idle database, `node::evict`).
     pub max_databases: u32,
     /// How long a connecting client may wait for its database to be created or woken.
     pub wake_timeout_secs: u64,
