@@ -10,7 +10,9 @@
 //! reconciler then stops it and deletes its data. Each database is driven by one node (the
 //! holder of its first staying replica), every pass; the writes' version guards make a
 //! second driver harmless. Only databases whose replicas' nodes are all healthy move: a
-//! dead node's replica is `replace`'s, a lost majority `pgrq db recover`'s.
+//! dead node's replica is `replace`'s, a lost majority `pgrq db recover`'s. A hibernated
+//! database with a replica on a draining node is woken first (by the same driver), then
+//! moves like any other, and hibernates again once idle.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -42,6 +44,9 @@ pub enum Move {
         database: DatabaseRecord,
         leaving: ReplicaRecord,
     },
+    /// A hibernated database with a replica on a draining node: wake it, so it can move
+    /// (it hibernates again once idle).
+    Wake { database: DatabaseRecord },
 }
 
 /// Whether a node takes no more replicas and gives its own away.
@@ -60,6 +65,26 @@ pub fn plan(
 ) -> (Vec<Move>, Vec<String>) {
     let mut moves = Vec::new();
     let mut stuck = Vec::new();
+    for db in snap
+        .databases
+        .iter()
+        .filter(|d| d.state == DbState::Hibernating)
+    {
+        let reps: Vec<&ReplicaRecord> = snap.replicas_of(&db.name).collect();
+        let driver = reps
+            .iter()
+            .find(|r| !leaving(snap, &r.node_id))
+            .or(reps.first())
+            .map(|r| r.node_id.as_str());
+        if reps.iter().any(|r| leaving(snap, &r.node_id))
+            && reps.iter().all(|r| healthy(&r.node_id))
+            && driver == Some(me)
+        {
+            moves.push(Move::Wake {
+                database: db.clone(),
+            });
+        }
+    }
     for db in snap.databases.iter().filter(|d| d.state == DbState::Active) {
         let reps: Vec<&ReplicaRecord> = snap.replicas_of(&db.name).collect();
         if reps.is_empty() || !reps.iter().all(|r| healthy(&r.node_id)) {
@@ -136,11 +161,14 @@ pub async fn run(core: Arc<NodeCore>, stop: CancellationToken) {
         // Cheap test on the published catalog before reading it afresh.
         let busy = published.databases.iter().any(|d| {
             let n = published.replicas_of(&d.name).count();
-            d.state == DbState::Active
-                && (n < d.replication_factor as usize
-                    || published
-                        .replicas_of(&d.name)
-                        .any(|r| leaving(&published, &r.node_id)))
+            let moving = published
+                .replicas_of(&d.name)
+                .any(|r| leaving(&published, &r.node_id));
+            match d.state {
+                DbState::Active => n < d.replication_factor as usize || moving,
+                DbState::Hibernating => moving,
+                _ => false,
+            }
         });
         if !busy {
             continue;
@@ -192,6 +220,15 @@ async fn carry_out(
         }
         Move::Retire { database, leaving } => {
             retire(core, catalog, snap, database, leaving, &claim).await
+        }
+        Move::Wake { database } => {
+            if crate::node::wake::request(core, catalog, database)
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                tracing::info!(db = %database.name, "woken to move it off a draining node");
+            }
+            Ok(())
         }
     }
 }

@@ -107,3 +107,21 @@ fn an_under_replicated_database_gets_a_replica() {
     let (moves, _) = plan(&s, &inv(&s), &|_: &str| true, "b");
     assert!(matches!(moves.as_slice(), [Move::Add { .. }]), "{moves:?}");
 }
+
+#[test]
+fn a_hibernated_database_on_a_draining_node_is_woken_by_its_driver() {
+    let all = |_: &str| true;
+    let mut s = snap("a", &[("a", "1"), ("b", "2"), ("c", "3")]);
+    s.databases[0].state = DbState::Hibernating;
+    assert!(plan(&s, &inv(&s), &all, "c").0.is_empty(), "b drives");
+    let (moves, _) = plan(&s, &inv(&s), &all, "b");
+    let [Move::Wake { database }] = moves.as_slice() else {
+        panic!("{moves:?}")
+    };
+    assert_eq!(database.name, "demo_x");
+    // Not while a holder is unhealthy (the wake could not finish), nor off no drain.
+    assert!(plan(&s, &inv(&s), &|id: &str| id != "c", "b").0.is_empty());
+    let mut s = snap("", &[("a", "1"), ("b", "2"), ("c", "3")]);
+    s.databases[0].state = DbState::Hibernating;
+    assert!(plan(&s, &inv(&s), &all, "a").0.is_empty());
+}

@@ -186,6 +186,28 @@ async fn a_drain_moves_every_replica_while_a_client_writes() {
     let victim = (0..4).find(|&i| ids[i] == *leader_node).expect("a holder");
     let writer_node = (0..4).find(|&i| i != victim).expect("writer node");
 
+    // A hibernated database with a replica on the drained node moves too (woken for it).
+    let mut cold = String::new();
+    for i in 0..4 {
+        let name = format!("demo_cold{i}");
+        let cl = client(&c.nodes[writer_node].conn_str(&name)).await;
+        cl.batch_execute("CREATE TABLE t (v int); INSERT INTO t VALUES (1), (2)")
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        if placed(&members, &name)
+            .await
+            .iter()
+            .any(|r| r.0 == ids[victim])
+        {
+            cold = name;
+            break;
+        }
+    }
+    assert!(!cold.is_empty(), "no database placed on the drained node");
+    let (ok, out) = pgrq_cli(on(&c.nodes[writer_node], &["db", "hibernate", &cold])).await;
+    assert!(ok, "{out}");
+    super::hibernate::hibernated(&c, &members, &cold).await;
+
     // A client writes through another node during the whole drain; it records what was
     // acknowledged.
     let writer = client(&c.nodes[writer_node].conn_str(db)).await;
@@ -221,6 +243,26 @@ async fn a_drain_moves_every_replica_while_a_client_writes() {
     })
     .await;
     let moved_in = started.elapsed();
+    until(
+        "the hibernated database off the drained node",
+        180,
+        || async {
+            let rows = placed(&members, &cold).await;
+            let gone = !rows.iter().any(|r| r.0 == ids[victim]);
+            (gone && rows.len() == 3 && rows.iter().all(|r| r.2.is_some())).then_some(())
+        },
+    )
+    .await;
+    let stale_cold = c.nodes[victim].data_dir.join(&cold);
+    until("the drained node deletes its data", 60, || async {
+        (!stale_cold.exists()).then_some(())
+    })
+    .await;
+    assert_eq!(
+        count(&client(&c.nodes[victim].conn_str(&cold)).await, "t").await,
+        2,
+        "{cold} kept its rows"
+    );
     let stale = c.nodes[victim].data_dir.join(db);
     until(
         "the drained node deletes the replica's data",
