@@ -109,3 +109,84 @@ async fn any_and_all_over_array_parameters() {
         .get(0);
     assert_eq!(n, 4);
 }
+
+/// `unnest` of array parameters (`sql::rewrite::unnest`): zipped and NULL-padded to the
+/// longest, element types kept in binary and text results, the bulk insert Django's
+/// `bulk_create` sends, and Describe giving the element types.
+#[tokio::test(flavor = "multi_thread")]
+async fn unnest_over_array_parameters() {
+    use tokio_postgres::types::Type;
+    let p = start();
+    let c = connect(&p, "demo_unnest").await;
+    c.batch_execute("CREATE TABLE t (id serial PRIMARY KEY, n int, name varchar(20))")
+        .await
+        .expect("setup");
+
+    let zipped = c
+        .prepare("SELECT * FROM UNNEST($1::integer[], $2::text[]) WITH ORDINALITY AS u(n, s, i)")
+        .await
+        .expect("prepare unnest");
+    let types: Vec<Type> = zipped.columns().iter().map(|c| c.type_().clone()).collect();
+    assert_eq!(types, vec![Type::INT4, Type::TEXT, Type::INT8]);
+    assert_eq!(zipped.params(), &[Type::INT4_ARRAY, Type::TEXT_ARRAY]);
+    let rows = c
+        .query(
+            &zipped,
+            &[&vec![Some(1i32), None, Some(3)], &vec!["a b", "NULL"]],
+        )
+        .await
+        .expect("unnest binary");
+    let got: Vec<(Option<i32>, Option<String>, i64)> = rows
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (Some(1), Some("a b".into()), 1),
+            (None, Some("NULL".into()), 2),
+            (Some(3), None, 3)
+        ]
+    );
+    // A NULL array is empty; the other still yields its rows.
+    let rows = c
+        .query(&zipped, &[&None::<Vec<i32>>, &vec!["x"]])
+        .await
+        .expect("NULL array");
+    assert_eq!(rows.len(), 1);
+
+    // Text results (simple protocol) of the same values.
+    let rows = c
+        .simple_query("SELECT * FROM unnest('{7,NULL}'::int[]) AS x")
+        .await
+        .expect("simple");
+    let texts: Vec<Option<String>> = rows
+        .iter()
+        .filter_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::Row(r) => Some(r.get(0).map(str::to_string)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(texts, vec![Some("7".to_string()), None]);
+
+    // Django's bulk_create on PostgreSQL.
+    let inserted = c
+        .query(
+            "INSERT INTO t (n, name) SELECT * FROM UNNEST(($1)::integer[], ($2)::varchar[]) \
+             RETURNING id, n, name",
+            &[&vec![10i32, 20, 30], &vec!["p", "q r", "s"]],
+        )
+        .await
+        .expect("bulk insert");
+    let got: Vec<(i32, String)> = inserted.iter().map(|r| (r.get(1), r.get(2))).collect();
+    assert_eq!(
+        got,
+        vec![(10, "p".into()), (20, "q r".into()), (30, "s".into())]
+    );
+    let n: i64 = c
+        .query_one("SELECT count(*) FROM t WHERE n >= 10", &[])
+        .await
+        .expect("count")
+        .get(0);
+    assert_eq!(n, 3);
+}

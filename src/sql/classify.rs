@@ -55,6 +55,7 @@ pub(crate) fn translate_statement(
     if let Some(t) = super::catalog::translate(&stmt, ctx, schema)? {
         return Ok(t);
     }
+    super::rewrite::expand_unnest(&mut stmt, schema)?;
     super::rewrite::expand_set_returning(&mut stmt)?;
     let shape = shape(&stmt)?;
     // Names and types come from the PostgreSQL tree, before the rewrite

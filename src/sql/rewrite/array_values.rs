@@ -81,6 +81,12 @@ fn is_array_value(e: &Expr, columns: &ColumnTypes) -> bool {
 fn is_text_safe(name: &sqlparser::ast::ObjectName) -> bool {
     let name = name.to_string().to_ascii_lowercase();
     matches!(name.as_str(), "count" | "coalesce" | "nullif")
+        || [
+            super::unnest::JSON_INT,
+            super::unnest::JSON_TEXT,
+            super::unnest::UNNEST_VALUE,
+        ]
+        .contains(&name.as_str())
 }
 
 /// After the elements are rewritten: a top-level `ARRAY[…]` becomes its
@@ -240,7 +246,7 @@ pub(crate) fn array_type(dt: &DataType) -> Option<PgType> {
     }
 }
 
-fn element_type(def: &sqlparser::ast::ArrayElemTypeDef) -> Option<PgType> {
+pub(super) fn element_type(def: &sqlparser::ast::ArrayElemTypeDef) -> Option<PgType> {
     use sqlparser::ast::ArrayElemTypeDef as D;
     match def {
         D::AngleBracket(t) | D::SquareBracket(t, _) | D::Parenthesis(t) | D::Qualified(t, _) => {

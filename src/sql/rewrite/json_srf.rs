@@ -309,6 +309,9 @@ fn take_calls(e: &mut Expr, found: &mut Vec<Joined>) -> Result<(), SqlError> {
                     format!("json_each({}) AS {q}", f.checked_arg(&arg)),
                     f.value(&q),
                 )
+            } else if name == super::unnest::UNNEST_VALUE {
+                let arg = one_arg(&name, &list.args)?;
+                (format!("json_each({arg}) AS {q}"), format!("{q}.value"))
             } else if name == "generate_series" {
                 if list.args.iter().any(|a| match a {
                     FunctionArg::Unnamed(FunctionArgExpr::Expr(x)) => names_a_column(x),

@@ -81,6 +81,7 @@ mod truncate;
 mod type_change;
 mod type_checks;
 mod types;
+mod unnest;
 mod uuid_defaults;
 
 pub use array_params::array_param_json;
@@ -89,6 +90,7 @@ pub(crate) use exact_avg::split as split_avgs;
 pub(crate) use float_output::wrap_outputs as wrap_float_outputs;
 pub(crate) use json_srf::expand as expand_set_returning;
 pub(crate) use query::flatten_set_operation;
+pub(crate) use unnest::expand as expand_unnest;
 
 use std::ops::ControlFlow;
 
@@ -242,6 +244,11 @@ impl VisitorMut for Rewriter<'_> {
     }
 
     fn post_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<SqlError> {
+        match unnest::rewrite_marker(self, e) {
+            Ok(true) => return ControlFlow::Continue(()),
+            Ok(false) => {}
+            Err(err) => return ControlFlow::Break(err),
+        }
         match array_params::rewrite(self, e) {
             Ok(true) => return ControlFlow::Continue(()),
             Ok(false) => {}
