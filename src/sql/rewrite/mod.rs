@@ -9,6 +9,7 @@
 mod advisory;
 mod alter_table;
 mod arith;
+mod array_functions;
 mod array_params;
 mod array_values;
 mod arrays;

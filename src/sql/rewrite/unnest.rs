@@ -228,10 +228,30 @@ impl VisitorMut for Expander<'_> {
         }
     }
 
+    fn pre_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<SqlError> {
+        match super::array_functions::rewrite_expr(e, self.columns) {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(err) => ControlFlow::Break(err),
+        }
+    }
+
     fn pre_visit_query(&mut self, q: &mut Query) -> ControlFlow<SqlError> {
         let sqlparser::ast::SetExpr::Select(select) = q.body.as_mut() else {
             return ControlFlow::Continue(());
         };
+        for item in &mut select.projection {
+            // PostgreSQL's name for what `array_functions` rewrites.
+            if let SelectItem::UnnamedExpr(e) = item
+                && is_array_call(e)
+                && let Some(name) = super::array_functions::output_name(e)
+                    .or_else(|| crate::sql::names::output_name(e))
+            {
+                *item = SelectItem::ExprWithAlias {
+                    expr: e.clone(),
+                    alias: Ident::with_quote('"', name),
+                };
+            }
+        }
         for item in &mut select.projection {
             let (e, named) = match item {
                 SelectItem::UnnamedExpr(e) => (e, false),
@@ -251,6 +271,27 @@ impl VisitorMut for Expander<'_> {
             }
         }
         ControlFlow::Continue(())
+    }
+}
+
+/// A call or subscript `array_functions` rewrites (named before it does).
+fn is_array_call(e: &Expr) -> bool {
+    match e {
+        Expr::CompoundFieldAccess { .. } => true,
+        Expr::Function(f) => {
+            f.name.0.len() == 1
+                && f.name.0[0].as_ident().is_some_and(|i| {
+                    matches!(
+                        fold(i).as_str(),
+                        "array_length"
+                            | "cardinality"
+                            | "array_to_string"
+                            | "array_position"
+                            | "string_to_array"
+                    )
+                })
+        }
+        _ => false,
     }
 }
 
