@@ -134,6 +134,7 @@ pub(crate) fn rewrite_statement(
     if let ControlFlow::Break(e) = stmt.visit(&mut rw) {
         return Err(e);
     }
+    rw.params.check_json_arrays()?;
     ddl::finish(stmt)?;
     let filled = defaults::fill_insert(stmt, schema, ctx.now_micros)?
         | defaults::fill_update(stmt, schema, ctx.now_micros)?;

@@ -16,6 +16,8 @@ pub(super) struct Params {
     max: usize,
     types: BTreeMap<usize, PgType>,
     json_arrays: BTreeSet<usize>,
+    /// How often each parameter occurs, and how often as a JSON array.
+    uses: BTreeMap<usize, (usize, usize)>,
 }
 
 impl Params {
@@ -35,6 +37,7 @@ impl Params {
     pub(super) fn placeholder(&mut self, text: &mut String) -> Result<(), SqlError> {
         let index = parse_placeholder(text)?;
         self.max = self.max.max(index);
+        self.uses.entry(index).or_default().0 += 1;
         *text = format!("?{index}");
         Ok(())
     }
@@ -49,6 +52,23 @@ impl Params {
     /// (see `array_params`).
     pub(super) fn note_json_array(&mut self, index: usize) {
         self.json_arrays.insert(index);
+        self.uses.entry(index).or_default().1 += 1;
+    }
+
+    /// A parameter sent as a JSON array cannot also be used as a value (it
+    /// would read as JSON, not as PostgreSQL's array text): 0A000.
+    pub(super) fn check_json_arrays(&self) -> Result<(), SqlError> {
+        for index in &self.json_arrays {
+            if let Some((all, json)) = self.uses.get(index)
+                && all != json
+            {
+                return Err(SqlError::unsupported(format!(
+                    "parameter ${index} used both as an array read element by element \
+                     (ANY, unnest, array functions) and as a value"
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// The parameters recorded by [`Params::note_json_array`], ascending.

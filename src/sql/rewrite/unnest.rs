@@ -4,7 +4,7 @@
 //! an array literal (`'{1,2}'::int[]`) or a constant `ARRAY[…]` becomes a
 //! JSON literal, an array parameter (`$1::int[]`) is sent by the session as
 //! a JSON array (see `array_params`), an `int[]`/`text[]` column is turned
-//! into JSON by SQLite text functions ([`column_json`]).
+//! into JSON by SQLite text functions or a recursive CTE ([`column_json`]).
 //!
 //! - In FROM (`unnest(a [, b …]) [WITH ORDINALITY] [AS t(x, y …)]`): a
 //!   derived table, the arrays zipped by position and NULL-padded to the
@@ -529,21 +529,34 @@ pub(super) fn rewrite_marker(rw: &mut Rewriter<'_>, e: &mut Expr) -> Result<bool
     Ok(true)
 }
 
-/// A column's canonical array text as a JSON array: integers need only their
-/// braces swapped; text elements are quoted (an element PostgreSQL had to
-/// quote is refused at run time rather than split wrongly).
+/// A column's array text as a JSON array: integers need only their braces
+/// swapped; text is read character by character (a recursive CTE: quoted
+/// elements with their `\\` escapes, unquoted `NULL` as null).
 pub(super) fn column_json(arg: Expr, ints: bool) -> Result<Expr, SqlError> {
-    let sql = if ints {
-        "CASE WHEN pgrq_arg1 IS NULL THEN NULL \
-         ELSE '[' || replace(substr(pgrq_arg1, 2, length(pgrq_arg1) - 2), 'NULL', 'null') || ']' END"
-    } else {
-        "CASE WHEN pgrq_arg1 IS NULL THEN NULL WHEN pgrq_arg1 = '{}' THEN '[]' \
-         WHEN instr(pgrq_arg1, '\"') > 0 THEN json_extract('null', \
-         'pgrq:0A000:array elements that need quotes cannot be read from an array column') \
-         ELSE replace('[\"' || replace(substr(pgrq_arg1, 2, length(pgrq_arg1) - 2), ',', '\",\"') \
-         || '\"]', '\"NULL\"', 'null') END"
-    };
-    template::fill(sql, &[arg])
+    if ints {
+        return template::fill(
+            "CASE WHEN pgrq_arg1 IS NULL THEN NULL \
+             ELSE '[' || replace(substr(pgrq_arg1, 2, length(pgrq_arg1) - 2), 'NULL', 'null') || ']' END",
+            &[arg],
+        );
+    }
+    let c = "substr(pgrq_arg1, i, 1)";
+    let token = "CASE WHEN qd = 0 AND upper(trim(tok)) = 'NULL' THEN 'null' \
+                 WHEN qd = 0 THEN json_quote(trim(tok)) ELSE json_quote(tok) END";
+    let sql = format!(
+        "CASE WHEN pgrq_arg1 IS NULL THEN NULL WHEN pgrq_arg1 = '{{}}' THEN '[]' ELSE (\
+         WITH RECURSIVE pgrq_p(i, q, qd, tok, o) AS (SELECT 2, 0, 0, '', '' UNION ALL \
+         SELECT i + 1, \
+         CASE WHEN q = 0 AND {c} = char(34) THEN 1 WHEN q = 1 AND {c} = char(92) THEN 2 \
+         WHEN q = 1 AND {c} = char(34) THEN 0 WHEN q = 2 THEN 1 ELSE q END, \
+         CASE WHEN q = 0 AND {c} = ',' THEN 0 WHEN q = 0 AND {c} = char(34) THEN 1 ELSE qd END, \
+         CASE WHEN q = 0 AND {c} = ',' THEN '' WHEN q = 0 AND {c} = char(34) THEN tok \
+         WHEN q = 1 AND {c} IN (char(92), char(34)) THEN tok ELSE tok || {c} END, \
+         CASE WHEN q = 0 AND {c} = ',' THEN o || {token} || ',' ELSE o END \
+         FROM pgrq_p WHERE i < length(pgrq_arg1)) \
+         SELECT '[' || o || {token} || ']' FROM pgrq_p ORDER BY i DESC LIMIT 1) END"
+    );
+    template::fill(&sql, &[arg])
 }
 
 #[cfg(test)]

@@ -63,10 +63,7 @@ fn unnest_in_a_select_list() {
     );
     assert_eq!(t.column_types, vec![Some(PgType::Int4), Some(PgType::Int4)]);
     let out = sqlite_with("SELECT unnest(tags) AS tag FROM arr", &schema);
-    assert!(
-        out.contains("pgrq:0A000:array elements that need quotes"),
-        "{out}"
-    );
+    assert!(out.contains("WITH RECURSIVE pgrq_p"), "{out}");
 }
 
 #[test]
@@ -82,4 +79,18 @@ fn unreadable_arrays_are_refused() {
         err("SELECT * FROM unnest('{x}'::int[])"),
         SqlError::InvalidText { .. }
     ));
+}
+
+#[test]
+fn a_json_array_parameter_is_not_also_a_value() {
+    assert_unsupported(
+        "SELECT $1::int[], cardinality($1::int[])",
+        "used both as an array read element by element",
+    );
+    assert_unsupported(
+        "SELECT * FROM t WHERE a = ANY($1) OR b = $1",
+        "used both as an array read element by element",
+    );
+    let t = tr("SELECT * FROM unnest($1::int[]) WHERE 1 = ANY($1::int[])");
+    assert_eq!(t.array_params, vec![1]);
 }
