@@ -64,7 +64,7 @@ const CATALOG_FUNCTIONS: &[&str] = &[
     "quote_ident",
     "quote_literal",
     "quote_nullable",
-    "array_to_string",
+    // (array_to_string of constants or user arrays: `rewrite::array_functions`.)
 ];
 
 /// What the statement reads.
