@@ -3,8 +3,9 @@
 //! (`unnest::json_form`): `array_length(a, 1)`, `cardinality(a)`,
 //! `array_to_string(a, sep [, null])`, `array_position(a, x)`, subscripts
 //! `a[i]` (1-based, NULL out of range) and `x = ANY(column)` /
-//! `x <> ALL(column)` over an array column; `string_to_array` of constants
-//! folds to its array text. What cannot be read stays 0A000 (by
+//! `x <> ALL(column)` over an array column; `string_to_array`,
+//! `array_append`, `array_prepend` and `array_cat` of constants fold to
+//! their array text. What cannot be read stays 0A000 (by
 //! `json_form`). Pure: rewrites the tree only.
 
 use sqlparser::ast::{
@@ -123,6 +124,7 @@ pub(super) fn rewrite_expr(e: &mut Expr, columns: &ColumnTypes) -> Result<(), Sq
                     ))?
                 }
                 "string_to_array" => string_to_array(&a)?,
+                "array_append" | "array_prepend" | "array_cat" => combine(&name, &a, columns)?,
                 _ => return Ok(()),
             }
         }
@@ -204,6 +206,101 @@ fn membership(left: &Expr, j: &str, negated: bool) -> Result<Expr, SqlError> {
         "CASE WHEN ({j}) IS NULL THEN NULL ELSE ({left}) {test} \
          (SELECT pgrq_srf_in.value FROM json_each({j}) AS pgrq_srf_in) END"
     ))
+}
+
+/// The elements of a constant array (JSON values) and their type.
+fn constant_elements(
+    e: &Expr,
+    columns: &ColumnTypes,
+) -> Result<(Vec<serde_json::Value>, PgType), SqlError> {
+    let form = json_form(e, columns)?;
+    let not_constant =
+        || SqlError::unsupported("array_append/array_prepend/array_cat of non-constant arrays");
+    let text = literal_str(&form.expr).ok_or_else(not_constant)?;
+    match serde_json::from_str(text) {
+        Ok(serde_json::Value::Array(items)) => Ok((items, form.elem)),
+        _ => Err(not_constant()),
+    }
+}
+
+/// One constant element as a JSON value of the array's element type.
+fn constant_element(e: &Expr) -> Result<serde_json::Value, SqlError> {
+    let Expr::Value(v) = e else {
+        return Err(SqlError::unsupported(
+            "array_append/array_prepend of a non-constant element",
+        ));
+    };
+    Ok(match &v.value {
+        Value::Null => serde_json::Value::Null,
+        Value::Number(n, _) => n.parse::<i64>().map(serde_json::Value::from).map_err(|_| {
+            SqlError::unsupported("array_append/array_prepend of a non-integer number")
+        })?,
+        Value::SingleQuotedString(s) => serde_json::Value::from(s.as_str()),
+        Value::Boolean(b) => serde_json::Value::from(i64::from(*b)),
+        _ => {
+            return Err(SqlError::unsupported(
+                "array_append/array_prepend of this element",
+            ));
+        }
+    })
+}
+
+/// `array_append`, `array_prepend`, `array_cat` of constants, folded to the
+/// resulting array literal (cast to the element type's array).
+fn combine(name: &str, a: &[&Expr], columns: &ColumnTypes) -> Result<Expr, SqlError> {
+    let (items, elem) = match (name, a) {
+        ("array_append", [arr, x]) => {
+            let (mut items, elem) = constant_elements(arr, columns)?;
+            items.push(constant_element(x)?);
+            (items, elem)
+        }
+        ("array_prepend", [x, arr]) => {
+            let (mut items, elem) = constant_elements(arr, columns)?;
+            items.insert(0, constant_element(x)?);
+            (items, elem)
+        }
+        ("array_cat", [l, r]) => {
+            let (mut items, elem) = constant_elements(l, columns)?;
+            let (more, other) = constant_elements(r, columns)?;
+            if other != elem && !(is_int(other) && is_int(elem)) {
+                return Err(SqlError::unsupported(
+                    "array_cat of arrays of different types",
+                ));
+            }
+            items.extend(more);
+            (items, elem)
+        }
+        _ => return Err(wrong_args(name, a.len())),
+    };
+    let mut parts = Vec::new();
+    for item in items {
+        parts.push(match (&item, elem) {
+            (serde_json::Value::Null, _) => "NULL".to_string(),
+            (serde_json::Value::Number(n), PgType::Bool) => {
+                if n.as_i64() == Some(0) {
+                    "f".into()
+                } else {
+                    "t".into()
+                }
+            }
+            (serde_json::Value::Number(n), _) if is_int(elem) => n.to_string(),
+            (serde_json::Value::String(s), PgType::Text | PgType::Varchar) => quote_element(s),
+            _ => {
+                return Err(SqlError::unsupported(format!(
+                    "{name}() of an element that is not of the array's type"
+                )));
+            }
+        });
+    }
+    parse(&format!(
+        "'{{{}}}'::{}[]",
+        parts.join(",").replace('\'', "''"),
+        sql_type(elem)
+    ))
+}
+
+fn is_int(t: PgType) -> bool {
+    matches!(t, PgType::Int2 | PgType::Int4 | PgType::Int8)
 }
 
 /// `string_to_array(s, sep [, null])` of constants, as PostgreSQL splits:

@@ -77,3 +77,27 @@ fn any_over_an_array_column() {
     );
     assert!(out.contains("('a') NOT IN (SELECT"), "{out}");
 }
+
+#[test]
+fn appending_constants_folds() {
+    let t = tr(
+        "SELECT array_append('{1,2}'::int[], 3), array_prepend('a b', ARRAY['c']), \
+                array_cat(ARRAY[1], '{NULL,4}'::int[])",
+    );
+    assert_eq!(
+        t.sqlite.as_deref(),
+        Some(
+            "SELECT '{1,2,3}' AS \"array_append\", '{\"a b\",c}' AS \"array_prepend\", \
+             '{1,NULL,4}' AS \"array_cat\""
+        )
+    );
+    assert_eq!(
+        t.column_types,
+        vec![
+            Some(PgType::Int4Array),
+            Some(PgType::TextArray),
+            Some(PgType::Int4Array)
+        ]
+    );
+    assert_unsupported("SELECT array_append($1::int[], 1)", "non-constant arrays");
+}

@@ -288,6 +288,9 @@ fn is_array_call(e: &Expr) -> bool {
                             | "array_to_string"
                             | "array_position"
                             | "string_to_array"
+                            | "array_append"
+                            | "array_prepend"
+                            | "array_cat"
                     )
                 })
         }
