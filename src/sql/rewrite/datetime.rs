@@ -6,12 +6,13 @@
 //! strftime. Interval values that are not constants (columns, `ts - ts`,
 //! age()) are refused by name. pgrq's sessions run in UTC.
 
-use sqlparser::ast::{BinaryOperator as B, DataType, DateTimeField, Expr};
+use sqlparser::ast::{BinaryOperator as B, DateTimeField, Expr};
 
 use super::build::{literal_str, take};
 use super::column_types::ColumnTypes;
 use super::interval::Interval;
 use super::interval_fields;
+use super::interval_math;
 use super::string;
 use super::template::fill;
 use crate::sql::{PgType, SqlError};
@@ -36,7 +37,6 @@ pub(super) const FRAC6: &str = "substr(CASE WHEN substr(pgrq_arg1, 20, 1) <> '.'
      THEN substr(pgrq_arg1, 21, instr(substr(pgrq_arg1, 21, 6), '-') - 1) \
      ELSE substr(pgrq_arg1, 21, 6) END || '000000', 1, 6)";
 
-/// A constant interval operand: `INTERVAL '…'` or `'…'::interval`.
 /// EXTRACT / date_part of an interval (see `interval_fields`).
 fn interval_field(expr: &Expr, columns: &ColumnTypes) -> Result<Option<Expr>, SqlError> {
     let (unit, x, numeric) = match expr {
@@ -78,34 +78,18 @@ fn interval_field(expr: &Expr, columns: &ColumnTypes) -> Result<Option<Expr>, Sq
     }
 }
 
+/// A constant interval expression's value (see `interval_math`); arithmetic
+/// failures (division by zero) become translation errors here, where the
+/// value is an operand.
 fn interval_constant(e: &Expr) -> Option<Result<Interval, SqlError>> {
-    match e {
-        Expr::Nested(inner) => interval_constant(inner),
-        Expr::Interval(iv) => {
-            let Some(text) = literal_str(&iv.value) else {
-                return Some(Err(SqlError::unsupported("INTERVAL of an expression")));
-            };
-            if iv.last_field.is_some() {
-                return Some(Err(SqlError::unsupported("INTERVAL … TO … qualifier")));
+    interval_math::constant(e).map(|r| {
+        r.map_err(|f| match f {
+            interval_math::Fail::Sql(e) => e,
+            interval_math::Fail::Raise(_, message) => {
+                SqlError::unsupported(format!("interval operand that fails ({message})"))
             }
-            let unit = iv
-                .leading_field
-                .as_ref()
-                .map(|f| f.to_string().to_ascii_lowercase());
-            Some(Interval::parse(text, unit.as_deref()))
-        }
-        Expr::Cast {
-            expr,
-            data_type: DataType::Interval { .. },
-            ..
-        } => match literal_str(expr) {
-            Some(text) => Some(Interval::parse(text, None)),
-            None => Some(Err(SqlError::unsupported(
-                "cast of an expression to interval",
-            ))),
-        },
-        _ => None,
-    }
+        })
+    })
 }
 
 /// Before the children are visited: `x ± interval` and interval constants.
@@ -120,6 +104,10 @@ pub(super) fn pre_expr(expr: &mut Expr, columns: &ColumnTypes) -> Result<(), Sql
     }
     if let Some(out) = justify(expr)? {
         *expr = out;
+        return Ok(());
+    }
+    if let Some(out) = interval_math::fold(expr) {
+        *expr = out?;
         return Ok(());
     }
     match expr {
@@ -142,15 +130,14 @@ pub(super) fn pre_expr(expr: &mut Expr, columns: &ColumnTypes) -> Result<(), Sql
                 }
             };
             let iv = if negate { iv.negated() } else { iv };
-            *expr = shift(base, iv)?;
+            *expr = if static_type(&base, columns) == Some(PgType::Time) {
+                super::time_math::time_plus(base, iv)
+            } else {
+                shift(base, iv)?
+            };
             Ok(())
         }
-        e => {
-            if let Some(iv) = interval_constant(e) {
-                *e = string(&iv?.to_postgres());
-            }
-            Ok(())
-        }
+        _ => Ok(()),
     }
 }
 
@@ -285,6 +272,12 @@ fn date_arithmetic(
             "date(pgrq_arg1, printf('%+d days', pgrq_arg2))",
             &[take(right), take(left)],
         )?,
+        (Some(PgType::Date), B::Plus, Some(PgType::Time)) => {
+            super::time_math::date_plus_time(take(left), take(right))
+        }
+        (Some(PgType::Time), B::Plus, Some(PgType::Date)) => {
+            super::time_math::date_plus_time(take(right), take(left))
+        }
         (Some(PgType::Date), B::Minus, Some(PgType::Date)) => fill(
             "CAST(julianday(pgrq_arg1) - julianday(pgrq_arg2) AS INTEGER)",
             &[take(left), take(right)],
@@ -324,7 +317,7 @@ fn date_arithmetic(
                 "operator {op} on interval values computed at run time"
             )));
         }
-        (Some(PgType::Time), ..) | (.., Some(PgType::Time)) => {
+        (Some(PgType::Time), op, _) | (_, op, Some(PgType::Time)) if *op != B::StringConcat => {
             return Err(SqlError::unsupported("arithmetic on time values"));
         }
         (l, B::Plus | B::Minus, r) if stamp(l) || stamp(r) || l.is_some() && r.is_some() => {
@@ -357,9 +350,9 @@ const INTERVAL_TEXT: &str = "(SELECT CASE WHEN m IS NULL THEN NULL ELSE \
 
 /// `ts + iv` keeping the fraction of a second and the offset of `ts`.
 fn shift(base: Expr, iv: Interval) -> Result<Expr, SqlError> {
-    let mods = iv.sqlite_modifiers().ok_or_else(|| {
-        SqlError::unsupported("interval with a fraction of a second in timestamp arithmetic")
-    })?;
+    let Some(mods) = iv.sqlite_modifiers() else {
+        return Ok(super::time_math::stamp_plus_fine(base, iv));
+    };
     let mut sql = format!("strftime('%Y-%m-%d %H:%M:%S', {NORM}");
     for m in mods {
         sql.push_str(&format!(", '{m}'"));
@@ -381,7 +374,7 @@ pub(super) fn function(name: &str, args: &mut [Expr]) -> Result<Option<Expr>, Sq
         }
         ("to_char", _) => Ok(Some(super::to_char::to_char(args)?)),
         ("age", _) => Err(SqlError::unsupported("function age() (interval values)")),
-        _ => Ok(None),
+        _ => super::time_math::function(name, args),
     }
 }
 
@@ -501,10 +494,6 @@ mod tests {
             "{out}"
         );
         assert_unsupported("SELECT a FROM t WHERE d < INTERVAL '1 day'", "interval");
-        assert_unsupported(
-            "SELECT ts + INTERVAL '0.5 seconds' FROM t",
-            "fraction of a second",
-        );
     }
 
     #[test]
