@@ -7,6 +7,7 @@
 //! in [`statement`] and [`ddl`].
 
 mod advisory;
+mod age;
 mod alter_table;
 mod arith;
 mod array_params;
