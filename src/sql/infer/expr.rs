@@ -170,6 +170,11 @@ pub(super) fn expr_type(e: &Expr, scope: &Scope) -> Option<T> {
         Expr::Substring { .. } | Expr::Trim { .. } | Expr::Overlay { .. } => Some(T::Text),
         Expr::Position { .. } => Some(T::Int4),
         Expr::Extract { .. } => Some(T::Numeric),
+        Expr::AtTimeZone { timestamp, .. } => match expr_type(timestamp, scope)? {
+            T::Timestamp => Some(T::Timestamptz),
+            T::Timestamptz | T::Date => Some(T::Timestamp),
+            _ => None,
+        },
         Expr::Interval(_) => Some(T::Interval),
         Expr::Ceil { expr, .. } | Expr::Floor { expr, .. } => {
             expr_type(expr, scope).filter(|t| matches!(t, T::Numeric | T::Float8))

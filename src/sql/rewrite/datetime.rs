@@ -98,6 +98,10 @@ pub(super) fn pre_expr(expr: &mut Expr, columns: &ColumnTypes) -> Result<(), Sql
         *expr = out;
         return Ok(());
     }
+    if let Expr::AtTimeZone { timestamp, .. } = expr {
+        let ty = static_type(timestamp, columns);
+        return super::at_time_zone::rewrite(expr, ty);
+    }
     if let Some(out) = interval_field(expr, columns)? {
         *expr = out;
         return Ok(());

@@ -13,6 +13,7 @@ mod arith;
 mod array_params;
 mod array_values;
 mod arrays;
+mod at_time_zone;
 mod bool_text;
 mod bpchar_output;
 mod bucket;
