@@ -10,19 +10,27 @@ use crate::node::placement::NodeInventory;
 use crate::syscatalog::{DbState, NodeState};
 
 /// Nodes registered (and active) in the catalog, with the replicas placed on them; health
-/// and free ports from gossip: a node gossip does not see is not eligible.
+/// and port room from gossip: a node gossip does not see is not eligible. A node announces
+/// its free ports as its ranges' pairs minus its system replica and its running replicas
+/// *as it last read the catalog*, and the running count beside it; the sum of the two is
+/// its room for running replicas, from which the catalog's running count (fresher: a
+/// hibernation or a placement since the last heartbeat) gives the free ports now.
 pub fn from_catalog(snap: &Snapshot, peers: &[PeerView]) -> Vec<NodeInventory> {
     snap.nodes
         .iter()
         .filter(|n| n.state == NodeState::Active)
         .map(|n| {
             let peer = peers.iter().find(|p| p.heartbeat.node_id == n.id);
+            let active = usage(snap, &n.id).active;
             NodeInventory {
                 id: n.id.clone(),
                 healthy: peer.is_some_and(|p| p.healthy),
                 max_databases: n.max_databases,
-                current_databases: usage(snap, &n.id).active,
-                free_ports: peer.map_or(0, |p| p.heartbeat.free_ports),
+                current_databases: active,
+                free_ports: peer.map_or(0, |p| {
+                    let hb = &p.heartbeat;
+                    (hb.free_ports + hb.capacity.current_databases).saturating_sub(active)
+                }),
             }
         })
         .collect()
@@ -170,5 +178,12 @@ mod tests {
         let inv = from_catalog(&snap, &[peer("a", true, 2)]);
         assert_eq!(inv[0].current_databases, 2);
         assert_eq!(inv[0].free_slots(), 0, "two running: full");
+        // A heartbeat from before two hibernations (4 running, 6 pairs free of 10): the
+        // catalog's 2 running leave 8 free, not 6.
+        let inv = from_catalog(&snap, &[peer("a", true, 4)]);
+        assert_eq!(inv[0].free_ports, 8);
+        // And one from before placements: fewer free than announced.
+        let inv = from_catalog(&snap, &[peer("a", true, 0)]);
+        assert_eq!(inv[0].free_ports, 4);
     }
 }

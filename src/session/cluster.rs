@@ -217,6 +217,7 @@ mod tests {
                     Value::Text("active".into()),
                     Value::Bool(true),
                     Value::Int(2),
+                    Value::Int(1),
                 ],
                 vec![
                     Value::Text("b".into()),
@@ -225,6 +226,7 @@ mod tests {
                     Value::Text("active".into()),
                     Value::Bool(false),
                     Value::Int(1),
+                    Value::Int(0),
                 ],
             ],
             databases: vec![vec![
