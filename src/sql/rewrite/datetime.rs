@@ -82,13 +82,15 @@ fn interval_field(expr: &Expr, columns: &ColumnTypes) -> Result<Option<Expr>, Sq
 /// failures (division by zero) become translation errors here, where the
 /// value is an operand.
 fn interval_constant(e: &Expr) -> Option<Result<Interval, SqlError>> {
-    interval_math::constant(e).map(|r| {
-        r.map_err(|f| match f {
-            interval_math::Fail::Sql(e) => e,
-            interval_math::Fail::Raise(_, message) => {
-                SqlError::unsupported(format!("interval operand that fails ({message})"))
-            }
-        })
+    interval_math::constant(e).map(plain)
+}
+
+fn plain(r: Result<Interval, interval_math::Fail>) -> Result<Interval, SqlError> {
+    r.map_err(|f| match f {
+        interval_math::Fail::Sql(e) => e,
+        interval_math::Fail::Raise(_, message) => {
+            SqlError::unsupported(format!("interval operand that fails ({message})"))
+        }
     })
 }
 
@@ -119,8 +121,31 @@ pub(super) fn pre_expr(expr: &mut Expr, columns: &ColumnTypes) -> Result<(), Sql
         return Ok(());
     }
     match expr {
+        Expr::UnaryOp { expr: x, .. } if columns.of(x) == Some(PgType::Interval) => Err(
+            SqlError::unsupported("sign operator on an interval value computed at run time"),
+        ),
+        Expr::BinaryOp { left, op, right }
+            if matches!(op, B::Plus | B::Minus | B::Multiply | B::Divide)
+                && (columns.of(left) == Some(PgType::Interval)
+                    || columns.of(right) == Some(PgType::Interval)) =>
+        {
+            Err(SqlError::unsupported(format!(
+                "operator {op} on an interval value computed at run time (an interval column)"
+            )))
+        }
         Expr::BinaryOp { left, op, right } => {
-            let (l, r) = (interval_constant(left), interval_constant(right));
+            let (l, r) = (
+                interval_math::constant(left),
+                interval_math::constant(right),
+            );
+            // An operand that fails when computed (division by zero) fails the whole.
+            for side in [&l, &r] {
+                if let Some(Err(interval_math::Fail::Raise(code, message))) = side {
+                    *expr = super::build::raise(code, message);
+                    return Ok(());
+                }
+            }
+            let (l, r) = (l.map(plain), r.map(plain));
             if l.is_none() && r.is_none() {
                 if let Some(out) = date_arithmetic(left, op, right, columns)? {
                     *expr = out;
@@ -517,6 +542,8 @@ mod tests {
         assert!(sqlite("SELECT d::date - DATE '2024-01-01' FROM t").contains("julianday"));
         assert!(sqlite("SELECT now() - ts::timestamptz FROM t").contains("' days'"));
         assert_unsupported("SELECT TIME '10:00' + 1", "time");
+        let out = sqlite("SELECT ts + interval '1 day' / 0 FROM t");
+        assert!(out.contains("pgrq:22012:division by zero"), "{out}");
     }
 
     #[test]

@@ -306,5 +306,16 @@ mod tests {
         let out = sqlite("SELECT interval '1 day' / 0");
         assert!(out.contains("pgrq:22012:division by zero"), "{out}");
         assert_unsupported("SELECT interval '1 day' * n FROM t", "interval");
+        let m = mirror_from(&["CREATE TABLE w (iv interval)"]);
+        for sql in [
+            "SELECT -iv FROM w",
+            "SELECT iv * 2 FROM w",
+            "SELECT iv + interval '1 day' FROM w",
+        ] {
+            assert!(
+                matches!(err_with(sql, &m), SqlError::Unsupported { .. }),
+                "{sql}"
+            );
+        }
     }
 }
