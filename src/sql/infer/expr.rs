@@ -94,7 +94,9 @@ pub(super) fn expr_type(e: &Expr, scope: &Scope) -> Option<T> {
             let t = expr_type(expr, scope);
             match op {
                 UnaryOperator::Not => Some(T::Bool),
-                UnaryOperator::Minus | UnaryOperator::Plus => t.filter(|t| rank(*t).is_some()),
+                UnaryOperator::Minus | UnaryOperator::Plus => {
+                    t.filter(|t| rank(*t).is_some() || *t == T::Interval)
+                }
                 UnaryOperator::BitwiseNot => t.filter(|t| is_int(*t)),
                 _ => None,
             }
@@ -168,6 +170,11 @@ pub(super) fn expr_type(e: &Expr, scope: &Scope) -> Option<T> {
         Expr::Substring { .. } | Expr::Trim { .. } | Expr::Overlay { .. } => Some(T::Text),
         Expr::Position { .. } => Some(T::Int4),
         Expr::Extract { .. } => Some(T::Numeric),
+        Expr::AtTimeZone { timestamp, .. } => match expr_type(timestamp, scope)? {
+            T::Timestamp => Some(T::Timestamptz),
+            T::Timestamptz | T::Date => Some(T::Timestamp),
+            _ => None,
+        },
         Expr::Interval(_) => Some(T::Interval),
         Expr::Ceil { expr, .. } | Expr::Floor { expr, .. } => {
             expr_type(expr, scope).filter(|t| matches!(t, T::Numeric | T::Float8))
@@ -238,7 +245,8 @@ fn binary_type(op: &B, left: &Expr, right: &Expr, scope: &Scope) -> Option<T> {
         | B::PGRegexNotIMatch => Some(T::Bool),
         B::Minus if expr_type(left, scope) == Some(T::Jsonb) => Some(T::Jsonb),
         B::Plus | B::Minus | B::Multiply | B::Divide | B::Modulo => {
-            arithmetic(expr_type(left, scope)?, expr_type(right, scope)?)
+            let (l, r) = (expr_type(left, scope)?, expr_type(right, scope)?);
+            super::datetime_ops::binary(op, l, r).or_else(|| arithmetic(l, r))
         }
         B::BitwiseAnd | B::BitwiseOr | B::PGBitwiseShiftLeft | B::PGBitwiseShiftRight => {
             arithmetic(expr_type(left, scope)?, expr_type(right, scope)?).filter(|t| is_int(*t))

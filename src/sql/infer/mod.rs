@@ -15,6 +15,7 @@ mod avg;
 mod checks;
 #[cfg(test)]
 mod checks_tests;
+mod datetime_ops;
 mod expr;
 mod items;
 mod param_expr;

@@ -68,7 +68,7 @@ fn arithmetic_follows_postgres_promotion() {
     assert_eq!(ty("f * 2"), Some(Float8));
     assert_eq!(ty("-n"), Some(Int4));
     assert_eq!(ty("n + '1'"), Some(Int4));
-    assert_eq!(ty("at - at"), None);
+    assert_eq!(ty("at - at"), Some(Interval));
     assert_eq!(ty("1 + $1"), None);
 }
 

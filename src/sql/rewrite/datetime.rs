@@ -6,12 +6,13 @@
 //! strftime. Interval values that are not constants (columns, `ts - ts`,
 //! age()) are refused by name. pgrq's sessions run in UTC.
 
-use sqlparser::ast::{BinaryOperator as B, DataType, DateTimeField, Expr};
+use sqlparser::ast::{BinaryOperator as B, DateTimeField, Expr};
 
 use super::build::{literal_str, take};
 use super::column_types::ColumnTypes;
 use super::interval::Interval;
 use super::interval_fields;
+use super::interval_math;
 use super::string;
 use super::template::fill;
 use crate::sql::{PgType, SqlError};
@@ -36,7 +37,6 @@ pub(super) const FRAC6: &str = "substr(CASE WHEN substr(pgrq_arg1, 20, 1) <> '.'
      THEN substr(pgrq_arg1, 21, instr(substr(pgrq_arg1, 21, 6), '-') - 1) \
      ELSE substr(pgrq_arg1, 21, 6) END || '000000', 1, 6)";
 
-/// A constant interval operand: `INTERVAL '…'` or `'…'::interval`.
 /// EXTRACT / date_part of an interval (see `interval_fields`).
 fn interval_field(expr: &Expr, columns: &ColumnTypes) -> Result<Option<Expr>, SqlError> {
     let (unit, x, numeric) = match expr {
@@ -78,38 +78,32 @@ fn interval_field(expr: &Expr, columns: &ColumnTypes) -> Result<Option<Expr>, Sq
     }
 }
 
+/// A constant interval expression's value (see `interval_math`); arithmetic
+/// failures (division by zero) become translation errors here, where the
+/// value is an operand.
 fn interval_constant(e: &Expr) -> Option<Result<Interval, SqlError>> {
-    match e {
-        Expr::Nested(inner) => interval_constant(inner),
-        Expr::Interval(iv) => {
-            let Some(text) = literal_str(&iv.value) else {
-                return Some(Err(SqlError::unsupported("INTERVAL of an expression")));
-            };
-            if iv.last_field.is_some() {
-                return Some(Err(SqlError::unsupported("INTERVAL … TO … qualifier")));
-            }
-            let unit = iv
-                .leading_field
-                .as_ref()
-                .map(|f| f.to_string().to_ascii_lowercase());
-            Some(Interval::parse(text, unit.as_deref()))
+    interval_math::constant(e).map(plain)
+}
+
+fn plain(r: Result<Interval, interval_math::Fail>) -> Result<Interval, SqlError> {
+    r.map_err(|f| match f {
+        interval_math::Fail::Sql(e) => e,
+        interval_math::Fail::Raise(_, message) => {
+            SqlError::unsupported(format!("interval operand that fails ({message})"))
         }
-        Expr::Cast {
-            expr,
-            data_type: DataType::Interval { .. },
-            ..
-        } => match literal_str(expr) {
-            Some(text) => Some(Interval::parse(text, None)),
-            None => Some(Err(SqlError::unsupported(
-                "cast of an expression to interval",
-            ))),
-        },
-        _ => None,
-    }
+    })
 }
 
 /// Before the children are visited: `x ± interval` and interval constants.
 pub(super) fn pre_expr(expr: &mut Expr, columns: &ColumnTypes) -> Result<(), SqlError> {
+    if let Some(out) = super::age::pre_expr(expr)? {
+        *expr = out;
+        return Ok(());
+    }
+    if let Expr::AtTimeZone { timestamp, .. } = expr {
+        let ty = static_type(timestamp, columns);
+        return super::at_time_zone::rewrite(expr, ty);
+    }
     if let Some(out) = interval_field(expr, columns)? {
         *expr = out;
         return Ok(());
@@ -122,9 +116,36 @@ pub(super) fn pre_expr(expr: &mut Expr, columns: &ColumnTypes) -> Result<(), Sql
         *expr = out;
         return Ok(());
     }
+    if let Some(out) = interval_math::fold(expr) {
+        *expr = out?;
+        return Ok(());
+    }
     match expr {
+        Expr::UnaryOp { expr: x, .. } if columns.of(x) == Some(PgType::Interval) => Err(
+            SqlError::unsupported("sign operator on an interval value computed at run time"),
+        ),
+        Expr::BinaryOp { left, op, right }
+            if matches!(op, B::Plus | B::Minus | B::Multiply | B::Divide)
+                && (columns.of(left) == Some(PgType::Interval)
+                    || columns.of(right) == Some(PgType::Interval)) =>
+        {
+            Err(SqlError::unsupported(format!(
+                "operator {op} on an interval value computed at run time (an interval column)"
+            )))
+        }
         Expr::BinaryOp { left, op, right } => {
-            let (l, r) = (interval_constant(left), interval_constant(right));
+            let (l, r) = (
+                interval_math::constant(left),
+                interval_math::constant(right),
+            );
+            // An operand that fails when computed (division by zero) fails the whole.
+            for side in [&l, &r] {
+                if let Some(Err(interval_math::Fail::Raise(code, message))) = side {
+                    *expr = super::build::raise(code, message);
+                    return Ok(());
+                }
+            }
+            let (l, r) = (l.map(plain), r.map(plain));
             if l.is_none() && r.is_none() {
                 if let Some(out) = date_arithmetic(left, op, right, columns)? {
                     *expr = out;
@@ -142,15 +163,14 @@ pub(super) fn pre_expr(expr: &mut Expr, columns: &ColumnTypes) -> Result<(), Sql
                 }
             };
             let iv = if negate { iv.negated() } else { iv };
-            *expr = shift(base, iv)?;
+            *expr = if static_type(&base, columns) == Some(PgType::Time) {
+                super::time_math::time_plus(base, iv)
+            } else {
+                shift(base, iv)?
+            };
             Ok(())
         }
-        e => {
-            if let Some(iv) = interval_constant(e) {
-                *e = string(&iv?.to_postgres());
-            }
-            Ok(())
-        }
+        _ => Ok(()),
     }
 }
 
@@ -285,6 +305,12 @@ fn date_arithmetic(
             "date(pgrq_arg1, printf('%+d days', pgrq_arg2))",
             &[take(right), take(left)],
         )?,
+        (Some(PgType::Date), B::Plus, Some(PgType::Time)) => {
+            super::time_math::date_plus_time(take(left), take(right))
+        }
+        (Some(PgType::Time), B::Plus, Some(PgType::Date)) => {
+            super::time_math::date_plus_time(take(right), take(left))
+        }
         (Some(PgType::Date), B::Minus, Some(PgType::Date)) => fill(
             "CAST(julianday(pgrq_arg1) - julianday(pgrq_arg2) AS INTEGER)",
             &[take(left), take(right)],
@@ -324,7 +350,7 @@ fn date_arithmetic(
                 "operator {op} on interval values computed at run time"
             )));
         }
-        (Some(PgType::Time), ..) | (.., Some(PgType::Time)) => {
+        (Some(PgType::Time), op, _) | (_, op, Some(PgType::Time)) if *op != B::StringConcat => {
             return Err(SqlError::unsupported("arithmetic on time values"));
         }
         (l, B::Plus | B::Minus, r) if stamp(l) || stamp(r) || l.is_some() && r.is_some() => {
@@ -357,9 +383,9 @@ const INTERVAL_TEXT: &str = "(SELECT CASE WHEN m IS NULL THEN NULL ELSE \
 
 /// `ts + iv` keeping the fraction of a second and the offset of `ts`.
 fn shift(base: Expr, iv: Interval) -> Result<Expr, SqlError> {
-    let mods = iv.sqlite_modifiers().ok_or_else(|| {
-        SqlError::unsupported("interval with a fraction of a second in timestamp arithmetic")
-    })?;
+    let Some(mods) = iv.sqlite_modifiers() else {
+        return Ok(super::time_math::stamp_plus_fine(base, iv));
+    };
     let mut sql = format!("strftime('%Y-%m-%d %H:%M:%S', {NORM}");
     for m in mods {
         sql.push_str(&format!(", '{m}'"));
@@ -381,7 +407,10 @@ pub(super) fn function(name: &str, args: &mut [Expr]) -> Result<Option<Expr>, Sq
         }
         ("to_char", _) => Ok(Some(super::to_char::to_char(args)?)),
         ("age", _) => Err(SqlError::unsupported("function age() (interval values)")),
-        _ => Ok(None),
+        _ => match super::age::function(name, args)? {
+            Some(out) => Ok(Some(out)),
+            None => super::time_math::function(name, args),
+        },
     }
 }
 
@@ -501,10 +530,6 @@ mod tests {
             "{out}"
         );
         assert_unsupported("SELECT a FROM t WHERE d < INTERVAL '1 day'", "interval");
-        assert_unsupported(
-            "SELECT ts + INTERVAL '0.5 seconds' FROM t",
-            "fraction of a second",
-        );
     }
 
     #[test]
@@ -517,6 +542,8 @@ mod tests {
         assert!(sqlite("SELECT d::date - DATE '2024-01-01' FROM t").contains("julianday"));
         assert!(sqlite("SELECT now() - ts::timestamptz FROM t").contains("' days'"));
         assert_unsupported("SELECT TIME '10:00' + 1", "time");
+        let out = sqlite("SELECT ts + interval '1 day' / 0 FROM t");
+        assert!(out.contains("pgrq:22012:division by zero"), "{out}");
     }
 
     #[test]
@@ -540,6 +567,5 @@ mod tests {
             "SELECT date_trunc('century', ts) FROM t",
             "date_trunc('century'",
         );
-        assert_unsupported("SELECT age(a, b) FROM t", "age()");
     }
 }

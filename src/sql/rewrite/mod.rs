@@ -7,12 +7,14 @@
 //! in [`statement`] and [`ddl`].
 
 mod advisory;
+mod age;
 mod alter_table;
 mod arith;
 mod array_functions;
 mod array_params;
 mod array_values;
 mod arrays;
+mod at_time_zone;
 mod bool_text;
 mod bpchar_output;
 mod bucket;
@@ -45,6 +47,7 @@ mod identity;
 mod int_overflow;
 mod interval;
 mod interval_fields;
+mod interval_math;
 mod json;
 mod json_compare;
 mod json_pretty;
@@ -77,6 +80,7 @@ mod strings;
 mod template;
 mod time_defaults;
 mod time_literals;
+mod time_math;
 mod to_char;
 mod truncate;
 mod type_change;
