@@ -94,7 +94,7 @@ impl Srf {
     /// The value column over `json_each`'s columns qualified by `q`.
     fn value(&self, q: &str) -> String {
         if self.kind == Kind::Keys {
-            return format!("CAST({q}.key AS text)");
+            return format!("CAST({q}.\"key\" AS text)");
         }
         let json = if self.binary { "jsonb" } else { "json" };
         if self.text {
@@ -248,7 +248,7 @@ fn in_from(tf: &mut TableFactor) -> Result<(), SqlError> {
     let value = f.value(&q);
     let select = match f.kind {
         Kind::Each => format!(
-            "CAST({q}.key AS text) AS {}, {value} AS {}",
+            "CAST({q}.\"key\" AS text) AS {}, {value} AS {}",
             names[0], names[1]
         ),
         Kind::Elements | Kind::Keys => format!("{value} AS {}", names[0]),
