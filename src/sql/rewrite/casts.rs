@@ -214,6 +214,8 @@ fn fold_literal(rw: &Rewriter<'_>, text: &str, pg: PgType) -> Result<Option<Expr
             };
             Ok(Some(clock::current(rw, clock, None)))
         }
+        // A time of day in PostgreSQL's printed form (other input forms pass as written).
+        PgType::Time => Ok(time_literals::normalize(text, pg).map(|t| super::string(&t))),
         PgType::Bytea => Ok(Some(Expr::value(Value::HexStringLiteral(
             super::coerce::bytea_hex(text)?,
         )))),

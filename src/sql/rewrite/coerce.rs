@@ -289,7 +289,7 @@ fn coerce(e: &mut Expr, col: &ColumnInfo) -> Result<(), SqlError> {
             *e = super::checked_casts::uuid(e)?;
             return Ok(());
         }
-        pg @ (PgType::Date | PgType::Timestamp | PgType::Timestamptz) => {
+        pg @ (PgType::Date | PgType::Timestamp | PgType::Timestamptz | PgType::Time) => {
             time_literals::normalize(text, pg).map(Value::SingleQuotedString)
         }
         pg @ (PgType::Int2 | PgType::Int4 | PgType::Int8 | PgType::Numeric)

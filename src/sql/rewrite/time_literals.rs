@@ -45,10 +45,49 @@ pub(super) fn fold(text: &str, pg: PgType) -> Option<Expr> {
 /// Stored date/time text in the form PostgreSQL prints for `pg` (offsets
 /// turned into UTC `+00`, dates given midnight), if it reads as one.
 pub(crate) fn normalize(text: &str, pg: PgType) -> Option<String> {
+    if pg == PgType::Time {
+        return time_of_day(text);
+    }
     if !matches!(pg, PgType::Date | PgType::Timestamp | PgType::Timestamptz) {
         return None;
     }
     parse(epoch_as_text(text.trim())).ok().map(|p| p.render(pg))
+}
+
+/// A time of day `H[H]:MM[:SS[.f…]]` as PostgreSQL prints it: `HH:MM:SS`, then the
+/// fraction (at most 6 digits) without trailing zeros. Anything else (other input forms,
+/// more than 6 fractional digits, out of range) is left alone: `None`.
+fn time_of_day(text: &str) -> Option<String> {
+    let t = text.trim();
+    let (clock, frac) = match t.split_once('.') {
+        Some((c, f)) => (c, f),
+        None => (t, ""),
+    };
+    if frac.len() > 6 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let parts: Vec<&str> = clock.split(':').collect();
+    let field = |s: &str, width: std::ops::RangeInclusive<usize>| -> Option<u32> {
+        (width.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse().ok())
+            .flatten()
+    };
+    let (h, m, s) = match parts.as_slice() {
+        [h, m] if frac.is_empty() => (field(h, 1..=2)?, field(m, 2..=2)?, 0),
+        [h, m, s] => (field(h, 1..=2)?, field(m, 2..=2)?, field(s, 2..=2)?),
+        _ => return None,
+    };
+    let frac = frac.trim_end_matches('0');
+    let past_midnight = h == 24 && (m > 0 || s > 0 || !frac.is_empty());
+    if h > 24 || m > 59 || s > 59 || past_midnight {
+        return None;
+    }
+    let mut out = format!("{h:02}:{m:02}:{s:02}");
+    if !frac.is_empty() {
+        out.push('.');
+        out.push_str(frac);
+    }
+    Some(out)
 }
 
 /// PostgreSQL's special input `epoch` is 1970-01-01 00:00:00 (UTC for
@@ -212,6 +251,33 @@ mod tests {
         );
         assert!(sqlite("SELECT '2024-02-30'::date").contains("pgrq:22008"));
         assert!(sqlite("SELECT 'not a date'::date").contains("pgrq:22007"));
+    }
+
+    #[test]
+    fn times_of_day_print_as_postgresql_does() {
+        use super::normalize;
+        use crate::sql::PgType;
+        let n = |t: &str| normalize(t, PgType::Time);
+        assert_eq!(n("10:30").as_deref(), Some("10:30:00"));
+        assert_eq!(n("8:05:09").as_deref(), Some("08:05:09"));
+        assert_eq!(n(" 12:34:56.7890 ").as_deref(), Some("12:34:56.789"));
+        assert_eq!(n("12:34:56.000").as_deref(), Some("12:34:56"));
+        assert_eq!(n("24:00:00").as_deref(), Some("24:00:00"));
+        assert_eq!(
+            sqlite("SELECT time '10:30', '7:05'::time"),
+            "SELECT '10:30:00' AS \"time\", '07:05:00' AS \"time\""
+        );
+        for other in [
+            "24:00:01",
+            "10:60",
+            "10:30.5",
+            "1:2",
+            "10:30 PM",
+            "allballs",
+            "12:00:00.1234567",
+        ] {
+            assert_eq!(n(other), None, "{other}");
+        }
     }
 
     #[test]

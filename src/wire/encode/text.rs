@@ -38,7 +38,7 @@ pub fn text_value(v: &Value, t: PgType) -> Option<String> {
             "0" | "f" | "false" => "f".into(),
             other => other.to_string(),
         },
-        (Value::Text(s), PgType::Date | PgType::Timestamp | PgType::Timestamptz) => {
+        (Value::Text(s), PgType::Date | PgType::Timestamp | PgType::Timestamptz | PgType::Time) => {
             crate::sql::normalize_time_text(s, t).unwrap_or_else(|| s.clone())
         }
         // NaN is stored as text, and ±Infinity leaves SQLite as text (`sql::floats`).
