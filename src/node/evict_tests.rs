@@ -1,37 +1,11 @@
-use std::time::SystemTime;
-
 use super::*;
-use crate::gossip::message::HEARTBEAT_VERSION;
-use crate::gossip::{Capacity, Heartbeat};
+use crate::node::test_peers;
 use crate::syscatalog::{DatabaseRecord, NodeRecord, NodeState};
 
 const NOW: u64 = 1_000_000;
 
 fn peer(id: &str, activity: Vec<DbActivity>) -> PeerView {
-    PeerView {
-        heartbeat: Heartbeat {
-            version: HEARTBEAT_VERSION,
-            node_id: id.into(),
-            proxy_addr: String::new(),
-            gossip_addrs: vec![],
-            capacity: Capacity {
-                max_databases: 2,
-                current_databases: 2,
-                hibernated_databases: 0,
-            },
-            free_ports: 0,
-            load: 0.0,
-            interval_ms: 200,
-            rqlite_host: "127.0.0.1".into(),
-            system_ports: None,
-            system_members: vec![],
-            system_epoch: 0,
-            activity,
-        },
-        last_seen: SystemTime::now(),
-        healthy: true,
-        is_self: false,
-    }
+    test_peers::peer(id, true, activity)
 }
 
 /// Databases `(name, state)`, each with one replica on node "a" (ports when not

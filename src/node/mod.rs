@@ -39,5 +39,7 @@ pub mod status;
 pub mod supervisor;
 pub mod sysmember;
 pub mod system;
+#[cfg(test)]
+mod test_peers;
 pub mod view;
 pub mod wake;

@@ -1,35 +1,8 @@
-use std::time::SystemTime;
-
 use super::*;
-use crate::gossip::message::HEARTBEAT_VERSION;
-use crate::gossip::{Capacity, Heartbeat};
 use crate::syscatalog::NodeRecord;
 
 fn peer(id: &str, healthy: bool) -> PeerView {
-    PeerView {
-        heartbeat: Heartbeat {
-            version: HEARTBEAT_VERSION,
-            node_id: id.into(),
-            proxy_addr: String::new(),
-            gossip_addrs: vec![],
-            capacity: Capacity {
-                max_databases: 10,
-                current_databases: 0,
-                hibernated_databases: 0,
-            },
-            free_ports: 10,
-            load: 0.0,
-            interval_ms: 200,
-            rqlite_host: "127.0.0.1".into(),
-            system_ports: None,
-            system_members: vec![],
-            system_epoch: 0,
-            activity: vec![],
-        },
-        last_seen: SystemTime::now(),
-        healthy,
-        is_self: false,
-    }
+    crate::node::test_peers::peer(id, healthy, vec![])
 }
 
 fn node(id: &str) -> NodeRecord {
